@@ -1,0 +1,264 @@
+/* ringo — asyncio's programming model in C, on io_uring.
+ *
+ * Every await is an io_uring SQE and every resumption is its CQE: a task that
+ * suspends has exactly one operation in flight (a kernel operation, or a NOP
+ * submitted for it when a future, task or gather it waits on completes), and
+ * it is resumed only by that operation's completion.
+ *
+ * Conventions
+ *  - Functions return >= 0 on success and a negative errno on failure, as
+ *    liburing does. -ECANCELED is asyncio's CancelledError, -ETIMEDOUT its
+ *    TimeoutError. Predicates return bool.
+ *  - "May suspend" means the call can switch away from the calling task; such
+ *    calls must be made from inside a task and return -EPERM elsewhere (in a
+ *    callback, or outside ringo_run).
+ *  - Handles are opaque. Every constructor names the function that releases
+ *    what it returns; release functions accept NULL.
+ *  - Times and durations are int64_t nanoseconds on CLOCK_MONOTONIC.
+ *  - A loop belongs to the thread that runs it; ringo objects must not be
+ *    touched from other threads.
+ */
+#ifndef RINGO_H
+#define RINGO_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RINGO_VERSION_MAJOR 0
+#define RINGO_VERSION_MINOR 1
+#define RINGO_VERSION_PATCH 0
+
+/* Durations in nanoseconds. */
+#define RINGO_USEC(us) ((int64_t)(us) * 1000LL)
+#define RINGO_MSEC(ms) ((int64_t)(ms) * 1000000LL)
+#define RINGO_SEC(s) ((int64_t)(s) * 1000000000LL)
+
+typedef struct ringo_task ringo_task;
+typedef struct ringo_future ringo_future;
+typedef struct ringo_handle ringo_handle;
+
+/* The body of a task: a result >= 0 is its value (a pointer fits), a
+ * negative errno its error; returning -ECANCELED ends it cancelled. */
+typedef intptr_t (*ringo_task_fn)(void *arg);
+
+/* A plain callback, run on the loop's own stack: it must not suspend. */
+typedef void (*ringo_callback_fn)(void *arg);
+
+/* ------------------------------------------------------------------------
+ * Running a loop (asyncio.run)
+ * ------------------------------------------------------------------------ */
+
+typedef struct ringo_run_opts {
+	unsigned ring_entries;  /* submission queue size; 0: the default (1024) */
+	size_t stack_size;      /* default task stack; 0: build default */
+	unsigned flags;         /* RINGO_RUN_* */
+} ringo_run_opts;
+
+/* Do not use IORING_SETUP_SINGLE_ISSUER/DEFER_TASKRUN/COOP_TASKRUN even
+ * where the kernel has them (the portable ring setup). */
+#define RINGO_RUN_PLAIN_RING 0x1u
+
+/* Creates a loop on this thread, runs main(arg) as its first task until it
+ * finishes, then cancels every task still running and waits for them, and
+ * closes the loop. Stores main's result (value or negative errno) in *result
+ * when result is not NULL. Returns 0 when main ran, or a negative errno when
+ * it could not: -EBUSY if a loop is already running on this thread, or the
+ * error of io_uring setup (-ENOSYS, -EPERM, -ENOMEM, ...) after printing one
+ * line to stderr naming the cause and the fix. Blocks the calling thread. */
+int ringo_run(ringo_task_fn main, void *arg, intptr_t *result);
+
+/* ringo_run with options; opts may be NULL. */
+int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result,
+		       const ringo_run_opts *opts);
+
+/* Loop time: CLOCK_MONOTONIC in nanoseconds. Usable anywhere. */
+int64_t ringo_time(void);
+
+/* ------------------------------------------------------------------------
+ * Tasks
+ * ------------------------------------------------------------------------ */
+
+typedef struct ringo_task_opts {
+	const char *name;   /* copied; NULL: "Task-N" */
+	size_t stack_size;  /* 0: the loop's default */
+} ringo_task_opts;
+
+/* Schedules fn(arg) to run as a new task of the running loop (asyncio's
+ * create_task); it starts when the loop next dispatches completions, never
+ * inside this call. opts may be NULL. If out is not NULL it receives a
+ * reference that the caller releases with ringo_task_unref(); the loop keeps
+ * its own reference until the task is done. Does not suspend.
+ * Returns 0, -EPERM outside a running loop, -EINVAL if fn is NULL, -ENOMEM. */
+int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
+		      ringo_task **out);
+
+/* Takes another reference; returns t. */
+ringo_task *ringo_task_ref(ringo_task *t);
+/* Drops a reference; the task is freed once it is done and unreferenced.
+ * Accepts NULL. */
+void ringo_task_unref(ringo_task *t);
+
+/* Waits until t is done and returns its result: its value, its error, or
+ * -ECANCELED if it was cancelled. Returns at once, without suspending, if t
+ * is already done. Cancelling the awaiting task cancels t too (as asyncio
+ * does); the awaiter then resumes when t is done. Many tasks may await one.
+ * May suspend. Errors: -EINVAL (NULL), -EDEADLK (awaiting yourself), -EPERM
+ * (not in a task). */
+intptr_t ringo_task_await(ringo_task *t);
+
+/* Requests cancellation (asyncio's Task.cancel): the task's current or next
+ * await returns -ECANCELED. An in-flight kernel operation is cancelled with
+ * IORING_OP_ASYNC_CANCEL and the task resumes only after that operation's
+ * own completion; if the operation completed first, its real result is
+ * returned and -ECANCELED comes at the next await. A task cancelled before
+ * it starts never runs its body. Returns true if the request was made, false
+ * if t is done (or NULL). Does not suspend. */
+bool ringo_task_cancel(ringo_task *t);
+
+/* Number of pending cancellation requests (asyncio's cancelling()). */
+int ringo_task_cancelling(const ringo_task *t);
+/* Withdraws one request (asyncio's uncancel()); returns the remaining count.
+ * At zero, a cancellation not yet delivered is withdrawn too. */
+int ringo_task_uncancel(ringo_task *t);
+
+bool ringo_task_done(const ringo_task *t);
+/* True if t ended cancelled. */
+bool ringo_task_cancelled(const ringo_task *t);
+/* The result of a done task (value or negative errno, -ECANCELED when
+ * cancelled); -EAGAIN while it is not done; -EINVAL for NULL. */
+intptr_t ringo_task_result(const ringo_task *t);
+
+/* The task's name: owned by the task, valid while t is referenced. */
+const char *ringo_task_name(const ringo_task *t);
+/* Replaces the name (copied). Returns 0, -EINVAL, -ENOMEM. */
+int ringo_task_set_name(ringo_task *t, const char *name);
+
+/* The running task, borrowed; NULL outside a task (in a callback, or outside
+ * a loop). */
+ringo_task *ringo_task_current(void);
+
+/* Fills out[0..cap) with borrowed pointers to the running loop's tasks that
+ * are not done, and returns how many there are (which may exceed cap). */
+size_t ringo_task_all(ringo_task **out, size_t cap);
+
+/* Registers fn(t, arg) to be called once t is done, from the loop (never
+ * inside the call that completes t). If t is already done it is scheduled at
+ * once. Returns 0, -EINVAL, -ENOMEM. */
+int ringo_task_add_done_callback(ringo_task *t,
+				 void (*fn)(ringo_task *t, void *arg),
+				 void *arg);
+/* Removes every registration of (fn, arg) not yet run; returns how many. */
+size_t ringo_task_remove_done_callback(ringo_task *t,
+				       void (*fn)(ringo_task *t, void *arg),
+				       void *arg);
+
+/* ------------------------------------------------------------------------
+ * Futures
+ * ------------------------------------------------------------------------ */
+
+/* Creates a pending future bound to the running loop; *out receives the
+ * caller's reference, released with ringo_future_unref().
+ * Returns 0, -EPERM outside a running loop, -EINVAL, -ENOMEM. */
+int ringo_future_create(ringo_future **out);
+ringo_future *ringo_future_ref(ringo_future *f);
+void ringo_future_unref(ringo_future *f);
+
+/* Completes f with a value >= 0 (set_result) or a negative errno
+ * (set_error). Waiters and callbacks are woken through the ring afterwards,
+ * never inside these calls. Return 0, -EINVAL (NULL, or a value of the wrong
+ * sign), or -EALREADY if f is already done. Do not suspend. */
+int ringo_future_set_result(ringo_future *f, intptr_t value);
+int ringo_future_set_error(ringo_future *f, int error);
+
+/* Cancels a pending future: it completes with -ECANCELED. Returns true if it
+ * was pending, false if it was already done. Does not suspend. */
+bool ringo_future_cancel(ringo_future *f);
+
+/* Waits for f and returns its value, its error, or -ECANCELED. Returns at
+ * once if f is done. Cancelling the awaiting task cancels f (as asyncio
+ * does). May suspend. Errors: -EINVAL, -EPERM (not in a task). */
+intptr_t ringo_future_await(ringo_future *f);
+
+bool ringo_future_done(const ringo_future *f);
+bool ringo_future_cancelled(const ringo_future *f);
+/* The result of a done future; -EAGAIN while pending; -EINVAL for NULL. */
+intptr_t ringo_future_result(const ringo_future *f);
+
+/* Registers fn(f, arg) to be called once f is done, from the loop. */
+int ringo_future_add_done_callback(ringo_future *f,
+				   void (*fn)(ringo_future *f, void *arg),
+				   void *arg);
+size_t ringo_future_remove_done_callback(ringo_future *f,
+					 void (*fn)(ringo_future *f, void *arg),
+					 void *arg);
+
+/* ------------------------------------------------------------------------
+ * Sleeping and yielding
+ * ------------------------------------------------------------------------ */
+
+/* Suspends the task for at least ns nanoseconds (an IORING_OP_TIMEOUT); it
+ * never returns early. ns <= 0 yields through a NOP: every other ready task
+ * runs once before this one continues. Returns 0, -ECANCELED, -EPERM. May
+ * suspend. */
+int ringo_sleep(int64_t ns);
+
+/* Suspends until the monotonic time deadline_ns (ringo_time()). */
+int ringo_sleep_until(int64_t deadline_ns);
+
+/* ------------------------------------------------------------------------
+ * Callbacks: call_soon, call_later, call_at
+ * ------------------------------------------------------------------------ */
+
+/* Schedule fn(arg) on the loop: call_soon runs callbacks in FIFO order once
+ * the loop next dispatches completions (through a NOP); call_later after a
+ * delay and call_at at a monotonic deadline (through IORING_OP_TIMEOUT), in
+ * deadline order. If out is not NULL it receives a reference, released with
+ * ringo_handle_unref(), that can cancel the call. Do not suspend. Return 0,
+ * -EPERM outside a running loop, -EINVAL, -ENOMEM. */
+int ringo_call_soon(ringo_callback_fn fn, void *arg, ringo_handle **out);
+int ringo_call_later(int64_t delay_ns, ringo_callback_fn fn, void *arg,
+		     ringo_handle **out);
+int ringo_call_at(int64_t deadline_ns, ringo_callback_fn fn, void *arg,
+		  ringo_handle **out);
+
+/* Prevents the callback from running if it has not started. Returns true if
+ * this call cancelled it, false if it had run, was running, or was cancelled
+ * already. */
+bool ringo_handle_cancel(ringo_handle *h);
+bool ringo_handle_cancelled(const ringo_handle *h);
+/* For call_later/call_at handles: the deadline in monotonic nanoseconds. */
+int64_t ringo_handle_when(const ringo_handle *h);
+void ringo_handle_unref(ringo_handle *h);
+
+/* ------------------------------------------------------------------------
+ * gather
+ * ------------------------------------------------------------------------ */
+
+/* Each slot holds a value or a negative errno instead of the first error
+ * ending the gather. */
+#define RINGO_RETURN_EXCEPTIONS 0x1u
+
+/* Waits for tasks[0..n) and stores their results in results[0..n) in
+ * argument order (results may be NULL). Without RINGO_RETURN_EXCEPTIONS the
+ * first child that fails (or is cancelled) makes gather return its error at
+ * once; the other children keep running and their slots are left as they
+ * were. With it, gather returns 0 once all are done and each slot holds a
+ * value or an error (-ECANCELED for a cancelled child). Cancelling the
+ * gathering task cancels every unfinished child and gather returns
+ * -ECANCELED once they have all finished. n == 0 returns 0 at once.
+ * May suspend. Errors: -EINVAL (NULL tasks with n > 0, a NULL child),
+ * -EPERM, -ENOMEM. */
+int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
+		 unsigned flags);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGO_H */

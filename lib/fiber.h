@@ -1,0 +1,92 @@
+/* Internal: execution contexts (fibers) and their stacks. Never installed. */
+#ifndef RINGO_FIBER_H
+#define RINGO_FIBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RINGO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RINGO_ASAN 1
+#endif
+#endif
+
+/* A task stack: an mmap'd region, committed lazily by the kernel, with a
+ * guard below the usable part. Stacks of the pool's default size are
+ * recycled; others are unmapped when put back. */
+struct ringo__stack {
+	void *lo;                  /* lowest usable byte (just above the guard) */
+	size_t size;               /* usable bytes; the stack grows down from lo + size */
+	void *guard;               /* the guard region, or NULL (canary mode) */
+	size_t guard_size;
+	const char *owner;         /* name printed on overflow (the task's), may be NULL */
+	struct ringo__stack *next; /* pool free list */
+	uint8_t kind;              /* how it is guarded: see stack.c */
+	unsigned valgrind_id;
+};
+
+struct ringo__stack_pool {
+	size_t default_size;       /* usable bytes of a default stack, page multiple */
+	struct ringo__stack *free; /* recycled default-size stacks (LIFO) */
+	size_t nfree;
+	size_t nlive;              /* stacks handed out */
+	/* ... implementation-private fields (slabs, guard budget) ... */
+	void *slabs;
+	size_t vma_budget;
+};
+
+/* Sets up an empty pool whose default stacks have default_size usable bytes
+ * (rounded up to pages). Returns 0 or -EINVAL. */
+int ringo__stack_pool_init(struct ringo__stack_pool *p, size_t default_size);
+/* Unmaps every stack of the pool; all must have been put back. */
+void ringo__stack_pool_destroy(struct ringo__stack_pool *p);
+/* Hands out a stack of at least size usable bytes (0: the default).
+ * Returns 0 or -ENOMEM (address space, mappings or memory exhausted). */
+int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__stack **out);
+/* Takes a stack back. */
+void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s);
+/* Aborts with "ringo: stack overflow in task '<owner>'" if a canary-mode
+ * stack's canary was overwritten. Cheap; called on every switch away. */
+void ringo__stack_check(const struct ringo__stack *s);
+
+/* Overflow detection: installs (once per thread) an alternate signal stack
+ * and a SIGSEGV/SIGBUS handler that, when the fault address lies in the guard
+ * of the thread's current stack, prints
+ *   ringo: stack overflow in task '<owner>'
+ * and aborts; other faults are passed to the previous disposition. */
+int ringo__overflow_guard_install(void);
+void ringo__overflow_guard_remove(void);
+/* The stack the thread is running on now (NULL: the thread's own). */
+void ringo__overflow_set_current(const struct ringo__stack *s);
+
+/* An execution context. */
+struct ringo__fiber {
+	void *sp;                  /* saved stack pointer while switched out */
+	struct ringo__stack *stack;/* NULL for the thread's own context */
+#if defined(RINGO_ASAN)
+	void *asan_fake_stack;
+	const void *asan_bottom;
+	size_t asan_size;
+#endif
+};
+
+/* Makes f describe the calling thread's own context (the loop's). */
+void ringo__fiber_init_main(struct ringo__fiber *f);
+/* Prepares f to run entry(arg) on stack s at its first switch-in. entry must
+ * never return: it ends with ringo__fiber_switch_final(). */
+void ringo__fiber_prepare(struct ringo__fiber *f, struct ringo__stack *s,
+			  void (*entry)(void *), void *arg);
+/* Saves the current context in from and resumes to. */
+void ringo__fiber_switch(struct ringo__fiber *from, struct ringo__fiber *to);
+/* Like switch, but from is finished and will never be resumed. */
+void ringo__fiber_switch_final(struct ringo__fiber *from, struct ringo__fiber *to);
+
+/* Architecture primitive (lib/arch/): saves callee-saved registers on the
+ * current stack, stores the stack pointer in *from_sp, loads to_sp and
+ * restores the registers saved there. */
+void ringo__ctx_switch(void **from_sp, void *to_sp);
+
+#endif
