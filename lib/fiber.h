@@ -33,9 +33,15 @@ struct ringo__stack_pool {
 	struct ringo__stack *free; /* recycled default-size stacks (LIFO) */
 	size_t nfree;
 	size_t nlive;              /* stacks handed out */
-	/* ... implementation-private fields (slabs, guard budget) ... */
-	void *slabs;
-	size_t vma_budget;
+	/* Private to stack.c. */
+	struct ringo__stack *cold; /* recycled stacks whose pages went back to the kernel */
+	size_t ncold;
+	size_t hot_max;            /* bound on nfree: resident free stacks kept */
+	size_t page;
+	size_t slab_stacks;        /* default stacks carved from one mapping */
+	struct ringo__stack_slab *slabs; /* newest first; only the first has uncarved slots */
+	size_t vmas;               /* mappings its mprotect guards charged to the process budget */
+	int guard_mode;            /* RINGO_STACK_GUARD, read at init */
 };
 
 /* Sets up an empty pool whose default stacks have default_size usable bytes
@@ -52,6 +58,10 @@ void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s);
  * stack's canary was overwritten. Cheap; called on every switch away. */
 void ringo__stack_check(const struct ringo__stack *s);
 
+/* Writes "ringo: stack overflow in task '<owner>'" to stderr and aborts.
+ * Async-signal-safe. */
+__attribute__((noreturn)) void ringo__overflow_abort(const char *owner);
+
 /* Overflow detection: installs (once per thread) an alternate signal stack
  * and a SIGSEGV/SIGBUS handler that, when the fault address lies in the guard
  * of the thread's current stack, prints
@@ -59,8 +69,15 @@ void ringo__stack_check(const struct ringo__stack *s);
  * and aborts; other faults are passed to the previous disposition. */
 int ringo__overflow_guard_install(void);
 void ringo__overflow_guard_remove(void);
-/* The stack the thread is running on now (NULL: the thread's own). */
-void ringo__overflow_set_current(const struct ringo__stack *s);
+/* The stack the thread is running on now (NULL: the thread's own). Set at
+ * every switch, read by the fault handler; initial-exec TLS, so setting it
+ * is one store and reading it is async-signal-safe. */
+extern _Thread_local const struct ringo__stack *ringo__overflow_current
+	__attribute__((tls_model("initial-exec")));
+static inline void ringo__overflow_set_current(const struct ringo__stack *s)
+{
+	ringo__overflow_current = s;
+}
 
 /* An execution context. */
 struct ringo__fiber {
@@ -88,5 +105,11 @@ void ringo__fiber_switch_final(struct ringo__fiber *from, struct ringo__fiber *t
  * current stack, stores the stack pointer in *from_sp, loads to_sp and
  * restores the registers saved there. */
 void ringo__ctx_switch(void **from_sp, void *to_sp);
+/* Architecture primitive: lays out, at the top of the stack [lo, lo + size),
+ * a context whose first ringo__ctx_switch-in calls start(entry, arg) on a
+ * correctly aligned stack; start must never return. Returns its sp. */
+void *ringo__ctx_make(void *lo, size_t size,
+		      void (*start)(void (*entry)(void *), void *arg),
+		      void (*entry)(void *), void *arg);
 
 #endif

@@ -1,0 +1,56 @@
+/* Shared by the benchmark programs: timing, the Python asyncio twin run in
+ * the same process tree, and the report line. */
+#ifndef RINGO_BENCH_H
+#define RINGO_BENCH_H
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static inline int64_t bench_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Runs bench/py/<script> with args and returns the value of its one
+ * "<metric> <value>" line, or NAN if python3 or the script failed. */
+static inline double bench_python(const char *script, const char *args)
+{
+	if (getenv("RINGO_BENCH_NO_PYTHON"))
+		return NAN;
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd), "python3 %s/%s %s", RINGO_BENCH_PY_DIR, script, args);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NAN;
+	char metric[64];
+	double value = NAN;
+	if (fscanf(p, "%63s %lf", metric, &value) != 2)
+		value = NAN;
+	if (pclose(p) != 0)
+		value = NAN;
+	return value;
+}
+
+/* One line: the ringo figure, the asyncio figure, the ratio, the target. */
+static inline void bench_report(const char *name, double ringo, double asyncio,
+				const char *unit, double target)
+{
+	printf("%-28s ringo %12.1f %-6s", name, ringo, unit);
+	if (isnan(asyncio))
+		printf(" | asyncio     (not run)       ");
+	else
+		printf(" | asyncio %12.1f %-6s | %7.1fx", asyncio, unit, asyncio / ringo);
+	if (target > 0)
+		printf(" | target <= %g %s: %s", target, unit, ringo <= target ? "met" : "MISSED");
+	printf("\n");
+	fflush(stdout);
+}
+
+#endif

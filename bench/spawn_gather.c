@@ -1,0 +1,42 @@
+/* Spawn 100,000 tasks that return their index, gather them. */
+#include "bench.h"
+
+#include <ringo.h>
+
+enum { N = 100000 };
+
+static ringo_task *tasks[N];
+static intptr_t results[N];
+
+static intptr_t child(void *arg)
+{
+	return (intptr_t)arg;
+}
+
+static intptr_t run(void *arg)
+{
+	(void)arg;
+	int64_t t0 = bench_now();
+	for (intptr_t i = 0; i < N; i++)
+		if (ringo_task_create(child, (void *)i, NULL, &tasks[i]) < 0)
+			return -1;
+	int r = ringo_gather(tasks, N, results, 0);
+	int64_t ns = bench_now() - t0;
+	for (intptr_t i = 0; i < N; i++) {
+		if (results[i] != i)
+			r = -1;
+		ringo_task_unref(tasks[i]);
+	}
+	return r < 0 ? r : ns;
+}
+
+int main(void)
+{
+	intptr_t ns = 0;
+	ringo_run(run, NULL, &ns); /* warm-up */
+	if (ringo_run(run, NULL, &ns) < 0 || ns < 0)
+		return 1;
+	bench_report("spawn+gather per task", (double)ns / N,
+		     bench_python("spawn_gather.py", "--n 100000"), "ns", 500);
+	return 0;
+}

@@ -1,0 +1,137 @@
+/* Futures: a result that some code sets and tasks await. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ringo_future {
+	struct ringo__completion c;
+	struct ringo_loop *loop;
+	int refs;
+};
+
+int ringo_future_create(ringo_future **out)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!out)
+		return -EINVAL;
+	if (!loop)
+		return -EPERM;
+	ringo_future *f = malloc(sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	ringo__completion_init(&f->c);
+	f->loop = loop;
+	f->refs = 1;
+	*out = f;
+	return 0;
+}
+
+ringo_future *ringo_future_ref(ringo_future *f)
+{
+	if (f)
+		f->refs++;
+	return f;
+}
+
+void ringo_future_unref(ringo_future *f)
+{
+	if (f && --f->refs == 0)
+		free(f);
+}
+
+static int complete(ringo_future *f, intptr_t result)
+{
+	if (f->c.state != RINGO__PENDING)
+		return -EALREADY;
+	ringo__completion_finish(&f->c, result == -ECANCELED ? RINGO__CANCELLED : RINGO__DONE,
+				 result);
+	return 0;
+}
+
+int ringo_future_set_result(ringo_future *f, intptr_t value)
+{
+	if (!f || value < 0)
+		return -EINVAL;
+	return complete(f, value);
+}
+
+int ringo_future_set_error(ringo_future *f, int error)
+{
+	if (!f || error >= 0)
+		return -EINVAL;
+	return complete(f, error);
+}
+
+bool ringo_future_cancel(ringo_future *f)
+{
+	return f && complete(f, -ECANCELED) == 0;
+}
+
+/* Cancelling a task that awaits f cancels f, as asyncio does. */
+static bool await_cancel(struct ringo__wait *w)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return false;
+	return ringo_future_cancel(w->target);
+}
+
+intptr_t ringo_future_await(ringo_future *f)
+{
+	if (!f)
+		return -EINVAL;
+	ringo_future_ref(f);
+	intptr_t r = ringo__completion_await(&f->c, await_cancel, f);
+	ringo_future_unref(f);
+	return r;
+}
+
+bool ringo_future_done(const ringo_future *f)
+{
+	return f && f->c.state != RINGO__PENDING;
+}
+
+bool ringo_future_cancelled(const ringo_future *f)
+{
+	return f && f->c.state == RINGO__CANCELLED;
+}
+
+intptr_t ringo_future_result(const ringo_future *f)
+{
+	if (!f)
+		return -EINVAL;
+	if (f->c.state == RINGO__PENDING)
+		return -EAGAIN;
+	return f->c.result;
+}
+
+static void future_callback(void *obj, union ringo__cb_fn fn, void *arg)
+{
+	fn.future(obj, arg);
+}
+
+static void future_release(void *obj)
+{
+	ringo_future_unref(obj);
+}
+
+int ringo_future_add_done_callback(ringo_future *f, void (*fn)(ringo_future *f, void *arg),
+				   void *arg)
+{
+	if (!f || !fn)
+		return -EINVAL;
+	union ringo__cb_fn cb = { .future = fn };
+	int ret = ringo__callback_add(f->loop, &f->c, future_callback, cb, f, arg,
+				      future_release);
+	if (ret == 0)
+		ringo_future_ref(f);
+	return ret;
+}
+
+size_t ringo_future_remove_done_callback(ringo_future *f,
+					 void (*fn)(ringo_future *f, void *arg), void *arg)
+{
+	if (!f || !fn)
+		return 0;
+	union ringo__cb_fn cb = { .future = fn };
+	return ringo__callback_remove(&f->c, cb, arg);
+}

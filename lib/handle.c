@@ -1,0 +1,121 @@
+/* call_soon, call_later, call_at: a callback run from the CQE of a NOP (soon)
+ * or of an absolute IORING_OP_TIMEOUT (later, at). The loop holds a
+ * reference on each handle until that CQE has arrived, so a cancelled
+ * handle's memory outlives the kernel's use of it. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+enum { H_SCHEDULED, H_RUNNING, H_DONE, H_CANCELLED };
+
+struct ringo_handle {
+	struct ringo__op op;
+	struct ringo__list node;     /* in loop->handles until its CQE */
+	struct ringo_loop *loop;
+	ringo_callback_fn fn;
+	void *arg;
+	int64_t when;
+	struct ringo__timespec ts;
+	int refs;
+	uint8_t state;
+	bool timer;
+};
+
+void ringo_handle_unref(ringo_handle *h)
+{
+	if (h && --h->refs == 0)
+		free(h);
+}
+
+static void fire(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	ringo_handle *h = ringo__container_of(op, ringo_handle, op);
+	ringo__list_remove(&h->node);
+	if (h->state == H_SCHEDULED) {
+		h->state = H_RUNNING;
+		h->fn(h->arg);
+		h->state = H_DONE;
+	}
+	ringo_handle_unref(h);
+}
+
+static int schedule(bool timer, int64_t when, ringo_callback_fn fn, void *arg,
+		    ringo_handle **out)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop)
+		return -EPERM;
+	if (!fn)
+		return -EINVAL;
+	ringo_handle *h = malloc(sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->loop = loop;
+	h->fn = fn;
+	h->arg = arg;
+	h->when = when;
+	h->refs = out ? 2 : 1;
+	h->state = H_SCHEDULED;
+	h->timer = timer;
+	h->op.armed = false;
+	ringo__list_push_back(&loop->handles, &h->node);
+	ringo__op_arm(loop, &h->op, fire);
+	if (timer) {
+		if (when < 0)
+			when = 0;
+		h->ts.tv_sec = when / 1000000000LL;
+		h->ts.tv_nsec = when % 1000000000LL;
+		ringo__ring_timeout(loop->ring, &h->op, &h->ts, true);
+	} else {
+		ringo__ring_nop(loop->ring, &h->op);
+	}
+	if (out)
+		*out = h;
+	return 0;
+}
+
+int ringo_call_soon(ringo_callback_fn fn, void *arg, ringo_handle **out)
+{
+	return schedule(false, 0, fn, arg, out);
+}
+
+int ringo_call_at(int64_t deadline_ns, ringo_callback_fn fn, void *arg, ringo_handle **out)
+{
+	return schedule(true, deadline_ns, fn, arg, out);
+}
+
+int ringo_call_later(int64_t delay_ns, ringo_callback_fn fn, void *arg, ringo_handle **out)
+{
+	if (delay_ns < 0)
+		delay_ns = 0;
+	return schedule(true, ringo_time() + delay_ns, fn, arg, out);
+}
+
+bool ringo_handle_cancel(ringo_handle *h)
+{
+	if (!h || h->state != H_SCHEDULED)
+		return false;
+	h->state = H_CANCELLED;
+	/* Free the kernel's timer now rather than at its deadline. */
+	if (h->timer && h->op.armed)
+		ringo__ring_timeout_remove(h->loop->ring, &h->op);
+	return true;
+}
+
+bool ringo_handle_cancelled(const ringo_handle *h)
+{
+	return h && h->state == H_CANCELLED;
+}
+
+int64_t ringo_handle_when(const ringo_handle *h)
+{
+	return h && h->timer ? h->when : 0;
+}
+
+void ringo__handle_cancel_all(struct ringo_loop *loop)
+{
+	for (struct ringo__list *n = loop->handles.next; n != &loop->handles; n = n->next)
+		ringo_handle_cancel(ringo__container_of(n, ringo_handle, node));
+}

@@ -1,0 +1,236 @@
+/* Internal: the loop, operations, waits and completions shared by lib/.
+ * Never installed. */
+#ifndef RINGO_INTERNAL_H
+#define RINGO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ringo.h"
+#include "fiber.h"
+
+#define ringo__container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#define ringo__likely(x) __builtin_expect(!!(x), 1)
+#define ringo__unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---- intrusive doubly linked list ---- */
+
+struct ringo__list {
+	struct ringo__list *next, *prev;
+};
+
+static inline void ringo__list_init(struct ringo__list *l)
+{
+	l->next = l->prev = l;
+}
+
+static inline bool ringo__list_empty(const struct ringo__list *l)
+{
+	return l->next == l;
+}
+
+static inline void ringo__list_push_back(struct ringo__list *l, struct ringo__list *n)
+{
+	n->prev = l->prev;
+	n->next = l;
+	l->prev->next = n;
+	l->prev = n;
+}
+
+static inline void ringo__list_remove(struct ringo__list *n)
+{
+	n->prev->next = n->next;
+	n->next->prev = n->prev;
+	n->next = n->prev = n;
+}
+
+/* ---- operations: one SQE in flight, resumed by its CQE ---- */
+
+struct ringo__op;
+struct ringo_loop;
+/* Called by the loop, on the loop's own stack, with the CQE of op. */
+typedef void (*ringo__op_fn)(struct ringo__op *op, int res, uint32_t flags);
+
+struct ringo__op {
+	ringo__op_fn complete;
+	uint16_t gen;   /* matches the tag in the SQE's user_data while armed */
+	bool armed;     /* an SQE for it is in flight */
+};
+
+/* Layout of struct __kernel_timespec, so that users of the ring need not
+ * include liburing. */
+struct ringo__timespec {
+	int64_t tv_sec;
+	long long tv_nsec;
+};
+
+/* ---- the ring (lib/ring.c: the only file that calls liburing) ---- */
+
+struct ringo__ring;
+
+/* Creates a ring with at least entries SQEs. On failure returns a negative
+ * errno and points *why at a one-line explanation with the fix. */
+int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_flags,
+		       const char **why);
+/* Closes the ring; nothing may be in flight. */
+void ringo__ring_destroy(struct ringo__ring *r);
+/* Queues a NOP for op; its CQE arrives after every SQE queued before it. */
+void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op);
+/* Queues an IORING_OP_TIMEOUT for op; ts must stay valid until submitted
+ * (the kernel copies it at submission). abs: ts is a CLOCK_MONOTONIC time. */
+void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op,
+			 const struct ringo__timespec *ts, bool abs);
+/* Queues IORING_OP_TIMEOUT_REMOVE / IORING_OP_ASYNC_CANCEL aimed at the armed
+ * op. Their own CQEs are consumed internally; op still gets exactly one CQE. */
+void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op);
+void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op);
+/* Submits what is queued, waits until at least one completion is there if
+ * wait is true, then calls the complete function of every completion in the
+ * order the kernel posted them. Returns how many ops completed, or a
+ * negative errno for an unrecoverable ring failure. */
+int ringo__ring_run(struct ringo__ring *r, bool wait);
+/* SQEs submitted (or queued) whose CQE has not been dispatched yet. */
+size_t ringo__ring_inflight(const struct ringo__ring *r);
+/* A short description of the ring's setup, for diagnostics ("defer-taskrun"). */
+const char *ringo__ring_mode(const struct ringo__ring *r);
+
+/* ---- completions: the common core of futures and tasks ---- */
+
+enum { RINGO__PENDING = 0, RINGO__DONE, RINGO__CANCELLED };
+
+/* Something interested in a completion. notify() runs synchronously when the
+ * completion finishes: it must not run user code or switch; it wakes a task
+ * or schedules a callback by queueing an SQE. */
+struct ringo__waiter {
+	struct ringo__list node;
+	void (*notify)(struct ringo__waiter *w, intptr_t result);
+};
+
+struct ringo__completion {
+	uint8_t state;
+	intptr_t result;
+	struct ringo__list waiters;
+};
+
+void ringo__completion_init(struct ringo__completion *c);
+/* Finishes c (state DONE or CANCELLED) and notifies every waiter, in the
+ * order they were added. */
+void ringo__completion_finish(struct ringo__completion *c, uint8_t state, intptr_t result);
+static inline void ringo__completion_add(struct ringo__completion *c, struct ringo__waiter *w)
+{
+	ringo__list_push_back(&c->waiters, &w->node);
+}
+
+/* Done callbacks: a waiter that, when notified, queues a NOP whose CQE
+ * calls invoke(obj, fn, arg) on the loop, then release(obj). If c is done
+ * already, the NOP is queued at once. Returns 0 or -ENOMEM. */
+union ringo__cb_fn {
+	void (*task)(ringo_task *t, void *arg);
+	void (*future)(ringo_future *f, void *arg);
+};
+int ringo__callback_add(struct ringo_loop *loop, struct ringo__completion *c,
+			void (*invoke)(void *obj, union ringo__cb_fn fn, void *arg),
+			union ringo__cb_fn fn, void *obj, void *arg,
+			void (*release)(void *obj));
+/* Removes the registrations of (fn, arg) not yet notified; returns how many. */
+size_t ringo__callback_remove(struct ringo__completion *c, union ringo__cb_fn fn, void *arg);
+
+/* ---- waits: a task's one outstanding operation while it is suspended ---- */
+
+enum {
+	RINGO__WAIT_KERNEL,      /* a kernel op (timeout, I/O) is in flight */
+	RINGO__WAIT_NOTIFY,      /* in a waiter list; nothing in flight yet */
+	RINGO__WAIT_WOKEN,       /* the wake-up NOP is in flight */
+	RINGO__WAIT_CANCEL_SENT, /* kernel op in flight and a cancel aimed at it */
+};
+
+struct ringo__wait {
+	struct ringo__op op;           /* the SQE this task resumes on */
+	struct ringo__waiter waiter;   /* NOTIFY waits: node in the target's list */
+	ringo_task *task;
+	intptr_t value;                /* what a NOTIFY wait returns once woken */
+	uint8_t state;
+	bool is_timeout;               /* cancel with TIMEOUT_REMOVE */
+	/* Called by ringo_task_cancel while the task is suspended here. Returns
+	 * true if the waited-on object took over the cancellation (it will
+	 * resume the task with the outcome), false to leave it pending for the
+	 * next await. NULL: kernel waits use the ring's cancel. */
+	bool (*cancel)(struct ringo__wait *w);
+	void *target;
+	struct ringo__timespec ts;
+};
+
+/* ---- the loop ---- */
+
+struct ringo_loop {
+	struct ringo__ring *ring;
+	struct ringo__fiber main_fiber;
+	ringo_task *current;            /* running task, NULL on the loop's stack */
+	struct ringo__stack_pool stacks;
+	struct ringo__list tasks;       /* tasks not done, in creation order */
+	size_t ntasks;
+	struct ringo__list handles;     /* call_soon/later/at handles not yet run */
+	uint64_t task_seq;              /* for "Task-N" names */
+	uint16_t gen;
+	bool closing;
+};
+
+extern __thread struct ringo_loop *ringo__loop;
+
+/* The running loop or NULL. */
+static inline struct ringo_loop *ringo__loop_get(void)
+{
+	return ringo__loop;
+}
+
+/* Gives each arming a fresh tag, so a CQE for an earlier use of the same
+ * record is recognised as stale. */
+static inline void ringo__op_arm(struct ringo_loop *loop, struct ringo__op *op,
+				 ringo__op_fn complete)
+{
+	op->complete = complete;
+	op->gen = ++loop->gen;
+}
+
+/* ---- tasks (lib/task.c) ---- */
+
+/* Prepares w as a wait of the current task. */
+void ringo__wait_init(struct ringo__wait *w, ringo_task *t);
+/* Suspends the current task on w until w's op completes; returns the CQE
+ * result (KERNEL waits) or w->value (NOTIFY waits). Resolves a cancellation
+ * that raced with the completion: if a cancel was sent but the op completed
+ * anyway, the result is returned and -ECANCELED is left pending. */
+intptr_t ringo__wait_suspend(struct ringo__wait *w);
+/* Arms w for a kernel op and returns the op to put in the SQE. cancellable:
+ * cancelling the task sends ASYNC_CANCEL (TIMEOUT_REMOVE if w->is_timeout);
+ * otherwise (a NOP) the cancellation stays pending. */
+struct ringo__op *ringo__wait_kernel_op(struct ringo__wait *w, bool cancellable);
+/* Cancel hooks: aim a cancel at w's kernel op / take w out of its waiter
+ * list and wake it with -ECANCELED. */
+bool ringo__wait_cancel_kernel(struct ringo__wait *w);
+bool ringo__wait_cancel_detach(struct ringo__wait *w);
+/* Wakes a NOTIFY wait with value, through a NOP. Does nothing if it is
+ * already woken. */
+void ringo__wait_wake(struct ringo__wait *w, intptr_t value);
+/* The current task, or NULL; if it has a cancellation pending, delivers it
+ * (clears it and returns -ECANCELED in *err). For the start of every await. */
+ringo_task *ringo__await_begin(int *err);
+/* Awaits a completion on behalf of the current task; cancel is the hook
+ * for cancelling the task while it waits (see struct ringo__wait). */
+intptr_t ringo__completion_await(struct ringo__completion *c,
+				 bool (*cancel)(struct ringo__wait *w), void *target);
+
+/* Consumes a pending cancellation of the current task: returns true if
+ * there was one. */
+bool ringo__task_take_cancel(ringo_task *t);
+struct ringo__completion *ringo__task_completion(ringo_task *t);
+
+/* Loop-side: cancel every task (shutdown). */
+void ringo__task_cancel_all(struct ringo_loop *loop);
+/* Handles (lib/handle.c): cancels every handle not yet run (shutdown). */
+void ringo__handle_cancel_all(struct ringo_loop *loop);
+
+#endif

@@ -1,0 +1,117 @@
+/* The loop: ringo_run creates it, runs the main task until it is done, then
+ * cancels what is left, drains the ring and closes it. The loop itself is
+ * nothing but: submit, wait, and for each CQE switch to the fiber it names
+ * (lib/ring.c dispatches, lib/task.c switches). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+#include "ringo_config.h"
+
+__thread struct ringo_loop *ringo__loop;
+
+int64_t ringo_time(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* One round of the loop. Returns false when nothing can ever happen again:
+ * no operation is in flight, so no CQE will come. */
+static bool turn(struct ringo_loop *loop)
+{
+	int n = ringo__ring_run(loop->ring, true);
+	if (n < 0) {
+		fprintf(stderr, "ringo: the ring failed: %s\n", strerror(-n));
+		return false;
+	}
+	return n > 0 || ringo__ring_inflight(loop->ring) > 0;
+}
+
+/* asyncio.run's ending: cancel every task, let them finish, drop pending
+ * callbacks, and wait for the last CQE so the kernel holds no pointer into
+ * memory we are about to free. */
+static void shutdown(struct ringo_loop *loop)
+{
+	loop->closing = true;
+	for (;;) {
+		ringo__task_cancel_all(loop);
+		if (loop->ntasks == 0)
+			ringo__handle_cancel_all(loop);
+		if (loop->ntasks == 0 && ringo__ring_inflight(loop->ring) == 0)
+			return;
+		if (!turn(loop)) {
+			fprintf(stderr, "ringo: %zu task(s) still wait on something that "
+					"can never happen; abandoning them\n",
+				loop->ntasks);
+			return;
+		}
+	}
+}
+
+int ringo_run(ringo_task_fn main, void *arg, intptr_t *result)
+{
+	return ringo_run_with(main, arg, result, NULL);
+}
+
+int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_run_opts *opts)
+{
+	if (!main)
+		return -EINVAL;
+	if (ringo__loop)
+		return -EBUSY;
+	struct ringo_loop loop;
+	memset(&loop, 0, sizeof(loop));
+	unsigned entries = opts && opts->ring_entries ? opts->ring_entries
+						     : RINGO_DEFAULT_RING_ENTRIES;
+	size_t stack_size = opts && opts->stack_size ? opts->stack_size
+						      : RINGO_DEFAULT_STACK_SIZE;
+	const char *why = "";
+	int ret = ringo__ring_create(&loop.ring, entries, opts ? opts->flags : 0, &why);
+	if (ret < 0) {
+		fprintf(stderr, "ringo: cannot start the loop: %s\n", why);
+		return ret;
+	}
+	ret = ringo__stack_pool_init(&loop.stacks, stack_size);
+	if (ret < 0)
+		goto err_ring;
+	ret = ringo__overflow_guard_install();
+	if (ret < 0)
+		goto err_pool;
+	ringo__fiber_init_main(&loop.main_fiber);
+	ringo__list_init(&loop.tasks);
+	ringo__list_init(&loop.handles);
+	ringo__loop = &loop;
+
+	ringo_task *main_task;
+	ringo_task_opts main_opts = { .name = "main" };
+	ret = ringo_task_create(main, arg, &main_opts, &main_task);
+	if (ret < 0)
+		goto err_guard;
+	bool deadlock = false;
+	while (!ringo_task_done(main_task)) {
+		if (!turn(&loop)) {
+			fputs("ringo: deadlock: the main task waits but no operation is in "
+			      "flight; cancelling every task\n",
+			      stderr);
+			deadlock = true;
+			break;
+		}
+	}
+	shutdown(&loop);
+	if (result)
+		*result = ringo_task_result(main_task);
+	ringo_task_unref(main_task);
+	ret = deadlock ? -EDEADLK : 0;
+
+err_guard:
+	ringo__loop = NULL;
+	ringo__overflow_guard_remove();
+err_pool:
+	ringo__stack_pool_destroy(&loop.stacks);
+err_ring:
+	ringo__ring_destroy(loop.ring);
+	return ret;
+}

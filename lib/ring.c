@@ -1,0 +1,296 @@
+/* The ring: the only code that calls liburing.
+ *
+ * Every SQE carries the address of a struct ringo__op and a 16-bit tag in
+ * its user_data; user_data 0 marks internal SQEs (cancels) whose CQEs are
+ * consumed here. Completions are copied out of the CQ ring into a queue
+ * before any of them is dispatched, so that code run by a dispatch (a task
+ * that finds the SQ full, say) may reap again without disturbing the
+ * iteration. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <liburing.h>
+
+#include "internal.h"
+
+#define TAG_SHIFT 48
+#define PTR_MASK ((UINT64_C(1) << TAG_SHIFT) - 1)
+
+_Static_assert(sizeof(struct ringo__timespec) == sizeof(struct __kernel_timespec),
+	       "ringo__timespec must match __kernel_timespec");
+
+struct cqe_copy {
+	uint64_t user_data;
+	int32_t res;
+	uint32_t flags;
+};
+
+struct ringo__ring {
+	struct io_uring uring;
+	size_t inflight;          /* SQEs handed out whose CQE is not dispatched */
+	/* reaped completions waiting for dispatch: a growable circular queue */
+	struct cqe_copy *queue;
+	size_t qhead, qlen, qcap;
+	unsigned setup_flags;
+	const char *mode;
+	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
+};
+
+static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
+{
+	struct io_uring_params p;
+	memset(&p, 0, sizeof(p));
+	/* Many more ops may be in flight than the SQ holds (every sleeping task
+	 * has one); a large CQ keeps bursts of completions out of the kernel's
+	 * overflow list. */
+	p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	p.cq_entries = entries * 16;
+	return io_uring_queue_init_params(entries, &r->uring, &p);
+}
+
+int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_flags,
+		       const char **why)
+{
+	static const struct {
+		unsigned flags;
+		const char *mode;
+	} modes[] = {
+		{ IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+			  IORING_SETUP_DEFER_TASKRUN,
+		  "single-issuer, defer-taskrun" },
+		{ IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+		  "coop-taskrun" },
+		{ 0, "plain" },
+	};
+	struct ringo__ring *r = calloc(1, sizeof(*r));
+	if (!r) {
+		*why = "out of memory allocating the ring (free memory and retry)";
+		return -ENOMEM;
+	}
+	int ret = -EINVAL;
+	size_t first = (run_flags & RINGO_RUN_PLAIN_RING) ? 2 : 0;
+	for (size_t i = first; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		ret = setup(r, entries, modes[i].flags);
+		/* EINVAL: this kernel lacks a flag; try the next, simpler set. */
+		if (ret != -EINVAL) {
+			r->setup_flags = modes[i].flags;
+			r->mode = modes[i].mode;
+			break;
+		}
+	}
+	if (ret < 0) {
+		switch (ret) {
+		case -ENOSYS:
+			*why = "the kernel has no io_uring (ENOSYS): use Linux >= 5.19 "
+			       "built with CONFIG_IO_URING";
+			break;
+		case -EPERM:
+			*why = "io_uring is forbidden here (EPERM): set sysctl "
+			       "kernel.io_uring_disabled=0, or allow io_uring_setup in "
+			       "the seccomp profile (containers often block it)";
+			break;
+		case -ENOMEM:
+			*why = "not enough locked memory for the ring (ENOMEM): raise "
+			       "RLIMIT_MEMLOCK (ulimit -l) or use fewer ring entries";
+			break;
+		case -EMFILE:
+		case -ENFILE:
+			*why = "no file descriptor left for the ring (EMFILE): raise "
+			       "ulimit -n or close descriptors";
+			break;
+		default:
+			*why = "io_uring_setup failed: check the kernel's io_uring support";
+			break;
+		}
+		free(r);
+		return ret;
+	}
+	r->qcap = 256;
+	r->queue = malloc(r->qcap * sizeof(*r->queue));
+	if (!r->queue) {
+		io_uring_queue_exit(&r->uring);
+		free(r);
+		*why = "out of memory allocating the ring (free memory and retry)";
+		return -ENOMEM;
+	}
+	*out = r;
+	return 0;
+}
+
+void ringo__ring_destroy(struct ringo__ring *r)
+{
+	if (!r)
+		return;
+	io_uring_queue_exit(&r->uring);
+	free(r->queue);
+	free(r);
+}
+
+size_t ringo__ring_inflight(const struct ringo__ring *r)
+{
+	return r->inflight;
+}
+
+const char *ringo__ring_mode(const struct ringo__ring *r)
+{
+	return r->mode;
+}
+
+static void queue_push(struct ringo__ring *r, const struct io_uring_cqe *cqe)
+{
+	if (r->qlen == r->qcap) {
+		size_t ncap = r->qcap * 2;
+		struct cqe_copy *nq = malloc(ncap * sizeof(*nq));
+		if (!nq) {
+			/* Dispatching is impossible without the queue; completions
+			 * would be lost, which breaks every promise above. */
+			fputs("ringo: out of memory queueing completions\n", stderr);
+			abort();
+		}
+		for (size_t i = 0; i < r->qlen; i++)
+			nq[i] = r->queue[(r->qhead + i) % r->qcap];
+		free(r->queue);
+		r->queue = nq;
+		r->qcap = ncap;
+		r->qhead = 0;
+	}
+	struct cqe_copy *c = &r->queue[(r->qhead + r->qlen) % r->qcap];
+	c->user_data = cqe->user_data;
+	c->res = cqe->res;
+	c->flags = cqe->flags;
+	r->qlen++;
+}
+
+/* Moves every posted CQE into the dispatch queue. */
+static unsigned reap(struct ringo__ring *r)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	io_uring_for_each_cqe(&r->uring, head, cqe)
+	{
+		queue_push(r, cqe);
+		n++;
+	}
+	io_uring_cq_advance(&r->uring, n);
+	return n;
+}
+
+/* Submits queued SQEs, retrying EINTR. With wait, blocks until a completion
+ * is posted. A full CQ (EBUSY) or a transient shortage (EAGAIN) is resolved
+ * by reaping into the queue and trying again. */
+static int submit(struct ringo__ring *r, bool wait)
+{
+	for (;;) {
+		int ret = wait ? io_uring_submit_and_wait(&r->uring, 1)
+			       : io_uring_submit(&r->uring);
+		if (ret >= 0)
+			return ret;
+		if (ret == -EINTR)
+			continue;
+		if (ret == -EBUSY || ret == -EAGAIN) {
+			if (reap(r) > 0)
+				wait = false;
+			else if (ret == -EAGAIN)
+				wait = true;
+			continue;
+		}
+		if (ret == -ETIME)
+			return 0;
+		return ret;
+	}
+}
+
+static struct io_uring_sqe *get_sqe(struct ringo__ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+	while (ringo__unlikely(!sqe)) {
+		/* A full SQ never fails an await: hand what is queued to the
+		 * kernel and take the freed slot. */
+		int ret = submit(r, false);
+		if (ret < 0) {
+			fprintf(stderr, "ringo: io_uring_submit failed: %s\n", strerror(-ret));
+			abort();
+		}
+		sqe = io_uring_get_sqe(&r->uring);
+	}
+	r->inflight++;
+	return sqe;
+}
+
+static inline uint64_t tag(const struct ringo__op *op)
+{
+	return (uint64_t)(uintptr_t)op | ((uint64_t)op->gen << TAG_SHIFT);
+}
+
+static inline void arm(struct io_uring_sqe *sqe, struct ringo__op *op)
+{
+	op->armed = true;
+	io_uring_sqe_set_data64(sqe, tag(op));
+}
+
+void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	io_uring_prep_nop(sqe);
+	arm(sqe, op);
+}
+
+void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op,
+			 const struct ringo__timespec *ts, bool abs)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	io_uring_prep_timeout(sqe, (struct __kernel_timespec *)(uintptr_t)ts, 0,
+			      abs ? IORING_TIMEOUT_ABS : 0);
+	arm(sqe, op);
+}
+
+void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	io_uring_prep_timeout_remove(sqe, tag(op), 0);
+	io_uring_sqe_set_data64(sqe, 0);
+}
+
+void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
+{
+	struct io_uring_sqe *sqe = get_sqe(r);
+	io_uring_prep_cancel64(sqe, tag(op), 0);
+	io_uring_sqe_set_data64(sqe, 0);
+}
+
+static void dispatch(struct ringo__ring *r, const struct cqe_copy *c)
+{
+	r->inflight--;
+	if (c->user_data == 0)
+		return; /* a cancel's own completion */
+	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(c->user_data & PTR_MASK);
+	uint16_t gen = (uint16_t)(c->user_data >> TAG_SHIFT);
+	if (ringo__unlikely(!op->armed || op->gen != gen)) {
+		r->stale++;
+		return;
+	}
+	op->armed = false;
+	op->complete(op, c->res, c->flags);
+}
+
+int ringo__ring_run(struct ringo__ring *r, bool wait)
+{
+	if (r->qlen == 0) {
+		int ret = submit(r, wait && r->inflight > 0);
+		if (ret < 0)
+			return ret;
+		reap(r);
+	}
+	/* Dispatch only what is queued now: completions reaped while
+	 * dispatching wait for the next round, after newer submissions. */
+	size_t n = r->qlen;
+	for (size_t i = 0; i < n; i++) {
+		struct cqe_copy c = r->queue[r->qhead];
+		r->qhead = (r->qhead + 1) % r->qcap;
+		r->qlen--;
+		dispatch(r, &c);
+	}
+	return (int)n;
+}

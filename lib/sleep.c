@@ -1,0 +1,40 @@
+/* Sleeping and yielding: an IORING_OP_TIMEOUT, or a NOP for ringo_sleep(0). */
+#include "internal.h"
+
+static int sleep_op(int64_t ns, bool abs)
+{
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct ringo_loop *loop = ringo__loop_get();
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	if (!abs && ns <= 0) {
+		/* A yield: the NOP's CQE comes after those of every task that
+		 * yielded before, so yielding tasks alternate. A cancellation
+		 * arriving meanwhile is delivered as soon as it resumes. */
+		ringo__ring_nop(loop->ring, ringo__wait_kernel_op(&w, false));
+		ringo__wait_suspend(&w);
+		return ringo__task_take_cancel(t) ? -ECANCELED : 0;
+	}
+	if (ns < 0)
+		ns = 0;
+	w.ts.tv_sec = ns / 1000000000LL;
+	w.ts.tv_nsec = ns % 1000000000LL;
+	w.is_timeout = true;
+	ringo__ring_timeout(loop->ring, ringo__wait_kernel_op(&w, true), &w.ts, abs);
+	intptr_t r = ringo__wait_suspend(&w);
+	/* -ETIME: the timer expired, which is what a sleep is for. */
+	return r == -ETIME ? 0 : (int)r;
+}
+
+int ringo_sleep(int64_t ns)
+{
+	return sleep_op(ns, false);
+}
+
+int ringo_sleep_until(int64_t deadline_ns)
+{
+	return sleep_op(deadline_ns, true);
+}

@@ -1,0 +1,366 @@
+/* Task stacks: mmap'd, committed lazily, guarded, pooled.
+ *
+ * Default-size stacks are carved from slabs, one mapping per slab_stacks
+ * stacks, each slot a guard page followed by the usable bytes. They are
+ * never unmapped before ringo__stack_pool_destroy: a put stack goes to the
+ * hot free list while fewer than hot_max stacks are there, otherwise its
+ * pages are given back to the kernel (MADV_DONTNEED) and the mapping goes to
+ * the cold list. Other sizes get a mapping of their own, unmapped on put.
+ *
+ * The guard must not cost a mapping (VMA) per stack, or a process stops near
+ * vm.max_map_count / 2 stacks (65530 by default). In order of preference:
+ *  - madvise: MADV_GUARD_INSTALL (Linux 6.13) puts guard markers in the
+ *    page tables without splitting the VMA;
+ *  - mprotect: PROT_NONE on the guard page, two more VMAs per stack, only
+ *    while the process-wide budget of half vm.max_map_count lasts;
+ *  - canary: no protection; the guard slot stays as padding and a pattern at
+ *    the lowest usable bytes is checked at every switch away from the stack
+ *    (ringo__stack_check), so an overflow is caught late but caught.
+ * RINGO_STACK_GUARD=madvise|mprotect|canary forces a mode (for tests); a
+ * forced mode that cannot be had falls back down the list. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ringo_config.h"
+#include "fiber.h"
+
+#if RINGO_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#endif
+
+/* struct ringo__stack.kind: the guard in the low bits, flags above. */
+enum {
+	KIND_MADVISE = 1,
+	KIND_MPROTECT = 2,
+	KIND_CANARY = 3,
+	KIND_GUARD_MASK = 0x0f,
+	KIND_OWN_MAPPING = 0x10, /* non-default size: unmapped on put */
+};
+
+enum { MODE_AUTO, MODE_MADVISE, MODE_MPROTECT, MODE_CANARY };
+
+enum {
+	SLAB_STACKS_MAX = 64,
+	SLAB_BYTES_MAX = 64 << 20, /* fewer stacks per slab when they are big */
+	HOT_BYTES = 16 << 20,      /* resident free stacks kept, in usable bytes */
+	HOT_MIN = 4,
+	CANARY_WORDS = 4,
+	VMAS_PER_GUARD = 2,        /* an mprotect'd page splits one VMA into three */
+};
+
+struct ringo__stack_slab {
+	struct ringo__stack_slab *next;
+	char *base;
+	size_t len;
+	size_t carved;
+	struct ringo__stack stacks[];
+};
+
+/* ---- process-wide: the MADV_GUARD_INSTALL probe and the VMA budget ---- */
+
+static atomic_int madvise_guard_probe; /* 0 unknown, 1 works, -1 does not */
+static atomic_size_t guard_vmas;       /* VMAs all pools' mprotect guards cost */
+static atomic_size_t vma_budget;       /* 0: not read yet */
+
+static bool madvise_guard_works(size_t page)
+{
+	int v = atomic_load_explicit(&madvise_guard_probe, memory_order_relaxed);
+	if (v)
+		return v > 0;
+	void *p = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return false; /* out of memory now, not an answer: ask again later */
+	v = madvise(p, page, MADV_GUARD_INSTALL) == 0 ? 1 : -1;
+	munmap(p, page);
+	atomic_store_explicit(&madvise_guard_probe, v, memory_order_relaxed);
+	return v > 0;
+}
+
+/* Half of vm.max_map_count, read once: the rest is left to the program
+ * (slabs, heap, libraries, its own mappings). */
+static size_t budget(void)
+{
+	size_t b = atomic_load_explicit(&vma_budget, memory_order_relaxed);
+	if (b)
+		return b;
+	unsigned long max = 65530;
+	int fd = open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		char buf[32];
+		ssize_t n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n > 0) {
+			buf[n] = '\0';
+			char *end;
+			unsigned long v = strtoul(buf, &end, 10);
+			if (end != buf && v > 0)
+				max = v;
+		}
+	}
+	b = max / 2 ? max / 2 : 1;
+	atomic_store_explicit(&vma_budget, b, memory_order_relaxed);
+	return b;
+}
+
+static bool budget_take(size_t n)
+{
+	size_t limit = budget();
+	size_t cur = atomic_load_explicit(&guard_vmas, memory_order_relaxed);
+	do {
+		if (cur + n > limit)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(&guard_vmas, &cur, cur + n,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return true;
+}
+
+static void budget_give(size_t n)
+{
+	atomic_fetch_sub_explicit(&guard_vmas, n, memory_order_relaxed);
+}
+
+/* ---- canary ---- */
+
+static uint64_t canary_word(size_t i)
+{
+	return 0x52494e474f535441ULL ^ (0x9e3779b97f4a7c15ULL * (i + 1));
+}
+
+/* The canary sits where the stack's own frames may have left poisoned
+ * redzones; ASan must not check these accesses. */
+__attribute__((no_sanitize("address")))
+static void canary_write(const struct ringo__stack *s)
+{
+	volatile uint64_t *w = s->lo;
+	for (size_t i = 0; i < CANARY_WORDS; i++)
+		w[i] = canary_word(i);
+}
+
+__attribute__((no_sanitize("address")))
+static bool canary_intact(const struct ringo__stack *s)
+{
+	const volatile uint64_t *w = s->lo;
+	for (size_t i = 0; i < CANARY_WORDS; i++)
+		if (w[i] != canary_word(i))
+			return false;
+	return true;
+}
+
+void ringo__stack_check(const struct ringo__stack *s)
+{
+	if (s && (s->kind & KIND_GUARD_MASK) == KIND_CANARY && !canary_intact(s))
+		ringo__overflow_abort(s->owner);
+}
+
+/* ---- stacks ---- */
+
+static void *map(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Transparent huge pages would commit 2 MiB for the first touched
+	 * byte of a stack. Kernels since 6.7 already exclude MAP_STACK. */
+	madvise(p, len, MADV_NOHUGEPAGE);
+	return p;
+}
+
+/* Guards the page at slot (the slot's first page) and fills in s. */
+static void stack_setup(struct ringo__stack_pool *p, struct ringo__stack *s, char *slot,
+			size_t size)
+{
+	uint8_t kind = KIND_CANARY;
+	if ((p->guard_mode == MODE_AUTO || p->guard_mode == MODE_MADVISE) &&
+	    madvise_guard_works(p->page) &&
+	    madvise(slot, p->page, MADV_GUARD_INSTALL) == 0) {
+		kind = KIND_MADVISE;
+	} else if (p->guard_mode != MODE_CANARY && budget_take(VMAS_PER_GUARD)) {
+		if (mprotect(slot, p->page, PROT_NONE) == 0) {
+			kind = KIND_MPROTECT;
+			p->vmas += VMAS_PER_GUARD;
+		} else {
+			budget_give(VMAS_PER_GUARD); /* ENOMEM: max_map_count hit */
+		}
+	}
+	s->lo = slot + p->page;
+	s->size = size;
+	s->guard = kind == KIND_CANARY ? NULL : slot;
+	s->guard_size = kind == KIND_CANARY ? 0 : p->page;
+	s->owner = NULL;
+	s->next = NULL;
+	s->kind = kind;
+	s->valgrind_id = 0;
+}
+
+/* The slot (guard page included) of s: in canary mode the unprotected guard
+ * page stays as padding between stacks. */
+static char *stack_slot(const struct ringo__stack_pool *p, const struct ringo__stack *s)
+{
+	return (char *)s->lo - p->page;
+}
+
+static void release_guard(struct ringo__stack_pool *p, const struct ringo__stack *s)
+{
+	if ((s->kind & KIND_GUARD_MASK) == KIND_MPROTECT) {
+		budget_give(VMAS_PER_GUARD);
+		p->vmas -= VMAS_PER_GUARD;
+	}
+}
+
+static struct ringo__stack *carve(struct ringo__stack_pool *p)
+{
+	struct ringo__stack_slab *slab = p->slabs;
+	size_t stride = p->page + p->default_size;
+	if (!slab || slab->carved == p->slab_stacks) {
+		slab = malloc(sizeof(*slab) + p->slab_stacks * sizeof(slab->stacks[0]));
+		if (!slab)
+			return NULL;
+		slab->len = stride * p->slab_stacks;
+		slab->base = map(slab->len);
+		if (!slab->base) {
+			free(slab);
+			return NULL;
+		}
+		slab->carved = 0;
+		slab->next = p->slabs;
+		p->slabs = slab;
+	}
+	struct ringo__stack *s = &slab->stacks[slab->carved];
+	stack_setup(p, s, slab->base + slab->carved * stride, p->default_size);
+	slab->carved++;
+	return s;
+}
+
+static struct ringo__stack *own_mapping(struct ringo__stack_pool *p, size_t size)
+{
+	struct ringo__stack *s = malloc(sizeof(*s));
+	if (!s)
+		return NULL;
+	char *slot = map(p->page + size);
+	if (!slot) {
+		free(s);
+		return NULL;
+	}
+	stack_setup(p, s, slot, size);
+	s->kind |= KIND_OWN_MAPPING;
+	return s;
+}
+
+int ringo__stack_pool_init(struct ringo__stack_pool *p, size_t default_size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t pg = page > 0 ? (size_t)page : 4096;
+	if (default_size == 0 || default_size > SIZE_MAX / 4)
+		return -EINVAL;
+	memset(p, 0, sizeof(*p));
+	p->page = pg;
+	p->default_size = (default_size + pg - 1) & ~(pg - 1);
+	size_t stride = pg + p->default_size;
+	p->slab_stacks = SLAB_BYTES_MAX / stride;
+	if (p->slab_stacks > SLAB_STACKS_MAX)
+		p->slab_stacks = SLAB_STACKS_MAX;
+	if (p->slab_stacks == 0)
+		p->slab_stacks = 1;
+	p->hot_max = HOT_BYTES / p->default_size;
+	if (p->hot_max < HOT_MIN)
+		p->hot_max = HOT_MIN;
+	p->guard_mode = MODE_AUTO;
+	const char *mode = getenv("RINGO_STACK_GUARD");
+	if (mode && !strcmp(mode, "madvise"))
+		p->guard_mode = MODE_MADVISE;
+	else if (mode && !strcmp(mode, "mprotect"))
+		p->guard_mode = MODE_MPROTECT;
+	else if (mode && !strcmp(mode, "canary"))
+		p->guard_mode = MODE_CANARY;
+	return 0;
+}
+
+void ringo__stack_pool_destroy(struct ringo__stack_pool *p)
+{
+	struct ringo__stack_slab *slab = p->slabs;
+	while (slab) {
+		struct ringo__stack_slab *next = slab->next;
+		for (size_t i = 0; i < slab->carved; i++)
+			release_guard(p, &slab->stacks[i]);
+		munmap(slab->base, slab->len);
+		free(slab);
+		slab = next;
+	}
+	p->slabs = NULL;
+	p->free = p->cold = NULL;
+	p->nfree = p->ncold = 0;
+}
+
+int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__stack **out)
+{
+	struct ringo__stack *s;
+	/* A smaller request gets a default stack too: untouched pages cost
+	 * nothing, and a pooled stack costs no syscall. */
+	if (size <= p->default_size) {
+		if ((s = p->free)) {
+			p->free = s->next;
+			p->nfree--;
+		} else if ((s = p->cold)) {
+			p->cold = s->next;
+			p->ncold--;
+		} else if (!(s = carve(p))) {
+			return -ENOMEM;
+		}
+	} else {
+		if (size > SIZE_MAX / 2)
+			return -ENOMEM;
+		size = (size + p->page - 1) & ~(p->page - 1);
+		if (!(s = own_mapping(p, size)))
+			return -ENOMEM;
+	}
+	s->next = NULL;
+	s->owner = NULL;
+	if ((s->kind & KIND_GUARD_MASK) == KIND_CANARY)
+		canary_write(s);
+#if RINGO_HAVE_VALGRIND
+	s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
+#endif
+	p->nlive++;
+	*out = s;
+	return 0;
+}
+
+void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s)
+{
+	if (!s)
+		return;
+#if RINGO_HAVE_VALGRIND
+	VALGRIND_STACK_DEREGISTER(s->valgrind_id);
+#endif
+	p->nlive--;
+	s->owner = NULL;
+	if (s->kind & KIND_OWN_MAPPING) {
+		release_guard(p, s);
+		munmap(stack_slot(p, s), p->page + s->size);
+		free(s);
+		return;
+	}
+	if (p->nfree < p->hot_max) {
+		s->next = p->free;
+		p->free = s;
+		p->nfree++;
+	} else {
+		madvise(s->lo, s->size, MADV_DONTNEED);
+		s->next = p->cold;
+		p->cold = s;
+		p->ncold++;
+	}
+}

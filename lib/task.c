@@ -1,0 +1,455 @@
+/* Tasks: a function on its own fiber, and the one suspension mechanism
+ * (struct ringo__wait) through which every await goes.
+ *
+ * A suspended task has exactly one op in flight or one waiter registered;
+ * it is resumed only by that op's CQE. Cancellation follows asyncio: a
+ * request goes to whatever the task waits on (a kernel op gets an
+ * ASYNC_CANCEL or TIMEOUT_REMOVE, a future is cancelled, an awaited task is
+ * cancelled), and when that is impossible it stays pending and the next
+ * await returns -ECANCELED. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+enum { T_SCHEDULED, T_RUNNING, T_DONE };
+
+struct ringo_task {
+	struct ringo__completion done;
+	struct ringo__fiber fiber;
+	struct ringo__stack *stack;
+	struct ringo__op start_op;     /* the NOP whose CQE starts the body */
+	struct ringo_loop *loop;
+	ringo_task_fn fn;
+	void *arg;
+	struct ringo__wait *wait;      /* where it is suspended, or NULL */
+	struct ringo__list node;       /* in loop->tasks while not done */
+	char *name;                    /* custom name, or NULL for auto_name */
+	int refs;
+	int cancels;                   /* asyncio's cancelling() */
+	bool must_cancel;              /* deliver -ECANCELED at the next await */
+	bool shutdown_cancelled;
+	uint8_t phase;
+	char auto_name[24];            /* "Task-N" */
+};
+
+struct ringo__completion *ringo__task_completion(ringo_task *t)
+{
+	return &t->done;
+}
+
+static void format_auto_name(char *buf, uint64_t n)
+{
+	char digits[21];
+	size_t len = 0;
+	do {
+		digits[len++] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	memcpy(buf, "Task-", 5);
+	for (size_t i = 0; i < len; i++)
+		buf[5 + i] = digits[len - 1 - i];
+	buf[5 + len] = '\0';
+}
+
+ringo_task *ringo_task_ref(ringo_task *t)
+{
+	if (t)
+		t->refs++;
+	return t;
+}
+
+void ringo_task_unref(ringo_task *t)
+{
+	if (!t || --t->refs > 0)
+		return;
+	free(t->name);
+	free(t);
+}
+
+/* ---- running ---- */
+
+static void finish(ringo_task *t, intptr_t result)
+{
+	struct ringo_loop *loop = t->loop;
+	t->phase = T_DONE;
+	ringo__list_remove(&t->node);
+	loop->ntasks--;
+	ringo__completion_finish(&t->done,
+				 result == -ECANCELED ? RINGO__CANCELLED : RINGO__DONE,
+				 result);
+}
+
+/* Gives back what a done task needs no more: its stack, and the loop's
+ * reference. Runs on the loop's stack. */
+static void retire(ringo_task *t)
+{
+	if (t->stack) {
+		ringo__stack_put(&t->loop->stacks, t->stack);
+		t->stack = NULL;
+	}
+	ringo_task_unref(t);
+}
+
+static void resume(ringo_task *t)
+{
+	struct ringo_loop *loop = t->loop;
+	loop->current = t;
+	ringo__fiber_switch(&loop->main_fiber, &t->fiber);
+	loop->current = NULL;
+	if (t->phase == T_DONE)
+		retire(t);
+}
+
+static __attribute__((noreturn)) void entry(void *arg)
+{
+	ringo_task *t = arg;
+	intptr_t result = t->fn(t->arg);
+	/* A cancellation requested but never delivered still ends the task
+	 * cancelled, as in asyncio. */
+	if (t->must_cancel)
+		result = -ECANCELED;
+	finish(t, result);
+	ringo__fiber_switch_final(&t->fiber, &t->loop->main_fiber);
+	__builtin_unreachable();
+}
+
+static void start(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	ringo_task *t = ringo__container_of(op, ringo_task, start_op);
+	if (t->must_cancel) {
+		/* Cancelled before it started: the body never runs. */
+		t->must_cancel = false;
+		finish(t, -ECANCELED);
+		retire(t);
+		return;
+	}
+	t->phase = T_RUNNING;
+	ringo__fiber_prepare(&t->fiber, t->stack, entry, t);
+	resume(t);
+}
+
+int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
+		      ringo_task **out)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop)
+		return -EPERM;
+	if (!fn)
+		return -EINVAL;
+	ringo_task *t = malloc(sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	memset(t, 0, offsetof(ringo_task, auto_name));
+	if (opts && opts->name) {
+		t->name = strdup(opts->name);
+		if (!t->name)
+			goto err_free;
+	} else {
+		format_auto_name(t->auto_name, ++loop->task_seq);
+	}
+	int ret = ringo__stack_get(&loop->stacks, opts ? opts->stack_size : 0, &t->stack);
+	if (ret < 0)
+		goto err_name;
+	t->stack->owner = t->name ? t->name : t->auto_name;
+	ringo__completion_init(&t->done);
+	t->loop = loop;
+	t->fn = fn;
+	t->arg = arg;
+	t->refs = out ? 2 : 1;
+	t->phase = T_SCHEDULED;
+	ringo__list_push_back(&loop->tasks, &t->node);
+	loop->ntasks++;
+	ringo__op_arm(loop, &t->start_op, start);
+	ringo__ring_nop(loop->ring, &t->start_op);
+	if (out)
+		*out = t;
+	return 0;
+
+err_name:
+	free(t->name);
+err_free:
+	free(t);
+	return -ENOMEM;
+}
+
+/* ---- waits ---- */
+
+void ringo__wait_init(struct ringo__wait *w, ringo_task *t)
+{
+	w->task = t;
+	w->value = 0;
+	w->state = RINGO__WAIT_KERNEL;
+	w->is_timeout = false;
+	w->cancel = NULL;
+	w->target = NULL;
+	w->op.armed = false;
+}
+
+static void wait_complete(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)flags;
+	struct ringo__wait *w = ringo__container_of(op, struct ringo__wait, op);
+	if (w->state != RINGO__WAIT_WOKEN)
+		w->value = res;
+	resume(w->task);
+}
+
+struct ringo__op *ringo__wait_kernel_op(struct ringo__wait *w, bool cancellable)
+{
+	w->state = RINGO__WAIT_KERNEL;
+	w->cancel = cancellable ? ringo__wait_cancel_kernel : NULL;
+	ringo__op_arm(w->task->loop, &w->op, wait_complete);
+	return &w->op;
+}
+
+bool ringo__wait_cancel_kernel(struct ringo__wait *w)
+{
+	if (w->state == RINGO__WAIT_CANCEL_SENT)
+		return true;
+	if (w->state != RINGO__WAIT_KERNEL)
+		return false;
+	struct ringo__ring *ring = w->task->loop->ring;
+	if (w->is_timeout)
+		ringo__ring_timeout_remove(ring, &w->op);
+	else
+		ringo__ring_cancel(ring, &w->op);
+	w->state = RINGO__WAIT_CANCEL_SENT;
+	return true;
+}
+
+void ringo__wait_wake(struct ringo__wait *w, intptr_t value)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return;
+	w->value = value;
+	w->state = RINGO__WAIT_WOKEN;
+	ringo__op_arm(w->task->loop, &w->op, wait_complete);
+	ringo__ring_nop(w->task->loop->ring, &w->op);
+}
+
+bool ringo__wait_cancel_detach(struct ringo__wait *w)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return false;
+	ringo__list_remove(&w->waiter.node);
+	ringo__wait_wake(w, -ECANCELED);
+	return true;
+}
+
+intptr_t ringo__wait_suspend(struct ringo__wait *w)
+{
+	ringo_task *t = w->task;
+	t->wait = w;
+	ringo__fiber_switch(&t->fiber, &t->loop->main_fiber);
+	t->wait = NULL;
+	/* The op completed before the cancel reached it: keep its result and
+	 * deliver the cancellation at the next await. */
+	if (w->state == RINGO__WAIT_CANCEL_SENT && w->value != -ECANCELED)
+		t->must_cancel = true;
+	return w->value;
+}
+
+ringo_task *ringo__await_begin(int *err)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	ringo_task *t = loop ? loop->current : NULL;
+	if (!t) {
+		*err = -EPERM;
+		return NULL;
+	}
+	if (ringo__task_take_cancel(t)) {
+		*err = -ECANCELED;
+		return NULL;
+	}
+	return t;
+}
+
+bool ringo__task_take_cancel(ringo_task *t)
+{
+	if (!t->must_cancel)
+		return false;
+	t->must_cancel = false;
+	return true;
+}
+
+static void wait_notify(struct ringo__waiter *waiter, intptr_t result)
+{
+	ringo__wait_wake(ringo__container_of(waiter, struct ringo__wait, waiter), result);
+}
+
+intptr_t ringo__completion_await(struct ringo__completion *c,
+				 bool (*cancel)(struct ringo__wait *w), void *target)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	/* Awaiting something finished does not suspend, and so delivers no
+	 * pending cancellation (as asyncio's await of a done future). */
+	if (c->state != RINGO__PENDING)
+		return c->result;
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	w.state = RINGO__WAIT_NOTIFY;
+	w.waiter.notify = wait_notify;
+	w.cancel = cancel ? cancel : ringo__wait_cancel_detach;
+	w.target = target;
+	ringo__completion_add(c, &w.waiter);
+	return ringo__wait_suspend(&w);
+}
+
+/* ---- awaiting and cancelling tasks ---- */
+
+static bool await_cancel(struct ringo__wait *w)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return false;
+	return ringo_task_cancel(w->target);
+}
+
+intptr_t ringo_task_await(ringo_task *t)
+{
+	if (!t)
+		return -EINVAL;
+	if (t == ringo_task_current())
+		return -EDEADLK;
+	ringo_task_ref(t);
+	intptr_t r = ringo__completion_await(&t->done, await_cancel, t);
+	ringo_task_unref(t);
+	return r;
+}
+
+bool ringo_task_cancel(ringo_task *t)
+{
+	if (!t || t->phase == T_DONE)
+		return false;
+	t->cancels++;
+	struct ringo__wait *w = t->wait;
+	if (w && w->cancel && w->cancel(w))
+		return true;
+	t->must_cancel = true;
+	return true;
+}
+
+int ringo_task_cancelling(const ringo_task *t)
+{
+	return t ? t->cancels : 0;
+}
+
+int ringo_task_uncancel(ringo_task *t)
+{
+	if (!t)
+		return 0;
+	if (t->cancels > 0 && --t->cancels == 0)
+		t->must_cancel = false;
+	return t->cancels;
+}
+
+bool ringo_task_done(const ringo_task *t)
+{
+	return t && t->phase == T_DONE;
+}
+
+bool ringo_task_cancelled(const ringo_task *t)
+{
+	return t && t->done.state == RINGO__CANCELLED;
+}
+
+intptr_t ringo_task_result(const ringo_task *t)
+{
+	if (!t)
+		return -EINVAL;
+	if (t->phase != T_DONE)
+		return -EAGAIN;
+	return t->done.result;
+}
+
+const char *ringo_task_name(const ringo_task *t)
+{
+	if (!t)
+		return NULL;
+	return t->name ? t->name : t->auto_name;
+}
+
+int ringo_task_set_name(ringo_task *t, const char *name)
+{
+	if (!t || !name)
+		return -EINVAL;
+	char *copy = strdup(name);
+	if (!copy)
+		return -ENOMEM;
+	free(t->name);
+	t->name = copy;
+	if (t->stack)
+		t->stack->owner = copy;
+	return 0;
+}
+
+ringo_task *ringo_task_current(void)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	return loop ? loop->current : NULL;
+}
+
+size_t ringo_task_all(ringo_task **out, size_t cap)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop)
+		return 0;
+	size_t i = 0;
+	for (struct ringo__list *n = loop->tasks.next; n != &loop->tasks; n = n->next, i++)
+		if (out && i < cap)
+			out[i] = ringo__container_of(n, ringo_task, node);
+	return i;
+}
+
+void ringo__task_cancel_all(struct ringo_loop *loop)
+{
+	for (struct ringo__list *n = loop->tasks.next; n != &loop->tasks; n = n->next) {
+		ringo_task *t = ringo__container_of(n, ringo_task, node);
+		if (!t->shutdown_cancelled) {
+			t->shutdown_cancelled = true;
+			ringo_task_cancel(t);
+		}
+	}
+}
+
+/* ---- done callbacks ---- */
+
+static void task_callback(void *obj, union ringo__cb_fn fn, void *arg)
+{
+	fn.task(obj, arg);
+}
+
+static void task_release(void *obj)
+{
+	ringo_task_unref(obj);
+}
+
+int ringo_task_add_done_callback(ringo_task *t, void (*fn)(ringo_task *t, void *arg),
+				 void *arg)
+{
+	if (!t || !fn)
+		return -EINVAL;
+	union ringo__cb_fn f = { .task = fn };
+	int ret = ringo__callback_add(t->loop, &t->done, task_callback, f, t, arg,
+				      task_release);
+	if (ret == 0)
+		ringo_task_ref(t);
+	return ret;
+}
+
+size_t ringo_task_remove_done_callback(ringo_task *t, void (*fn)(ringo_task *t, void *arg),
+				       void *arg)
+{
+	if (!t || !fn)
+		return 0;
+	union ringo__cb_fn f = { .task = fn };
+	return ringo__callback_remove(&t->done, f, arg);
+}

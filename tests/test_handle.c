@@ -1,0 +1,172 @@
+/* call_soon, call_later, call_at and their handles. */
+#include "harness.h"
+
+#include <string.h>
+
+#include <ringo.h>
+
+static struct harness_log log_;
+
+static void note(void *arg)
+{
+	harness_log(&log_, "%s", (const char *)arg);
+}
+
+static intptr_t soon_is_fifo(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_call_soon(note, "1", NULL), 0);
+	assert_int_equal(ringo_call_soon(note, "2", NULL), 0);
+	assert_int_equal(ringo_call_soon(note, "3", NULL), 0);
+	harness_log(&log_, "scheduled");
+	assert_int_equal(ringo_sleep(0), 0);
+	harness_log(&log_, "resumed");
+	return 0;
+}
+
+static void test_call_soon_is_fifo_and_not_inline(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(soon_is_fifo, NULL), 0);
+	assert_string_equal(log_.buf, "scheduled 1 2 3 resumed");
+}
+
+static intptr_t later_in_deadline_order(void *arg)
+{
+	(void)arg;
+	ringo_handle *h;
+	int64_t t0 = ringo_time();
+	assert_int_equal(ringo_call_later(RINGO_MSEC(30), note, "30", NULL), 0);
+	assert_int_equal(ringo_call_later(RINGO_MSEC(10), note, "10", &h), 0);
+	assert_true(ringo_handle_when(h) >= t0 + RINGO_MSEC(10));
+	ringo_handle_unref(h);
+	assert_int_equal(ringo_call_at(t0 + RINGO_MSEC(20), note, "20", NULL), 0);
+	assert_int_equal(ringo_call_later(RINGO_MSEC(15), note, "15", NULL), 0);
+	assert_int_equal(ringo_call_soon(note, "soon", NULL), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(50)), 0);
+	assert_true(ringo_time() - t0 >= RINGO_MSEC(50));
+	return 0;
+}
+
+static void test_timers_fire_in_deadline_order(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(later_in_deadline_order, NULL), 0);
+	assert_string_equal(log_.buf, "soon 10 15 20 30");
+}
+
+static void stamp(void *arg)
+{
+	*(int64_t *)arg = harness_now();
+}
+
+static intptr_t later_waits(void *arg)
+{
+	(void)arg;
+	int64_t fired = 0, t0 = harness_now();
+	assert_int_equal(ringo_call_later(RINGO_MSEC(40), stamp, &fired, NULL), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(80)), 0);
+	assert_true(fired - t0 >= RINGO_MSEC(40));
+	return 0;
+}
+
+static void test_call_later_never_fires_early(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(later_waits, NULL), 0);
+}
+
+static intptr_t cancel_handles(void *arg)
+{
+	(void)arg;
+	ringo_handle *soon, *later, *ran;
+	assert_int_equal(ringo_call_soon(note, "soon", &soon), 0);
+	assert_int_equal(ringo_call_later(RINGO_MSEC(10), note, "later", &later), 0);
+	assert_int_equal(ringo_call_soon(note, "ran", &ran), 0);
+	assert_true(ringo_handle_cancel(soon));
+	assert_false(ringo_handle_cancel(soon));
+	assert_true(ringo_handle_cancelled(soon));
+	assert_true(ringo_handle_cancel(later));
+	assert_int_equal(ringo_sleep(RINGO_MSEC(30)), 0);
+	assert_false(ringo_handle_cancel(ran)); /* it has run */
+	assert_false(ringo_handle_cancelled(ran));
+	ringo_handle_unref(soon);
+	ringo_handle_unref(later);
+	ringo_handle_unref(ran);
+	ringo_handle_unref(NULL);
+	assert_false(ringo_handle_cancel(NULL));
+	return 0;
+}
+
+static void test_cancelled_handles_never_run(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(cancel_handles, NULL), 0);
+	assert_string_equal(log_.buf, "ran");
+}
+
+static intptr_t leave_pending(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_call_later(RINGO_SEC(10), note, "never", NULL), 0);
+	assert_int_equal(ringo_call_soon(NULL, NULL, NULL), -EINVAL);
+	return 0;
+}
+
+static void test_pending_callbacks_dropped_at_close(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	int64_t t0 = harness_now();
+	assert_int_equal(harness_run(leave_pending, NULL), 0);
+	assert_true(harness_now() - t0 < RINGO_SEC(2));
+	assert_string_equal(log_.buf, "");
+}
+
+static void spawn_from_callback(void *arg);
+
+static intptr_t child(void *arg)
+{
+	harness_log(&log_, "child");
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void spawn_from_callback(void *arg)
+{
+	harness_log(&log_, "callback");
+	assert_int_equal(ringo_task_create(child, arg, NULL, NULL), 0);
+}
+
+static intptr_t callback_spawns(void *arg)
+{
+	assert_int_equal(ringo_call_later(RINGO_MSEC(1), spawn_from_callback, arg, NULL), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(20)), 0);
+	return 0;
+}
+
+static void test_callbacks_may_spawn_tasks(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	int n = 0;
+	assert_int_equal(harness_run(callback_spawns, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(log_.buf, "callback child");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_soon_is_fifo_and_not_inline),
+		cmocka_unit_test(test_timers_fire_in_deadline_order),
+		cmocka_unit_test(test_call_later_never_fires_early),
+		cmocka_unit_test(test_cancelled_handles_never_run),
+		cmocka_unit_test(test_pending_callbacks_dropped_at_close),
+		cmocka_unit_test(test_callbacks_may_spawn_tasks),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
