@@ -13,7 +13,7 @@ static intptr_t sleeper(void *arg)
 	return ringo_sleep(RINGO_SEC(10));
 }
 
-static intptr_t run(void *arg)
+static intptr_t workload(void *arg)
 {
 	(void)arg;
 	for (int i = 0; i < N; i++)
@@ -33,10 +33,17 @@ static intptr_t run(void *arg)
 	return r < 0 ? r : ns;
 }
 
+/* Two rounds in one loop: the first warms the loop's stack and task caches
+ * as a long-running service's would be; the second is measured. */
+static intptr_t run(void *arg)
+{
+	intptr_t ns = workload(arg);
+	return ns < 0 ? ns : workload(arg);
+}
+
 int main(void)
 {
 	intptr_t ns = 0;
-	ringo_run(run, NULL, &ns); /* warm-up */
 	if (ringo_run(run, NULL, &ns) < 0 || ns < 0)
 		return 1;
 	bench_report("cancel per sleeping task", (double)ns / N,

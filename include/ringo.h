@@ -57,6 +57,9 @@ typedef void (*ringo_callback_fn)(void *arg);
 typedef struct ringo_run_opts {
 	unsigned ring_entries;  /* submission queue size; 0: the default (1024) */
 	size_t stack_size;      /* default task stack; 0: build default */
+	size_t stack_cache;     /* finished tasks' stacks kept committed for
+				   reuse; 0: 131072. Beyond it their memory
+				   goes back to the kernel (MADV_DONTNEED). */
 	unsigned flags;         /* RINGO_RUN_* */
 } ringo_run_opts;
 

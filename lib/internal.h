@@ -178,7 +178,9 @@ struct ringo_loop {
 	bool closing;
 };
 
-extern __thread struct ringo_loop *ringo__loop;
+/* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
+ * on every await (the library is linked, not dlopen'ed late). */
+extern __thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial-exec")));
 
 /* The running loop or NULL. */
 static inline struct ringo_loop *ringo__loop_get(void)

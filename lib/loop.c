@@ -9,7 +9,7 @@
 #include "internal.h"
 #include "ringo_config.h"
 
-__thread struct ringo_loop *ringo__loop;
+__thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial-exec")));
 
 int64_t ringo_time(void)
 {
@@ -77,6 +77,8 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ret = ringo__stack_pool_init(&loop.stacks, stack_size);
 	if (ret < 0)
 		goto err_ring;
+	if (opts && opts->stack_cache)
+		loop.stacks.hot_max = opts->stack_cache;
 	ret = ringo__overflow_guard_install();
 	if (ret < 0)
 		goto err_pool;

@@ -30,7 +30,8 @@ struct cqe_copy {
 struct ringo__ring {
 	struct io_uring uring;
 	size_t inflight;          /* SQEs handed out whose CQE is not dispatched */
-	/* reaped completions waiting for dispatch: a growable circular queue */
+	/* reaped completions waiting for dispatch: a growable circular queue
+	 * whose capacity is a power of two */
 	struct cqe_copy *queue;
 	size_t qhead, qlen, qcap;
 	unsigned setup_flags;
@@ -150,13 +151,13 @@ static void queue_push(struct ringo__ring *r, const struct io_uring_cqe *cqe)
 			abort();
 		}
 		for (size_t i = 0; i < r->qlen; i++)
-			nq[i] = r->queue[(r->qhead + i) % r->qcap];
+			nq[i] = r->queue[(r->qhead + i) & (r->qcap - 1)];
 		free(r->queue);
 		r->queue = nq;
 		r->qcap = ncap;
 		r->qhead = 0;
 	}
-	struct cqe_copy *c = &r->queue[(r->qhead + r->qlen) % r->qcap];
+	struct cqe_copy *c = &r->queue[(r->qhead + r->qlen) & (r->qcap - 1)];
 	c->user_data = cqe->user_data;
 	c->res = cqe->res;
 	c->flags = cqe->flags;
@@ -260,7 +261,7 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
-static void dispatch(struct ringo__ring *r, const struct cqe_copy *c)
+static inline void dispatch(struct ringo__ring *r, const struct cqe_copy *c)
 {
 	r->inflight--;
 	if (c->user_data == 0)
@@ -288,7 +289,7 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 	size_t n = r->qlen;
 	for (size_t i = 0; i < n; i++) {
 		struct cqe_copy c = r->queue[r->qhead];
-		r->qhead = (r->qhead + 1) % r->qcap;
+		r->qhead = (r->qhead + 1) & (r->qcap - 1);
 		r->qlen--;
 		dispatch(r, &c);
 	}

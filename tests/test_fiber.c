@@ -96,8 +96,10 @@ static void mf_entry(void *arg)
 {
 	size_t i = *(size_t *)arg;
 	volatile size_t mine = i;
+	/* The frame, not a local's address: ASan may keep locals elsewhere. */
+	char *frame = __builtin_frame_address(0);
 	char *lo = mf.s[i]->lo;
-	if ((char *)&mine < lo || (char *)&mine >= lo + mf.s[i]->size)
+	if (frame < lo || frame >= lo + mf.s[i]->size)
 		mf.off_stack++;
 	for (size_t r = 0; r < ROUNDS; r++) {
 		if (mf.seq != r * NFIBERS + mine)
@@ -289,9 +291,9 @@ static void test_alignment(void **state)
 	assert_int_equal(al.nested % 16, 0);
 	uintptr_t lo = (uintptr_t)s->lo, hi = lo + s->size;
 	assert_true(al.frame > lo && al.frame < hi);
-	assert_true(al.local > lo && al.local < hi);
-	/* The entry frame is at the very top: nothing else is on the stack. */
-	assert_true(hi - al.frame <= 256);
+	/* The entry frame is at the top: little else is on the stack (the
+	 * ucontext fallback keeps its ucontext_t there). */
+	assert_true(hi - al.frame <= 2048);
 	assert_string_equal(al.text, "3.142 2.5");
 	ringo__stack_put(&pool, s);
 }

@@ -14,6 +14,11 @@
 #include <unistd.h>
 
 #include "fiber.h"
+#include "ringo_config.h"
+
+#if RINGO_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
 
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
@@ -145,8 +150,9 @@ static void test_excess_free_stacks_released(void **state)
 	(void)state;
 	struct ringo__stack_pool p;
 	assert_int_equal(ringo__stack_pool_init(&p, 256 << 10), 0);
+	assert_true(p.hot_max >= 100000); /* the default keeps a big burst warm */
+	p.hot_max = 16;
 	size_t extra = 8, n = p.hot_max + extra;
-	assert_true(p.hot_max >= 4);
 	struct ringo__stack **s = calloc(n, sizeof(*s));
 	struct ringo__stack **again = calloc(n, sizeof(*again));
 	assert_non_null(s);
@@ -201,7 +207,11 @@ enum {
 static struct ringo__fiber child_main, child_fiber;
 static volatile int depth_limit = INT_MAX;
 
-static __attribute__((noinline)) int recurse(int n)
+/* Not instrumented: with ASan's detect_stack_use_after_return the frames'
+ * arrays would live on its heap "fake stack", not on the task stack. */
+#define REAL_FRAMES __attribute__((noinline, no_sanitize("address")))
+
+static REAL_FRAMES int recurse(int n)
 {
 	volatile char buf[512];
 	buf[0] = (char)n;
@@ -220,7 +230,7 @@ static void deep_entry(void *arg)
 
 /* Recurses until its frames reach below lo, into the unprotected guard
  * slot of a canary-mode stack, then returns normally. */
-static __attribute__((noinline)) int recurse_below(const char *stop)
+static REAL_FRAMES int recurse_below(const char *stop)
 {
 	volatile char buf[256];
 	for (size_t i = 0; i < sizeof(buf); i++)
@@ -375,7 +385,7 @@ static void test_other_faults_pass_through(void **state)
 	int status = harness_fork(other_fault_child, NULL, out, sizeof(out));
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGSEGV);
-	assert_string_equal(out, "");
+	assert_null(strstr(out, "overflow"));
 }
 
 /* ---- many stacks ---- */
@@ -459,6 +469,12 @@ static void test_mprotect_budget_falls_back_to_canary(void **state)
 	assert_non_null(f);
 	assert_int_equal(fscanf(f, "%ld", &max), 1);
 	fclose(f);
+#if RINGO_HAVE_VALGRIND
+	if (RUNNING_ON_VALGRIND) {
+		printf("# skipped: valgrind cannot track 30000+ mappings (VG_N_SEGMENTS)\n");
+		skip();
+	}
+#endif
 	if (max / 4 >= 24000 - 1000) {
 		printf("# skipped: vm.max_map_count %ld is too large for 24000 stacks to "
 		       "exceed the mprotect budget\n", max);
