@@ -264,4 +264,13 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 }
 #endif
 
+/* The sections that compose tasks: synchronization, queues, asynchronous
+ * iteration and generators, asynchronous context managers, and waiting,
+ * timeouts, shields and task groups. */
+#include <ringo/sync.h>
+#include <ringo/queue.h>
+#include <ringo/iter.h>
+#include <ringo/context.h>
+#include <ringo/compose.h>
+
 #endif /* RINGO_H */

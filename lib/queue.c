@@ -1,0 +1,2 @@
+/* placeholder: filled in by the issue-3 work */
+typedef int ringo__placeholder_queue;
