@@ -33,6 +33,7 @@ struct ringo__stack_pool {
 	struct ringo__stack *free; /* recycled default-size stacks (LIFO) */
 	size_t nfree;
 	size_t nlive;              /* stacks handed out */
+	size_t nreserved;          /* promised to tasks not started yet */
 	/* Private to stack.c. */
 	struct ringo__stack *cold; /* recycled stacks whose pages went back to the kernel */
 	size_t ncold;
@@ -52,6 +53,16 @@ void ringo__stack_pool_destroy(struct ringo__stack_pool *p);
 /* Hands out a stack of at least size usable bytes (0: the default).
  * Returns 0 or -ENOMEM (address space, mappings or memory exhausted). */
 int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__stack **out);
+/* Reservations: a task reserves a stack when it is created (so creation is
+ * what fails with -ENOMEM) and takes one when it starts, the most recently
+ * freed, still hot in cache. reserve: for size <= the default, promises a
+ * pooled stack (carving one if the pool has none to spare) and sets *own to
+ * NULL; for a larger size allocates it now in *own. Returns 0 or -ENOMEM.
+ * take: hands out a promised stack (cannot fail). unreserve: withdraws a
+ * promise (a task cancelled before it started). */
+int ringo__stack_reserve(struct ringo__stack_pool *p, size_t size, struct ringo__stack **own);
+struct ringo__stack *ringo__stack_take(struct ringo__stack_pool *p);
+void ringo__stack_unreserve(struct ringo__stack_pool *p);
 /* Takes a stack back. */
 void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s);
 /* Aborts with "ringo: stack overflow in task '<owner>'" if a canary-mode

@@ -15,7 +15,6 @@ struct ringo_handle {
 	ringo_callback_fn fn;
 	void *arg;
 	int64_t when;
-	struct ringo__timespec ts;
 	int refs;
 	uint8_t state;
 	bool timer;
@@ -62,15 +61,10 @@ static int schedule(bool timer, int64_t when, ringo_callback_fn fn, void *arg,
 	h->op.armed = false;
 	ringo__list_push_back(&loop->handles, &h->node);
 	ringo__op_arm(loop, &h->op, fire);
-	if (timer) {
-		if (when < 0)
-			when = 0;
-		h->ts.tv_sec = when / 1000000000LL;
-		h->ts.tv_nsec = when % 1000000000LL;
-		ringo__ring_timeout(loop->ring, &h->op, &h->ts, true);
-	} else {
+	if (timer)
+		ringo__ring_timeout(loop->ring, &h->op, when, true);
+	else
 		ringo__ring_nop(loop->ring, &h->op);
-	}
 	if (out)
 		*out = h;
 	return 0;

@@ -60,13 +60,6 @@ struct ringo__op {
 	bool armed;     /* an SQE for it is in flight */
 };
 
-/* Layout of struct __kernel_timespec, so that users of the ring need not
- * include liburing. */
-struct ringo__timespec {
-	int64_t tv_sec;
-	long long tv_nsec;
-};
-
 /* ---- the ring (lib/ring.c: the only file that calls liburing) ---- */
 
 struct ringo__ring;
@@ -79,10 +72,9 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 void ringo__ring_destroy(struct ringo__ring *r);
 /* Queues a NOP for op; its CQE arrives after every SQE queued before it. */
 void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op);
-/* Queues an IORING_OP_TIMEOUT for op; ts must stay valid until submitted
- * (the kernel copies it at submission). abs: ts is a CLOCK_MONOTONIC time. */
-void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op,
-			 const struct ringo__timespec *ts, bool abs);
+/* Queues an IORING_OP_TIMEOUT for op: ns nanoseconds from now, or with abs
+ * at CLOCK_MONOTONIC time ns. */
+void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns, bool abs);
 /* Queues IORING_OP_TIMEOUT_REMOVE / IORING_OP_ASYNC_CANCEL aimed at the armed
  * op. Their own CQEs are consumed internally; op still gets exactly one CQE. */
 void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op);
@@ -160,7 +152,6 @@ struct ringo__wait {
 	 * next await. NULL: kernel waits use the ring's cancel. */
 	bool (*cancel)(struct ringo__wait *w);
 	void *target;
-	struct ringo__timespec ts;
 };
 
 /* ---- the loop ---- */

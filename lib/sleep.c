@@ -18,12 +18,8 @@ static int sleep_op(int64_t ns, bool abs)
 		ringo__wait_suspend(&w);
 		return ringo__task_take_cancel(t) ? -ECANCELED : 0;
 	}
-	if (ns < 0)
-		ns = 0;
-	w.ts.tv_sec = ns / 1000000000LL;
-	w.ts.tv_nsec = ns % 1000000000LL;
 	w.is_timeout = true;
-	ringo__ring_timeout(loop->ring, ringo__wait_kernel_op(&w, true), &w.ts, abs);
+	ringo__ring_timeout(loop->ring, ringo__wait_kernel_op(&w, true), ns, abs);
 	intptr_t r = ringo__wait_suspend(&w);
 	/* -ETIME: the timer expired, which is what a sleep is for. */
 	return r == -ETIME ? 0 : (int)r;

@@ -318,28 +318,26 @@ void ringo__stack_pool_destroy(struct ringo__stack_pool *p)
 	p->nfree = p->ncold = 0;
 }
 
-int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__stack **out)
+/* The most recently freed default stack (hot in cache), else a released
+ * one, else a new one; NULL when none can be had. Stacks promised by
+ * reservations are left alone unless take is true. */
+static struct ringo__stack *pop(struct ringo__stack_pool *p, bool take)
 {
 	struct ringo__stack *s;
-	/* A smaller request gets a default stack too: untouched pages cost
-	 * nothing, and a pooled stack costs no syscall. */
-	if (size <= p->default_size) {
-		if ((s = p->free)) {
-			p->free = s->next;
-			p->nfree--;
-		} else if ((s = p->cold)) {
-			p->cold = s->next;
-			p->ncold--;
-		} else if (!(s = carve(p))) {
-			return -ENOMEM;
-		}
-	} else {
-		if (size > SIZE_MAX / 2)
-			return -ENOMEM;
-		size = (size + p->page - 1) & ~(p->page - 1);
-		if (!(s = own_mapping(p, size)))
-			return -ENOMEM;
+	if (!take && p->nfree + p->ncold <= p->nreserved)
+		return carve(p);
+	if ((s = p->free)) {
+		p->free = s->next;
+		p->nfree--;
+	} else if ((s = p->cold)) {
+		p->cold = s->next;
+		p->ncold--;
 	}
+	return s;
+}
+
+static void hand_out(struct ringo__stack_pool *p, struct ringo__stack *s)
+{
 	s->next = NULL;
 	s->owner = NULL;
 	if ((s->kind & KIND_GUARD_MASK) == KIND_CANARY)
@@ -348,8 +346,57 @@ int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__sta
 	s->valgrind_id = VALGRIND_STACK_REGISTER(s->lo, (char *)s->lo + s->size);
 #endif
 	p->nlive++;
+}
+
+int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__stack **out)
+{
+	struct ringo__stack *s;
+	/* A smaller request gets a default stack too: untouched pages cost
+	 * nothing, and a pooled stack costs no syscall. */
+	if (size <= p->default_size) {
+		if (!(s = pop(p, false)))
+			return -ENOMEM;
+	} else {
+		if (size > SIZE_MAX / 2)
+			return -ENOMEM;
+		size = (size + p->page - 1) & ~(p->page - 1);
+		if (!(s = own_mapping(p, size)))
+			return -ENOMEM;
+	}
+	hand_out(p, s);
 	*out = s;
 	return 0;
+}
+
+int ringo__stack_reserve(struct ringo__stack_pool *p, size_t size, struct ringo__stack **own)
+{
+	*own = NULL;
+	if (size > p->default_size)
+		return ringo__stack_get(p, size, own);
+	if (p->nfree + p->ncold <= p->nreserved) {
+		struct ringo__stack *s = carve(p);
+		if (!s)
+			return -ENOMEM;
+		/* Never touched: no resident memory, so it counts as cold. */
+		s->next = p->cold;
+		p->cold = s;
+		p->ncold++;
+	}
+	p->nreserved++;
+	return 0;
+}
+
+struct ringo__stack *ringo__stack_take(struct ringo__stack_pool *p)
+{
+	p->nreserved--;
+	struct ringo__stack *s = pop(p, true);
+	hand_out(p, s);
+	return s;
+}
+
+void ringo__stack_unreserve(struct ringo__stack_pool *p)
+{
+	p->nreserved--;
 }
 
 void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s)

@@ -122,10 +122,15 @@ static void start(struct ringo__op *op, int res, uint32_t flags)
 	if (t->must_cancel) {
 		/* Cancelled before it started: the body never runs. */
 		t->must_cancel = false;
+		if (!t->stack)
+			ringo__stack_unreserve(&t->loop->stacks);
 		finish(t, -ECANCELED);
 		retire(t);
 		return;
 	}
+	if (!t->stack)
+		t->stack = ringo__stack_take(&t->loop->stacks);
+	t->stack->owner = t->name ? t->name : t->auto_name;
 	t->phase = T_RUNNING;
 	ringo__fiber_prepare(&t->fiber, t->stack, entry, t);
 	resume(t);
@@ -150,10 +155,12 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 	} else {
 		format_auto_name(t->auto_name, ++loop->task_seq);
 	}
-	int ret = ringo__stack_get(&loop->stacks, opts ? opts->stack_size : 0, &t->stack);
+	/* The stack is promised now, so that running out is this call's
+	 * -ENOMEM; which stack the task gets is chosen when it starts: the
+	 * most recently freed one, still hot. */
+	int ret = ringo__stack_reserve(&loop->stacks, opts ? opts->stack_size : 0, &t->stack);
 	if (ret < 0)
 		goto err_name;
-	t->stack->owner = t->name ? t->name : t->auto_name;
 	ringo__completion_init(&t->done);
 	t->loop = loop;
 	t->fn = fn;
