@@ -86,7 +86,7 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 	if (ret < 0) {
 		switch (ret) {
 		case -ENOSYS:
-			*why = "the kernel has no io_uring (ENOSYS): use Linux >= 5.19 "
+			*why = "the kernel has no io_uring (ENOSYS): use Linux >= 5.6 "
 			       "built with CONFIG_IO_URING";
 			break;
 		case -EPERM:
