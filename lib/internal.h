@@ -84,6 +84,9 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op);
  * order the kernel posted them. Returns how many ops completed, or a
  * negative errno for an unrecoverable ring failure. */
 int ringo__ring_run(struct ringo__ring *r, bool wait);
+/* Whether the kernel has io_uring opcode (an IORING_OP_* value), as probed
+ * when the ring was created. */
+bool ringo__ring_supports(const struct ringo__ring *r, unsigned opcode);
 /* SQEs submitted (or queued) whose CQE has not been dispatched yet. */
 size_t ringo__ring_inflight(const struct ringo__ring *r);
 /* A short description of the ring's setup, for diagnostics ("defer-taskrun"). */

@@ -38,6 +38,7 @@ struct ringo__ring {
 	struct __kernel_timespec *ts;
 	unsigned setup_flags;
 	const char *mode;
+	uint8_t ops[IORING_OP_LAST];  /* which opcodes this kernel has, probed once */
 	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
 };
 
@@ -110,6 +111,26 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 		free(r);
 		return ret;
 	}
+	/* Probe once: later code asks ringo__ring_supports() instead of
+	 * finding out from a failed CQE. Kernels before 5.6 cannot probe; they
+	 * also lack what ringo needs. */
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&r->uring);
+	if (probe) {
+		for (int op = 0; op < IORING_OP_LAST; op++)
+			r->ops[op] = io_uring_opcode_supported(probe, op) != 0;
+		io_uring_free_probe(probe);
+	}
+	static const uint8_t needed[] = { IORING_OP_NOP, IORING_OP_TIMEOUT,
+					  IORING_OP_TIMEOUT_REMOVE, IORING_OP_ASYNC_CANCEL };
+	for (size_t i = 0; i < sizeof(needed); i++) {
+		if (!r->ops[needed[i]]) {
+			io_uring_queue_exit(&r->uring);
+			free(r);
+			*why = "this kernel's io_uring lacks NOP, TIMEOUT or ASYNC_CANCEL "
+			       "(EOPNOTSUPP): use Linux >= 5.6";
+			return -EOPNOTSUPP;
+		}
+	}
 	r->qcap = 256;
 	r->queue = malloc(r->qcap * sizeof(*r->queue));
 	r->ts = calloc(r->uring.sq.ring_entries, sizeof(*r->ts));
@@ -133,6 +154,11 @@ void ringo__ring_destroy(struct ringo__ring *r)
 	free(r->queue);
 	free(r->ts);
 	free(r);
+}
+
+bool ringo__ring_supports(const struct ringo__ring *r, unsigned opcode)
+{
+	return opcode < IORING_OP_LAST && r->ops[opcode];
 }
 
 size_t ringo__ring_inflight(const struct ringo__ring *r)
