@@ -1,7 +1,10 @@
 /* Tasks: spawning, awaiting, results, names, done callbacks, references. */
 #include "harness.h"
 
+#include <netdb.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <ringo.h>
 
@@ -324,6 +327,88 @@ static void test_default_stack_runs_libc(void **state)
 	assert_int_equal(harness_run(deep_printf, NULL), 1);
 }
 
+static intptr_t resolve(void *arg)
+{
+	(void)arg;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+	struct addrinfo *res = NULL;
+	int r = getaddrinfo("localhost", "80", &hints, &res);
+	if (r == 0)
+		freeaddrinfo(res);
+	return r == 0;
+}
+
+static void test_default_stack_runs_getaddrinfo(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(resolve, NULL), 1);
+}
+
+static intptr_t long_nap(void *arg)
+{
+	(void)arg;
+	return ringo_sleep(RINGO_SEC(30));
+}
+
+/* Spawns until the address space runs out: spawn says -ENOMEM, and the
+ * tasks already spawned are unharmed. */
+static intptr_t spawn_until_enomem(void *arg)
+{
+	(void)arg;
+	enum { MAX = 100000 };
+	static ringo_task *t[MAX];
+	int n = 0, r = 0;
+	while (n < MAX && (r = ringo_task_create(long_nap, NULL, NULL, &t[n])) == 0)
+		n++;
+	printf("spawned %d, then %d\n", n, r);
+	assert_int_equal(ringo_sleep(0), 0); /* they all run and sleep */
+	for (int i = 0; i < n; i++)
+		assert_true(ringo_task_cancel(t[i]));
+	intptr_t cancelled = 0;
+	for (int i = 0; i < n; i++) {
+		cancelled += ringo_task_await(t[i]) == -ECANCELED;
+		ringo_task_unref(t[i]);
+	}
+	printf("cancelled %ld\n", (long)cancelled);
+	return r;
+}
+
+static void enomem_child(void *arg)
+{
+	(void)arg;
+	struct rlimit lim = { 512UL << 20, 512UL << 20 };
+	setrlimit(RLIMIT_AS, &lim);
+	intptr_t result = 0;
+	int r = ringo_run(spawn_until_enomem, NULL, &result);
+	printf("run=%d result=%ld\n", r, (long)result);
+}
+
+static void test_spawn_reports_enomem(void **state)
+{
+	(void)state;
+#if defined(__SANITIZE_ADDRESS__)
+	skip(); /* AddressSanitizer's shadow memory needs more than RLIMIT_AS allows */
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	skip(); /* AddressSanitizer's shadow memory needs more than RLIMIT_AS allows */
+#endif
+#endif
+	char out[512];
+	int status = harness_fork(enomem_child, NULL, out, sizeof(out));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	int spawned = 0, err = 0;
+	long cancelled = -1;
+	assert_int_equal(sscanf(out, "spawned %d, then %d\ncancelled %ld", &spawned, &err,
+				&cancelled), 3);
+	assert_int_equal(err, -ENOMEM);
+	assert_true(spawned > 100);
+	assert_int_equal(cancelled, spawned);
+	char tail[64];
+	snprintf(tail, sizeof(tail), "run=0 result=%d\n", -ENOMEM);
+	assert_non_null(strstr(out, tail));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -338,6 +423,8 @@ int main(void)
 		cmocka_unit_test(test_fire_and_forget),
 		cmocka_unit_test(test_custom_stack_size),
 		cmocka_unit_test(test_default_stack_runs_libc),
+		cmocka_unit_test(test_default_stack_runs_getaddrinfo),
+		cmocka_unit_test(test_spawn_reports_enomem),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
