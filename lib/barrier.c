@@ -1,2 +1,135 @@
-/* placeholder: filled in by the issue-3 work */
-typedef int ringo__placeholder_barrier;
+/* Barrier: asyncio.Barrier without its draining phase. The arrival that
+ * completes a cycle wakes every waiter with its index at once, so the
+ * barrier is empty again before any of them runs and a new arrival simply
+ * starts the next cycle. Waiters are kept in arrival order and a waiter's
+ * index is its place in that order when the cycle completes, so indices
+ * stay 0..parties-1 and unique even after a waiter has left. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ringo_barrier {
+	struct ringo__list waiters; /* struct ringo__wait, arrival order */
+	int parties;
+	int count;                  /* tasks in waiters */
+	bool broken;
+};
+
+int ringo_barrier_create(ringo_barrier **out, int parties)
+{
+	if (!out || parties < 1)
+		return -EINVAL;
+	ringo_barrier *b = malloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	ringo__list_init(&b->waiters);
+	b->parties = parties;
+	b->count = 0;
+	b->broken = false;
+	*out = b;
+	return 0;
+}
+
+int ringo_barrier_destroy(ringo_barrier *b)
+{
+	if (!b)
+		return 0;
+	if (b->count > 0)
+		return -EBUSY;
+	free(b);
+	return 0;
+}
+
+/* Wakes every waiter: with its index (value < 0: with that error). */
+static void wake_all(ringo_barrier *b, int error)
+{
+	int index = 0;
+	while (!ringo__list_empty(&b->waiters)) {
+		struct ringo__list *n = b->waiters.next;
+		ringo__list_remove(n);
+		ringo__wait_wake(ringo__container_of(n, struct ringo__wait, waiter.node),
+				 error < 0 ? error : index++);
+	}
+	b->count = 0;
+}
+
+/* A cancelled waiter leaves the barrier: the count drops by one. */
+static bool leave(struct ringo__wait *w)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return false;
+	ringo_barrier *b = w->target;
+	b->count--;
+	return ringo__wait_cancel_detach(w);
+}
+
+int ringo_barrier_wait(ringo_barrier *b)
+{
+	if (!b)
+		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	if (b->broken)
+		return -EPIPE;
+	if (b->count + 1 == b->parties) {
+		wake_all(b, 0);
+		return b->parties - 1;
+	}
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	w.state = RINGO__WAIT_NOTIFY;
+	w.waiter.notify = NULL;
+	w.cancel = leave;
+	w.target = b;
+	ringo__list_push_back(&b->waiters, &w.waiter.node);
+	b->count++;
+	return (int)ringo__wait_suspend(&w);
+}
+
+int ringo_barrier_abort(ringo_barrier *b)
+{
+	if (!b)
+		return -EINVAL;
+	b->broken = true;
+	wake_all(b, -EPIPE);
+	return 0;
+}
+
+int ringo_barrier_reset(ringo_barrier *b)
+{
+	if (!b)
+		return -EINVAL;
+	wake_all(b, -EPIPE);
+	b->broken = false;
+	return 0;
+}
+
+int ringo_barrier_parties(const ringo_barrier *b)
+{
+	return b ? b->parties : -EINVAL;
+}
+
+int ringo_barrier_n_waiting(const ringo_barrier *b)
+{
+	return b ? b->count : -EINVAL;
+}
+
+bool ringo_barrier_broken(const ringo_barrier *b)
+{
+	return b && b->broken;
+}
+
+int ringo_barrier_acquire(ringo_barrier *b)
+{
+	return ringo_barrier_wait(b);
+}
+
+int ringo_barrier_release(ringo_barrier *b)
+{
+	return b ? 0 : -EINVAL;
+}

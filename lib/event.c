@@ -1,2 +1,85 @@
-/* placeholder: filled in by the issue-3 work */
-typedef int ringo__placeholder_event;
+/* Event: asyncio.Event. set() wakes every waiter with 1 at once; clearing
+ * the event afterwards cannot take that back, since each woken waiter's
+ * answer travels with its wake-up. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ringo_event {
+	struct ringo__list waiters; /* struct ringo__wait, FIFO */
+	bool set;
+};
+
+int ringo_event_create(ringo_event **out)
+{
+	if (!out)
+		return -EINVAL;
+	ringo_event *ev = malloc(sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	ringo__list_init(&ev->waiters);
+	ev->set = false;
+	*out = ev;
+	return 0;
+}
+
+int ringo_event_destroy(ringo_event *ev)
+{
+	if (!ev)
+		return 0;
+	if (!ringo__list_empty(&ev->waiters))
+		return -EBUSY;
+	free(ev);
+	return 0;
+}
+
+int ringo_event_wait(ringo_event *ev)
+{
+	if (!ev)
+		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	if (ev->set)
+		return 1;
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	w.state = RINGO__WAIT_NOTIFY;
+	w.waiter.notify = NULL;
+	w.cancel = ringo__wait_cancel_detach;
+	w.target = ev;
+	ringo__list_push_back(&ev->waiters, &w.waiter.node);
+	return (int)ringo__wait_suspend(&w);
+}
+
+int ringo_event_set(ringo_event *ev)
+{
+	if (!ev)
+		return -EINVAL;
+	if (ev->set)
+		return 0;
+	ev->set = true;
+	while (!ringo__list_empty(&ev->waiters)) {
+		struct ringo__list *n = ev->waiters.next;
+		ringo__list_remove(n);
+		ringo__wait_wake(ringo__container_of(n, struct ringo__wait, waiter.node), 1);
+	}
+	return 0;
+}
+
+int ringo_event_clear(ringo_event *ev)
+{
+	if (!ev)
+		return -EINVAL;
+	ev->set = false;
+	return 0;
+}
+
+bool ringo_event_is_set(const ringo_event *ev)
+{
+	return ev && ev->set;
+}

@@ -224,6 +224,11 @@ intptr_t ringo__completion_await(struct ringo__completion *c,
 bool ringo__task_take_cancel(ringo_task *t);
 struct ringo__completion *ringo__task_completion(ringo_task *t);
 
+/* Locks (lib/lock.c): acquires for t, waiting if needed, without ever
+ * returning -ECANCELED (a cancellation stays pending); for Condition.wait,
+ * which must hold the lock again whatever happens. */
+int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t);
+
 /* Loop-side: cancel every task (shutdown). */
 void ringo__task_cancel_all(struct ringo_loop *loop);
 /* Handles (lib/handle.c): cancels every handle not yet run (shutdown). */

@@ -1,2 +1,119 @@
-/* placeholder: filled in by the issue-3 work */
-typedef int ringo__placeholder_lock;
+/* Lock: asyncio.Lock with direct hand-off. release() never frees a lock
+ * that has waiters: it hands it to the first one, so a task that calls
+ * acquire() before that waiter runs finds it held and queues behind.
+ * Invariant: the waiter list is empty whenever the lock is free. */
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ringo_lock {
+	struct ringo__list waiters; /* struct ringo__wait, FIFO */
+	bool locked;
+};
+
+/* Shared with condition.c: an acquire that a cancellation cannot
+ * interrupt (the cancellation stays pending for the next await). */
+
+int ringo_lock_create(ringo_lock **out)
+{
+	if (!out)
+		return -EINVAL;
+	ringo_lock *lock = malloc(sizeof(*lock));
+	if (!lock)
+		return -ENOMEM;
+	ringo__list_init(&lock->waiters);
+	lock->locked = false;
+	*out = lock;
+	return 0;
+}
+
+int ringo_lock_destroy(ringo_lock *lock)
+{
+	if (!lock)
+		return 0;
+	if (!ringo__list_empty(&lock->waiters))
+		return -EBUSY;
+	free(lock);
+	return 0;
+}
+
+static intptr_t enqueue(ringo_lock *lock, ringo_task *t,
+			bool (*cancel)(struct ringo__wait *w))
+{
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	w.state = RINGO__WAIT_NOTIFY;
+	w.waiter.notify = NULL;
+	w.cancel = cancel;
+	w.target = lock;
+	ringo__list_push_back(&lock->waiters, &w.waiter.node);
+	return ringo__wait_suspend(&w);
+}
+
+int ringo_lock_acquire(ringo_lock *lock)
+{
+	if (!lock)
+		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	if (!lock->locked) {
+		lock->locked = true;
+		return 0;
+	}
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	/* Woken with 0: release() handed us the lock. Detached by a cancel:
+	 * -ECANCELED, and we never held it. */
+	return (int)enqueue(lock, t, ringo__wait_cancel_detach);
+}
+
+static bool keep_waiting(struct ringo__wait *w)
+{
+	(void)w;
+	return false;
+}
+
+int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t)
+{
+	if (!lock->locked) {
+		lock->locked = true;
+		return 0;
+	}
+	return (int)enqueue(lock, t, keep_waiting);
+}
+
+int ringo_lock_try_acquire(ringo_lock *lock)
+{
+	if (!lock)
+		return -EINVAL;
+	if (lock->locked)
+		return -EBUSY;
+	lock->locked = true;
+	return 0;
+}
+
+int ringo_lock_release(ringo_lock *lock)
+{
+	if (!lock)
+		return -EINVAL;
+	if (!lock->locked)
+		return -EPERM;
+	if (ringo__list_empty(&lock->waiters)) {
+		lock->locked = false;
+		return 0;
+	}
+	struct ringo__list *n = lock->waiters.next;
+	ringo__list_remove(n);
+	struct ringo__wait *w =
+		ringo__container_of(n, struct ringo__wait, waiter.node);
+	ringo__wait_wake(w, 0); /* it holds the lock from now on */
+	return 0;
+}
+
+bool ringo_lock_locked(const ringo_lock *lock)
+{
+	return lock && lock->locked;
+}

@@ -1,2 +1,112 @@
-/* placeholder: filled in by the issue-3 work */
-typedef int ringo__placeholder_semaphore;
+/* Semaphore and BoundedSemaphore: asyncio's, with direct hand-off. A
+ * release with tasks queued gives the permit to the first of them instead
+ * of to the count, so no later arrival can take it first.
+ * Invariant: the waiter list is empty whenever value > 0. */
+#include <limits.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+struct ringo_semaphore {
+	struct ringo__list waiters; /* struct ringo__wait, FIFO */
+	int value;
+	int bound;                  /* initial value if bounded, else -1 */
+};
+
+static int create(ringo_semaphore **out, int value, bool bounded)
+{
+	if (!out || value < 0)
+		return -EINVAL;
+	ringo_semaphore *sem = malloc(sizeof(*sem));
+	if (!sem)
+		return -ENOMEM;
+	ringo__list_init(&sem->waiters);
+	sem->value = value;
+	sem->bound = bounded ? value : -1;
+	*out = sem;
+	return 0;
+}
+
+int ringo_semaphore_create(ringo_semaphore **out, int value)
+{
+	return create(out, value, false);
+}
+
+int ringo_semaphore_create_bounded(ringo_semaphore **out, int value)
+{
+	return create(out, value, true);
+}
+
+int ringo_semaphore_destroy(ringo_semaphore *sem)
+{
+	if (!sem)
+		return 0;
+	if (!ringo__list_empty(&sem->waiters))
+		return -EBUSY;
+	free(sem);
+	return 0;
+}
+
+int ringo_semaphore_acquire(ringo_semaphore *sem)
+{
+	if (!sem)
+		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	if (sem->value > 0) {
+		sem->value--;
+		return 0;
+	}
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	w.state = RINGO__WAIT_NOTIFY;
+	w.waiter.notify = NULL;
+	w.cancel = ringo__wait_cancel_detach;
+	w.target = sem;
+	ringo__list_push_back(&sem->waiters, &w.waiter.node);
+	/* 0: a release handed us its permit; -ECANCELED: we left the queue. */
+	return (int)ringo__wait_suspend(&w);
+}
+
+int ringo_semaphore_try_acquire(ringo_semaphore *sem)
+{
+	if (!sem)
+		return -EINVAL;
+	if (sem->value == 0)
+		return -EBUSY;
+	sem->value--;
+	return 0;
+}
+
+int ringo_semaphore_release(ringo_semaphore *sem)
+{
+	if (!sem)
+		return -EINVAL;
+	if (sem->bound >= 0 && sem->value >= sem->bound)
+		return -EOVERFLOW;
+	if (!ringo__list_empty(&sem->waiters)) {
+		struct ringo__list *n = sem->waiters.next;
+		ringo__list_remove(n);
+		ringo__wait_wake(ringo__container_of(n, struct ringo__wait, waiter.node), 0);
+		return 0;
+	}
+	if (sem->value == INT_MAX)
+		return -EOVERFLOW;
+	sem->value++;
+	return 0;
+}
+
+bool ringo_semaphore_locked(const ringo_semaphore *sem)
+{
+	return sem && sem->value == 0;
+}
+
+int ringo_semaphore_value(const ringo_semaphore *sem)
+{
+	return sem ? sem->value : -EINVAL;
+}

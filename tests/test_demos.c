@@ -1,11 +1,11 @@
 /* Runs the demo programs and checks their exact output and timing. The
- * demos' paths come from meson as arguments: cancel, gather. */
+ * demos' paths come from meson as arguments, in the order of main(). */
 #include "harness.h"
 
 #include <string.h>
 #include <unistd.h>
 
-static const char *cancel_path, *gather_path;
+static const char *cancel_path, *gather_path, *async_for_path, *async_with_path;
 
 static void exec_demo(void *arg)
 {
@@ -60,17 +60,48 @@ static void test_gather_demo(void **state)
 	assert_true(took < 9000000000LL);
 }
 
+static void test_async_for_demo(void **state)
+{
+	(void)state;
+	char out[256];
+	int64_t took = run_demo(async_for_path, out, sizeof(out));
+	assert_string_equal(out, "1\n2\n3\n");
+	/* 1 s before each of three items */
+	assert_true(took >= 3000000000LL);
+	assert_true(took < 4500000000LL);
+}
+
+static void test_async_with_demo(void **state)
+{
+	(void)state;
+	char out[256];
+	int64_t took = run_demo(async_with_path, out, sizeof(out));
+	assert_string_equal(out, "start __aenter__\n"
+				 "end __aenter__\n"
+				 "start\n"
+				 "end\n"
+				 "start __aexit__\n"
+				 "end __aexit__\n");
+	/* 2 s in aenter, 4 s in the body, 3 s in aexit */
+	assert_true(took >= 9000000000LL);
+	assert_true(took < 12000000000LL);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s CANCEL_DEMO GATHER_DEMO\n", argv[0]);
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s CANCEL GATHER ASYNC_FOR ASYNC_WITH\n", argv[0]);
 		return 2;
 	}
 	cancel_path = argv[1];
 	gather_path = argv[2];
+	async_for_path = argv[3];
+	async_with_path = argv[4];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cancel_demo),
 		cmocka_unit_test(test_gather_demo),
+		cmocka_unit_test(test_async_for_demo),
+		cmocka_unit_test(test_async_with_demo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
