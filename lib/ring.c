@@ -322,15 +322,30 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 		int ret = submit(r, wait && r->inflight > 0);
 		if (ret < 0)
 			return ret;
-		reap(r);
 	}
-	/* Dispatch only what is queued now: completions reaped while
+	/* Dispatch what is there now, oldest first: completions a task moved
+	 * to the queue come before those still in the CQ. Those posted while
 	 * dispatching wait for the next round, after newer submissions. */
-	size_t n = r->qlen;
+	size_t n = r->qlen + io_uring_cq_ready(&r->uring);
 	for (size_t i = 0; i < n; i++) {
-		struct cqe_copy c = r->queue[r->qhead];
-		r->qhead = (r->qhead + 1) & (r->qcap - 1);
-		r->qlen--;
+		struct cqe_copy c;
+		if (r->qlen) {
+			c = r->queue[r->qhead];
+			r->qhead = (r->qhead + 1) & (r->qcap - 1);
+			r->qlen--;
+		} else {
+			/* The common case: straight from the CQ, no copy kept.
+			 * The head moves before dispatch, so a task that reaps
+			 * meanwhile never sees this CQE again. */
+			unsigned head = *r->uring.cq.khead;
+			const struct io_uring_cqe *cqe =
+				&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, head,
+								     r->uring.cq.ring_mask)];
+			c.user_data = cqe->user_data;
+			c.res = cqe->res;
+			c.flags = cqe->flags;
+			io_uring_cq_advance(&r->uring, 1);
+		}
 		dispatch(r, &c);
 	}
 	return (int)n;
