@@ -1,2 +1,17 @@
-/* placeholder: filled in by the issue-3 work */
-typedef int ringo__placeholder_shield;
+/* shield: awaiting a task without passing the awaiter's cancellation on. */
+#include "internal.h"
+
+intptr_t ringo_shield(ringo_task *t)
+{
+	if (!t)
+		return -EINVAL;
+	if (t == ringo_task_current())
+		return -EDEADLK;
+	ringo_task_ref(t);
+	/* The detach hook answers the awaiter's cancellation with -ECANCELED
+	 * at once and leaves t alone. */
+	intptr_t r = ringo__completion_await(ringo__task_completion(t),
+					     ringo__wait_cancel_detach, NULL);
+	ringo_task_unref(t);
+	return r;
+}

@@ -1,11 +1,10 @@
-/* Runs the demo programs and checks their exact output and timing. The
- * demos' paths come from meson as arguments, in the order of main(). */
+/* Runs the demo programs and checks their exact output and timing. */
 #include "harness.h"
 
 #include <string.h>
 #include <unistd.h>
 
-static const char *cancel_path, *gather_path, *async_for_path, *async_with_path;
+static const char *cancel_path, *gather_path, *async_for_path, *async_with_path, *pipeline_path;
 
 static void exec_demo(void *arg)
 {
@@ -87,21 +86,73 @@ static void test_async_with_demo(void **state)
 	assert_true(took < 12000000000LL);
 }
 
+static void test_pipeline_demo(void **state)
+{
+	(void)state;
+	char out[4096];
+	int64_t took = run_demo(pipeline_path, out, sizeof(out));
+	assert_string_equal(out,
+		"pipeline: 2 producers, 2 consumers, a queue of 2, a 2.7 s timeout\n"
+		"producer 1: put a1\n"
+		"producer 1: put a2\n"
+		"producer 1: put a3\n"
+		"producer 1: put a4\n"
+		"producer 1: queue full, waiting to put a5\n"
+		"producer 2: queue full, waiting to put b1\n"
+		"consumer 1: got a1\n"
+		"consumer 2: got a2\n"
+		"consumer 1: done a1\n"
+		"consumer 1: got a3\n"
+		"producer 1: put a5\n"
+		"producer 1: queue full, waiting to put a6\n"
+		"consumer 2: done a2\n"
+		"consumer 2: got a4\n"
+		"producer 2: put b1\n"
+		"producer 2: queue full, waiting to put b2\n"
+		"consumer 1: done a3\n"
+		"consumer 1: got a5\n"
+		"producer 1: put a6\n"
+		"producer 1: queue full, waiting to put a7\n"
+		"consumer 2: done a4\n"
+		"consumer 2: got b1\n"
+		"producer 2: put b2\n"
+		"producer 2: queue full, waiting to put b3\n"
+		"consumer 1: done a5\n"
+		"consumer 1: got a6\n"
+		"producer 1: put a7\n"
+		"producer 1: queue full, waiting to put a8\n"
+		"consumer 1: cancelled while working on a6, cleaning up\n"
+		"consumer 2: cancelled while working on b1, cleaning up\n"
+		"consumer 1: cleanup done\n"
+		"consumer 2: cleanup done\n"
+		"pipeline: timed out; 5 jobs done, left in the queue: b2 a7\n");
+	/* the 2.7 s timeout scope, then the consumers' cleanup */
+	assert_true(took >= 3000000000LL);
+	assert_true(took < 4500000000LL);
+}
+
+/* Usage: test_demos NAME PATH — runs the test of the demo NAME at PATH.
+ * meson registers one test per demo, so that they run in parallel. */
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: %s CANCEL GATHER ASYNC_FOR ASYNC_WITH\n", argv[0]);
-		return 2;
-	}
-	cancel_path = argv[1];
-	gather_path = argv[2];
-	async_for_path = argv[3];
-	async_with_path = argv[4];
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cancel_demo),
-		cmocka_unit_test(test_gather_demo),
-		cmocka_unit_test(test_async_for_demo),
-		cmocka_unit_test(test_async_with_demo),
+	static const struct {
+		const char *name;
+		const char **path;
+		struct CMUnitTest test;
+	} demos[] = {
+		{ "cancel", &cancel_path, cmocka_unit_test(test_cancel_demo) },
+		{ "gather", &gather_path, cmocka_unit_test(test_gather_demo) },
+		{ "async_for", &async_for_path, cmocka_unit_test(test_async_for_demo) },
+		{ "async_with", &async_with_path, cmocka_unit_test(test_async_with_demo) },
+		{ "pipeline", &pipeline_path, cmocka_unit_test(test_pipeline_demo) },
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	for (size_t i = 0; argc == 3 && i < sizeof(demos) / sizeof(demos[0]); i++) {
+		if (strcmp(argv[1], demos[i].name) == 0) {
+			*demos[i].path = argv[2];
+			const struct CMUnitTest tests[] = { demos[i].test };
+			return cmocka_run_group_tests_name(demos[i].name, tests, NULL, NULL);
+		}
+	}
+	fprintf(stderr, "usage: %s cancel|gather|async_for|async_with|pipeline PATH\n", argv[0]);
+	return 2;
 }
