@@ -30,6 +30,7 @@ struct callback {
 	struct ringo__op op;
 	struct ringo_loop *loop;
 	void (*invoke)(void *obj, union ringo__cb_fn fn, void *arg);
+	void (*hold)(void *obj);
 	void (*release)(void *obj);
 	union ringo__cb_fn fn;
 	void *obj;
@@ -46,8 +47,12 @@ static void callback_run(struct ringo__op *op, int res, uint32_t flags)
 	free(cb);
 }
 
+/* A registration holds no reference: an object nobody references and that
+ * will never complete is freed with its callbacks. A scheduled callback
+ * holds one until it has run. */
 static void callback_schedule(struct callback *cb)
 {
+	cb->hold(cb->obj);
 	ringo__op_arm(cb->loop, &cb->op, callback_run);
 	ringo__ring_nop(cb->loop->ring, &cb->op);
 }
@@ -60,17 +65,16 @@ static void callback_notify(struct ringo__waiter *w, intptr_t result)
 
 int ringo__callback_add(struct ringo_loop *loop, struct ringo__completion *c,
 			void (*invoke)(void *obj, union ringo__cb_fn fn, void *arg),
-			union ringo__cb_fn fn, void *obj, void *arg,
+			union ringo__cb_fn fn, void *obj, void *arg, void (*hold)(void *obj),
 			void (*release)(void *obj))
 {
-	if (ringo__loop_get() != loop)
-		return -EPERM; /* its loop has ended, or belongs to another thread */
 	struct callback *cb = malloc(sizeof(*cb));
 	if (!cb)
 		return -ENOMEM;
 	cb->waiter.notify = callback_notify;
 	cb->loop = loop;
 	cb->invoke = invoke;
+	cb->hold = hold;
 	cb->release = release;
 	cb->fn = fn;
 	cb->obj = obj;
@@ -93,7 +97,6 @@ size_t ringo__callback_remove(struct ringo__completion *c, union ringo__cb_fn fn
 			struct callback *cb = ringo__container_of(w, struct callback, waiter);
 			if (memcmp(&cb->fn, &fn, sizeof(fn)) == 0 && cb->arg == arg) {
 				ringo__list_remove(n);
-				cb->release(cb->obj);
 				free(cb);
 				removed++;
 			}
@@ -101,4 +104,18 @@ size_t ringo__callback_remove(struct ringo__completion *c, union ringo__cb_fn fn
 		n = next;
 	}
 	return removed;
+}
+
+void ringo__callback_drop_all(struct ringo__completion *c)
+{
+	struct ringo__list *n = c->waiters.next;
+	while (n != &c->waiters) {
+		struct ringo__list *next = n->next;
+		struct ringo__waiter *w = ringo__container_of(n, struct ringo__waiter, node);
+		if (w->notify == callback_notify) {
+			ringo__list_remove(n);
+			free(ringo__container_of(w, struct callback, waiter));
+		}
+		n = next;
+	}
 }

@@ -5,7 +5,7 @@
 
 struct ringo_future {
 	struct ringo__completion c;
-	struct ringo_loop *loop;
+	uint64_t loop_id;
 	int refs;
 };
 
@@ -20,7 +20,7 @@ int ringo_future_create(ringo_future **out)
 	if (!f)
 		return -ENOMEM;
 	ringo__completion_init(&f->c);
-	f->loop = loop;
+	f->loop_id = loop->id;
 	f->refs = 1;
 	*out = f;
 	return 0;
@@ -35,14 +35,19 @@ ringo_future *ringo_future_ref(ringo_future *f)
 
 void ringo_future_unref(ringo_future *f)
 {
-	if (f && --f->refs == 0)
-		free(f);
+	if (!f || --f->refs > 0)
+		return;
+	/* Callbacks of a future that can no longer complete go with it. */
+	ringo__callback_drop_all(&f->c);
+	free(f);
 }
 
 static int complete(ringo_future *f, intptr_t result)
 {
 	if (f->c.state != RINGO__PENDING)
 		return -EALREADY;
+	if (!ringo__loop_owning(f->loop_id))
+		return -EPERM; /* its loop has ended: nobody is left to wake */
 	ringo__completion_finish(&f->c, result == -ECANCELED ? RINGO__CANCELLED : RINGO__DONE,
 				 result);
 	return 0;
@@ -109,6 +114,11 @@ static void future_callback(void *obj, union ringo__cb_fn fn, void *arg)
 	fn.future(obj, arg);
 }
 
+static void future_hold(void *obj)
+{
+	ringo_future_ref(obj);
+}
+
 static void future_release(void *obj)
 {
 	ringo_future_unref(obj);
@@ -119,12 +129,12 @@ int ringo_future_add_done_callback(ringo_future *f, void (*fn)(ringo_future *f, 
 {
 	if (!f || !fn)
 		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_owning(f->loop_id);
+	if (!loop)
+		return -EPERM; /* its loop has ended, or runs on another thread */
 	union ringo__cb_fn cb = { .future = fn };
-	int ret = ringo__callback_add(f->loop, &f->c, future_callback, cb, f, arg,
-				      future_release);
-	if (ret == 0)
-		ringo_future_ref(f);
-	return ret;
+	return ringo__callback_add(loop, &f->c, future_callback, cb, f, arg, future_hold,
+				   future_release);
 }
 
 size_t ringo_future_remove_done_callback(ringo_future *f,

@@ -64,12 +64,13 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 		return 0;
 	if (!tasks)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++)
+	ringo_task *self = ringo_task_current();
+	for (size_t i = 0; i < n; i++) {
 		if (!tasks[i])
 			return -EINVAL;
-	struct ringo_loop *loop = ringo__loop_get();
-	if (!loop || !loop->current)
-		return -EPERM;
+		if (tasks[i] == self)
+			return -EDEADLK; /* gathering yourself would wait forever */
+	}
 
 	/* Children already done need no waiting, and a failed one answers at
 	 * once, without suspending. */
@@ -87,6 +88,8 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 	}
 	if (pending == 0)
 		return 0;
+	if (!self)
+		return -EPERM;
 
 	int err;
 	ringo_task *t = ringo__await_begin(&err);

@@ -84,7 +84,9 @@ int ringo_call_later(int64_t delay_ns, ringo_callback_fn fn, void *arg, ringo_ha
 {
 	if (delay_ns < 0)
 		delay_ns = 0;
-	return schedule(true, ringo_time() + delay_ns, fn, arg, out);
+	int64_t now = ringo_time();
+	int64_t when = delay_ns > INT64_MAX - now ? INT64_MAX : now + delay_ns;
+	return schedule(true, when, fn, arg, out);
 }
 
 bool ringo_handle_cancel(ringo_handle *h)

@@ -119,19 +119,22 @@ static inline void ringo__completion_add(struct ringo__completion *c, struct rin
 	ringo__list_push_back(&c->waiters, &w->node);
 }
 
-/* Done callbacks: a waiter that, when notified, queues a NOP whose CQE
- * calls invoke(obj, fn, arg) on the loop, then release(obj). If c is done
- * already, the NOP is queued at once. Returns 0 or -ENOMEM. */
+/* Done callbacks: a waiter that, when notified, takes a reference with
+ * hold(obj) and queues a NOP whose CQE calls invoke(obj, fn, arg) on the
+ * loop, then release(obj). If c is done already, that happens at once.
+ * loop must be the running loop and obj's. Returns 0 or -ENOMEM. */
 union ringo__cb_fn {
 	void (*task)(ringo_task *t, void *arg);
 	void (*future)(ringo_future *f, void *arg);
 };
 int ringo__callback_add(struct ringo_loop *loop, struct ringo__completion *c,
 			void (*invoke)(void *obj, union ringo__cb_fn fn, void *arg),
-			union ringo__cb_fn fn, void *obj, void *arg,
+			union ringo__cb_fn fn, void *obj, void *arg, void (*hold)(void *obj),
 			void (*release)(void *obj));
 /* Removes the registrations of (fn, arg) not yet notified; returns how many. */
 size_t ringo__callback_remove(struct ringo__completion *c, union ringo__cb_fn fn, void *arg);
+/* Frees every registration not yet notified (the object is being freed). */
+void ringo__callback_drop_all(struct ringo__completion *c);
 
 /* ---- waits: a task's one outstanding operation while it is suspended ---- */
 
@@ -168,6 +171,7 @@ struct ringo_loop {
 	size_t ntasks;
 	struct ringo__list handles;     /* call_soon/later/at handles not yet run */
 	uint64_t task_seq;              /* for "Task-N" names */
+	uint64_t id;                    /* unique in the process, never reused */
 	uint16_t gen;
 	bool closing;
 };
@@ -180,6 +184,15 @@ extern __thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial
 static inline struct ringo_loop *ringo__loop_get(void)
 {
 	return ringo__loop;
+}
+
+/* The running loop if it is the one whose id is given, else NULL: objects
+ * remember the id of their loop, since a later loop may have the same
+ * address. An object of a loop that has ended must not touch it. */
+static inline struct ringo_loop *ringo__loop_owning(uint64_t id)
+{
+	struct ringo_loop *loop = ringo__loop;
+	return loop && loop->id == id ? loop : NULL;
 }
 
 /* Gives each arming a fresh tag, so a CQE for an earlier use of the same
@@ -231,6 +244,11 @@ int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t);
 
 /* Loop-side: cancel every task (shutdown). */
 void ringo__task_cancel_all(struct ringo_loop *loop);
+/* Loop-side, when tasks can never finish: takes their waits out of the
+ * lists of the objects they wait on, so that nothing points into their
+ * stacks once the loop is gone, and ends them cancelled without resuming
+ * them (their cleanup never runs). */
+void ringo__task_abandon_all(struct ringo_loop *loop);
 /* Handles (lib/handle.c): cancels every handle not yet run (shutdown). */
 void ringo__handle_cancel_all(struct ringo_loop *loop);
 

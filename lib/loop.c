@@ -32,8 +32,9 @@ static bool turn(struct ringo_loop *loop)
 
 /* asyncio.run's ending: cancel every task, let them finish, drop pending
  * callbacks, and wait for the last CQE so the kernel holds no pointer into
- * memory we are about to free. */
-static void shutdown(struct ringo_loop *loop)
+ * memory we are about to free. Returns false if tasks had to be abandoned
+ * (they wait for something that can never happen). */
+static bool shutdown(struct ringo_loop *loop)
 {
 	loop->closing = true;
 	for (;;) {
@@ -41,12 +42,13 @@ static void shutdown(struct ringo_loop *loop)
 		if (loop->ntasks == 0)
 			ringo__handle_cancel_all(loop);
 		if (loop->ntasks == 0 && ringo__ring_inflight(loop->ring) == 0)
-			return;
+			return true;
 		if (!turn(loop)) {
 			fprintf(stderr, "ringo: %zu task(s) still wait on something that "
 					"can never happen; abandoning them\n",
 				loop->ntasks);
-			return;
+			ringo__task_abandon_all(loop);
+			return false;
 		}
 	}
 }
@@ -82,6 +84,8 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ret = ringo__overflow_guard_install();
 	if (ret < 0)
 		goto err_pool;
+	static _Atomic uint64_t loop_ids;
+	loop.id = ++loop_ids;
 	ringo__fiber_init_main(&loop.main_fiber);
 	ringo__list_init(&loop.tasks);
 	ringo__list_init(&loop.handles);
@@ -102,7 +106,8 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 			break;
 		}
 	}
-	shutdown(&loop);
+	if (!shutdown(&loop))
+		deadlock = true;
 	if (result)
 		*result = ringo_task_result(main_task);
 	ringo_task_unref(main_task);

@@ -50,7 +50,8 @@ static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
 	 * has one); a large CQ keeps bursts of completions out of the kernel's
 	 * overflow list. */
 	p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-	p.cq_entries = entries * 16;
+	/* CLAMP lowers both sizes to the kernel's limits. */
+	p.cq_entries = entries > UINT32_MAX / 16 ? UINT32_MAX : entries * 16;
 	return io_uring_queue_init_params(entries, &r->uring, &p);
 }
 

@@ -18,8 +18,15 @@ static int sleep_op(int64_t ns, bool abs)
 		ringo__wait_suspend(&w);
 		return ringo__task_take_cancel(t) ? -ECANCELED : 0;
 	}
+	/* The deadline counts from this call, not from when the SQE reaches
+	 * the kernel (after the other tasks of this round have run), so that
+	 * sleeps end in the order of their deadlines, as in asyncio. */
+	if (!abs) {
+		int64_t now = ringo_time();
+		ns = ns > INT64_MAX - now ? INT64_MAX : now + ns;
+	}
 	w.is_timeout = true;
-	ringo__ring_timeout(loop->ring, ringo__wait_kernel_op(&w, true), ns, abs);
+	ringo__ring_timeout(loop->ring, ringo__wait_kernel_op(&w, true), ns, true);
 	intptr_t r = ringo__wait_suspend(&w);
 	/* -ETIME: the timer expired, which is what a sleep is for. */
 	return r == -ETIME ? 0 : (int)r;

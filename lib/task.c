@@ -20,6 +20,7 @@ struct ringo_task {
 	struct ringo__stack *stack;
 	struct ringo__op start_op;     /* the NOP whose CQE starts the body */
 	struct ringo_loop *loop;
+	uint64_t loop_id;              /* to tell whether loop is still running */
 	ringo_task_fn fn;
 	void *arg;
 	struct ringo__wait *wait;      /* where it is suspended, or NULL */
@@ -28,6 +29,7 @@ struct ringo_task {
 	int refs;
 	int cancels;                   /* asyncio's cancelling() */
 	bool must_cancel;              /* deliver -ECANCELED at the next await */
+	bool cancelling_now;           /* inside ringo_task_cancel (await cycles) */
 	bool shutdown_cancelled;
 	uint8_t phase;
 	char auto_name[24];            /* "Task-N" */
@@ -105,9 +107,10 @@ static __attribute__((noreturn)) void entry(void *arg)
 {
 	ringo_task *t = arg;
 	intptr_t result = t->fn(t->arg);
-	/* A cancellation requested but never delivered still ends the task
-	 * cancelled, as in asyncio. */
-	if (t->must_cancel)
+	/* A cancellation requested but never delivered ends a task that
+	 * returned a value cancelled; an error it returned is kept (asyncio:
+	 * an exception wins over the pending CancelledError). */
+	if (t->must_cancel && result >= 0)
 		result = -ECANCELED;
 	finish(t, result);
 	ringo__fiber_switch_final(&t->fiber, &t->loop->main_fiber);
@@ -163,6 +166,7 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 		goto err_name;
 	ringo__completion_init(&t->done);
 	t->loop = loop;
+	t->loop_id = loop->id;
 	t->fn = fn;
 	t->arg = arg;
 	t->refs = out ? 2 : 1;
@@ -193,6 +197,7 @@ void ringo__wait_init(struct ringo__wait *w, ringo_task *t)
 	w->cancel = NULL;
 	w->target = NULL;
 	w->op.armed = false;
+	ringo__list_init(&w->waiter.node);
 }
 
 static void wait_complete(struct ringo__op *op, int res, uint32_t flags)
@@ -249,13 +254,21 @@ bool ringo__wait_cancel_detach(struct ringo__wait *w)
 intptr_t ringo__wait_suspend(struct ringo__wait *w)
 {
 	ringo_task *t = w->task;
+	int cancels = t->cancels;
 	t->wait = w;
 	ringo__fiber_switch(&t->fiber, &t->loop->main_fiber);
 	t->wait = NULL;
-	/* The op completed before the cancel reached it: keep its result and
-	 * deliver the cancellation at the next await. */
-	if (w->state == RINGO__WAIT_CANCEL_SENT && w->value != -ECANCELED)
+	if (w->value == -ECANCELED) {
+		/* One -ECANCELED answers every request made during the wait,
+		 * as asyncio throws one CancelledError per step. */
+		if (t->cancels > cancels)
+			t->must_cancel = false;
+	} else if (w->state == RINGO__WAIT_CANCEL_SENT && t->cancels > 0) {
+		/* The op completed before the cancel reached it: keep its
+		 * result and deliver the cancellation at the next await,
+		 * unless it has been withdrawn (uncancel) meanwhile. */
 		t->must_cancel = true;
+	}
 	return w->value;
 }
 
@@ -290,9 +303,6 @@ static void wait_notify(struct ringo__waiter *waiter, intptr_t result)
 intptr_t ringo__completion_await(struct ringo__completion *c,
 				 bool (*cancel)(struct ringo__wait *w), void *target)
 {
-	struct ringo_loop *loop = ringo__loop_get();
-	if (!loop || !loop->current)
-		return -EPERM;
 	/* Awaiting something finished does not suspend, and so delivers no
 	 * pending cancellation (as asyncio's await of a done future). */
 	if (c->state != RINGO__PENDING)
@@ -334,13 +344,18 @@ intptr_t ringo_task_await(ringo_task *t)
 
 bool ringo_task_cancel(ringo_task *t)
 {
-	if (!t || t->phase == T_DONE)
+	if (!t || t->phase == T_DONE || !ringo__loop_owning(t->loop_id))
 		return false;
 	t->cancels++;
-	struct ringo__wait *w = t->wait;
-	if (w && w->cancel && w->cancel(w))
+	/* A cycle of awaits (A awaits B awaits A) leads back here: the outer
+	 * call is already delivering the cancellation. */
+	if (t->cancelling_now)
 		return true;
-	t->must_cancel = true;
+	t->cancelling_now = true;
+	struct ringo__wait *w = t->wait;
+	if (!(w && w->cancel && w->cancel(w)))
+		t->must_cancel = true;
+	t->cancelling_now = false;
 	return true;
 }
 
@@ -427,11 +442,44 @@ void ringo__task_cancel_all(struct ringo_loop *loop)
 	}
 }
 
+void ringo__task_abandon_all(struct ringo_loop *loop)
+{
+	/* First take every wait out of the list it is in (another abandoned
+	 * task's, or a future's, a lock's...). */
+	for (struct ringo__list *n = loop->tasks.next; n != &loop->tasks; n = n->next) {
+		ringo_task *t = ringo__container_of(n, ringo_task, node);
+		if (t->wait && t->wait->state == RINGO__WAIT_NOTIFY)
+			ringo__list_remove(&t->wait->waiter.node);
+	}
+	/* Then end each one cancelled, without resuming it and without
+	 * notifying anyone: what still waits on it is abandoned too, or a
+	 * callback that can no longer run. */
+	while (!ringo__list_empty(&loop->tasks)) {
+		ringo_task *t = ringo__container_of(loop->tasks.next, ringo_task, node);
+		ringo__callback_drop_all(&t->done);
+		ringo__list_init(&t->done.waiters);
+		t->done.state = RINGO__CANCELLED;
+		t->done.result = -ECANCELED;
+		t->phase = T_DONE;
+		t->wait = NULL;
+		ringo__list_remove(&t->node);
+		loop->ntasks--;
+		if (!t->stack)
+			ringo__stack_unreserve(&loop->stacks);
+		retire(t);
+	}
+}
+
 /* ---- done callbacks ---- */
 
 static void task_callback(void *obj, union ringo__cb_fn fn, void *arg)
 {
 	fn.task(obj, arg);
+}
+
+static void task_hold(void *obj)
+{
+	ringo_task_ref(obj);
 }
 
 static void task_release(void *obj)
@@ -444,12 +492,12 @@ int ringo_task_add_done_callback(ringo_task *t, void (*fn)(ringo_task *t, void *
 {
 	if (!t || !fn)
 		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_owning(t->loop_id);
+	if (!loop)
+		return -EPERM; /* its loop has ended, or runs on another thread */
 	union ringo__cb_fn f = { .task = fn };
-	int ret = ringo__callback_add(t->loop, &t->done, task_callback, f, t, arg,
-				      task_release);
-	if (ret == 0)
-		ringo_task_ref(t);
-	return ret;
+	return ringo__callback_add(loop, &t->done, task_callback, f, t, arg, task_hold,
+				   task_release);
 }
 
 size_t ringo_task_remove_done_callback(ringo_task *t, void (*fn)(ringo_task *t, void *arg),

@@ -366,6 +366,97 @@ static void test_cancel_races_completing_timeout(void **state)
 	print_message("cancel won %d, timeout won %d\n", outcomes[0], outcomes[1]);
 }
 
+static intptr_t await_fut_handle(void *arg)
+{
+	(void)arg;
+	intptr_t r = ringo_future_await(fut);
+	harness_log(&log_, "await:%ld", (long)r);
+	return 7; /* handles the cancellation */
+}
+
+static intptr_t double_cancel_future_wait(void *arg)
+{
+	(void)arg;
+	ringo_task *t;
+	assert_int_equal(ringo_future_create(&fut), 0);
+	assert_int_equal(ringo_task_create(await_fut_handle, NULL, NULL, &t), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_true(ringo_task_cancel(t));
+	assert_true(ringo_task_cancel(t));
+	assert_int_equal(ringo_task_await(t), 7);
+	assert_false(ringo_task_cancelled(t));
+	assert_int_equal(ringo_task_cancelling(t), 2);
+	ringo_task_unref(t);
+	ringo_future_unref(fut);
+	return 0;
+}
+
+static void test_double_cancel_of_a_future_wait(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(double_cancel_future_wait, NULL), 0);
+	assert_string_equal(log_.buf, "await:-125");
+}
+
+static intptr_t short_sleep_twice(void *arg)
+{
+	(void)arg;
+	int a = ringo_sleep(RINGO_MSEC(1));
+	int b = ringo_sleep(RINGO_MSEC(1));
+	harness_log(&log_, "%d %d", a, b);
+	return 0;
+}
+
+static intptr_t uncancel_after_expiry(void *arg)
+{
+	(void)arg;
+	ringo_task *t;
+	assert_int_equal(ringo_task_create(short_sleep_twice, NULL, NULL, &t), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	spin(RINGO_MSEC(5)); /* its timer has expired; the CQE is not dispatched */
+	assert_true(ringo_task_cancel(t));
+	assert_int_equal(ringo_task_uncancel(t), 0);
+	assert_int_equal(ringo_task_await(t), 0);
+	assert_false(ringo_task_cancelled(t));
+	ringo_task_unref(t);
+	return 0;
+}
+
+static void test_uncancel_withdraws_a_cancel_that_missed(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(uncancel_after_expiry, NULL), 0);
+	assert_string_equal(log_.buf, "0 0");
+}
+
+static intptr_t cancel_self_then_fail(void *arg)
+{
+	(void)arg;
+	ringo_task_cancel(ringo_task_current());
+	return -EIO;
+}
+
+static intptr_t error_beats_pending_cancel(void *arg)
+{
+	(void)arg;
+	ringo_task *t;
+	assert_int_equal(ringo_task_create(cancel_self_then_fail, NULL, NULL, &t), 0);
+	assert_int_equal(ringo_task_await(t), -EIO);
+	assert_false(ringo_task_cancelled(t));
+	ringo_task_unref(t);
+	assert_int_equal(ringo_task_create(cancel_self_then_fail, NULL, NULL, &t), 0);
+	ringo_task_unref(t);
+	return 0;
+}
+
+static void test_error_returned_with_cancel_pending_is_kept(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(error_beats_pending_cancel, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +470,9 @@ int main(void)
 		cmocka_unit_test(test_cancel_future_waiter),
 		cmocka_unit_test(test_completed_result_is_not_lost),
 		cmocka_unit_test(test_cancel_races_completing_timeout),
+		cmocka_unit_test(test_double_cancel_of_a_future_wait),
+		cmocka_unit_test(test_uncancel_withdraws_a_cancel_that_missed),
+		cmocka_unit_test(test_error_returned_with_cancel_pending_is_kept),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

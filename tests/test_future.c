@@ -152,6 +152,34 @@ static void test_done_callbacks_run_later_in_order(void **state)
 	assert_string_equal(log_.buf, "set cb1=8 cb3=8 added cblate=8");
 }
 
+static ringo_future *kept;
+
+static intptr_t keep_future(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_future_create(&kept), 0);
+	assert_int_equal(ringo_future_add_done_callback(kept, on_done, "never"), 0);
+	ringo_future *dropped;
+	assert_int_equal(ringo_future_create(&dropped), 0);
+	assert_int_equal(ringo_future_add_done_callback(dropped, on_done, "never"), 0);
+	ringo_future_unref(dropped); /* freed with its callback (LeakSanitizer checks) */
+	return 0;
+}
+
+static void test_future_outliving_its_loop(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(keep_future, NULL), 0);
+	assert_int_equal(ringo_future_set_result(kept, 1), -EPERM);
+	assert_int_equal(ringo_future_set_error(kept, -EIO), -EPERM);
+	assert_false(ringo_future_cancel(kept));
+	assert_false(ringo_future_done(kept));
+	assert_int_equal(ringo_future_add_done_callback(kept, on_done, "late"), -EPERM);
+	ringo_future_unref(kept);
+	assert_string_equal(log_.buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -159,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_cancel_wakes_every_waiter),
 		cmocka_unit_test(test_done_callbacks_run_later_in_order),
+		cmocka_unit_test(test_future_outliving_its_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -196,6 +196,8 @@ static intptr_t edge_cases(void *arg)
 	assert_int_equal(ringo_gather(NULL, 1, NULL, 0), -EINVAL);
 	ringo_task *t[2] = { NULL, NULL };
 	assert_int_equal(ringo_gather(t, 2, NULL, 0), -EINVAL);
+	ringo_task *self[1] = { ringo_task_current() };
+	assert_int_equal(ringo_gather(self, 1, NULL, 0), -EDEADLK);
 	/* The same task twice. */
 	const intptr_t ms[] = { 5 };
 	spawn(t, ms, 1);

@@ -158,6 +158,26 @@ static void test_callbacks_may_spawn_tasks(void **state)
 	assert_string_equal(log_.buf, "callback child");
 }
 
+static intptr_t huge_delay(void *arg)
+{
+	(void)arg;
+	ringo_handle *h;
+	assert_int_equal(ringo_call_later(INT64_MAX, note, "overflowed", &h), 0);
+	assert_int_equal(ringo_handle_when(h), INT64_MAX);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(20)), 0);
+	assert_true(ringo_handle_cancel(h));
+	ringo_handle_unref(h);
+	return 0;
+}
+
+static void test_huge_delay_does_not_wrap(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(huge_delay, NULL), 0);
+	assert_string_equal(log_.buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +187,7 @@ int main(void)
 		cmocka_unit_test(test_cancelled_handles_never_run),
 		cmocka_unit_test(test_pending_callbacks_dropped_at_close),
 		cmocka_unit_test(test_callbacks_may_spawn_tasks),
+		cmocka_unit_test(test_huge_delay_does_not_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

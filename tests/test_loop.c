@@ -141,6 +141,72 @@ static void test_deadlock_is_reported(void **state)
 	assert_non_null(strstr(out, expect));
 }
 
+static ringo_future *never_set;
+
+static intptr_t stubborn(void *arg)
+{
+	(void)arg;
+	int r = ringo_sleep(RINGO_SEC(10));
+	/* ignores the shutdown's cancellation and waits for what never comes */
+	intptr_t again = ringo_future_await(never_set);
+	return r + again;
+}
+
+static intptr_t leave_stubborn(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_future_create(&never_set), 0);
+	assert_int_equal(ringo_task_create(stubborn, NULL, NULL, NULL), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	return 9;
+}
+
+static void test_abandoned_tasks_leave_nothing_dangling(void **state)
+{
+	(void)state;
+	intptr_t result = 0;
+	assert_int_equal(ringo_run(leave_stubborn, NULL, &result), -EDEADLK);
+	assert_int_equal(result, 9);
+	/* The future outlives its loop: completing it touches nothing freed. */
+	assert_int_equal(ringo_future_set_result(never_set, 1), -EPERM);
+	assert_false(ringo_future_cancel(never_set));
+	ringo_future_unref(never_set);
+	/* and the thread can run a loop again */
+	assert_int_equal(harness_run(return_arg, (void *)4), 4);
+}
+
+static ringo_task *cycle[2];
+
+static intptr_t await_other(void *arg)
+{
+	return ringo_task_await(cycle[(intptr_t)arg]);
+}
+
+static intptr_t make_cycle(void *arg)
+{
+	(void)arg;
+	for (intptr_t i = 0; i < 2; i++)
+		assert_int_equal(ringo_task_create(await_other, (void *)(1 - i), NULL, &cycle[i]), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	return 0;
+}
+
+static void test_await_cycle_is_reported_not_recursed(void **state)
+{
+	(void)state;
+	intptr_t result = -1;
+	/* A awaits B awaits A: cancelling either leads back to itself. */
+	assert_int_equal(ringo_run(make_cycle, NULL, &result), -EDEADLK);
+	assert_int_equal(result, 0);
+	/* abandoned: ended cancelled without being resumed */
+	for (int i = 0; i < 2; i++) {
+		assert_true(ringo_task_done(cycle[i]));
+		assert_true(ringo_task_cancelled(cycle[i]));
+		assert_false(ringo_task_cancel(cycle[i]));
+		ringo_task_unref(cycle[i]);
+	}
+}
+
 static void try_suspend_in_callback(void *arg)
 {
 	*(int *)arg = ringo_sleep(0);
@@ -197,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_leftover_tasks_are_cancelled),
 		cmocka_unit_test(test_unstarted_leftovers_never_run),
 		cmocka_unit_test(test_deadlock_is_reported),
+		cmocka_unit_test(test_abandoned_tasks_leave_nothing_dangling),
+		cmocka_unit_test(test_await_cycle_is_reported_not_recursed),
 		cmocka_unit_test(test_callbacks_cannot_suspend),
 		cmocka_unit_test(test_loop_time_is_monotonic),
 		cmocka_unit_test(test_plain_ring_runs),

@@ -146,6 +146,48 @@ static void test_ten_thousand_sleepers_on_a_small_ring(void **state)
 	assert_true(took < RINGO_SEC(10));
 }
 
+static int64_t t0;
+
+static intptr_t early_sleeper(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	harness_log(&log_, "A");
+	return 0;
+}
+
+static intptr_t busy_then_until(void *arg)
+{
+	(void)arg;
+	int64_t end = harness_now() + RINGO_MSEC(30);
+	while (harness_now() < end)
+		; /* holds the loop: A's timeout is not submitted yet */
+	assert_int_equal(ringo_sleep_until(t0 + RINGO_MSEC(35)), 0);
+	harness_log(&log_, "B");
+	return 0;
+}
+
+static intptr_t deadline_from_call(void *arg)
+{
+	(void)arg;
+	ringo_task *t[2];
+	t0 = ringo_time();
+	assert_int_equal(ringo_task_create(early_sleeper, NULL, NULL, &t[0]), 0);
+	assert_int_equal(ringo_task_create(busy_then_until, NULL, NULL, &t[1]), 0);
+	assert_int_equal(ringo_gather(t, 2, NULL, 0), 0);
+	ringo_task_unref(t[0]);
+	ringo_task_unref(t[1]);
+	return 0;
+}
+
+static void test_sleep_counts_from_the_call(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(deadline_from_call, NULL), 0);
+	assert_string_equal(log_.buf, "A B");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_sleepers_wake_in_deadline_order),
 		cmocka_unit_test(test_sleep_until),
 		cmocka_unit_test(test_ten_thousand_sleepers_on_a_small_ring),
+		cmocka_unit_test(test_sleep_counts_from_the_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
