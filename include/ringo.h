@@ -71,9 +71,15 @@ typedef struct ringo_run_opts {
  * finishes, then cancels every task still running and waits for them, and
  * closes the loop. Stores main's result (value or negative errno) in *result
  * when result is not NULL. Returns 0 when main ran, or a negative errno when
- * it could not: -EBUSY if a loop is already running on this thread, or the
- * error of io_uring setup (-ENOSYS, -EPERM, -ENOMEM, ...) after printing one
- * line to stderr naming the cause and the fix. Blocks the calling thread. */
+ * it could not: -EINVAL if main is NULL, -EBUSY if a loop is already running
+ * on this thread, or the error of io_uring setup (-ENOSYS, -EPERM, -ENOMEM,
+ * -EOPNOTSUPP, ...) after printing one line to stderr naming the cause and
+ * the fix. Returns -EDEADLK (after saying so on stderr) when tasks waited
+ * for something that could never happen — no operation in flight: main is
+ * then cancelled, and tasks that still cannot finish are abandoned: they end
+ * cancelled without being resumed. Objects of the loop that outlive it
+ * (futures, tasks) refuse to complete or cancel (-EPERM / false). Blocks the
+ * calling thread. */
 int ringo_run(ringo_task_fn main, void *arg, intptr_t *result);
 
 /* ringo_run with options; opts may be NULL. */
@@ -97,7 +103,8 @@ typedef struct ringo_task_opts {
  * inside this call. opts may be NULL. If out is not NULL it receives a
  * reference that the caller releases with ringo_task_unref(); the loop keeps
  * its own reference until the task is done. Does not suspend.
- * Returns 0, -EPERM outside a running loop, -EINVAL if fn is NULL, -ENOMEM. */
+ * Returns 0, -EPERM outside a running loop, -EINVAL if fn is NULL, -ENOMEM
+ * (memory, address space or mappings for its stack exhausted). */
 int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 		      ringo_task **out);
 
@@ -108,20 +115,24 @@ ringo_task *ringo_task_ref(ringo_task *t);
 void ringo_task_unref(ringo_task *t);
 
 /* Waits until t is done and returns its result: its value, its error, or
- * -ECANCELED if it was cancelled. Returns at once, without suspending, if t
- * is already done. Cancelling the awaiting task cancels t too (as asyncio
- * does); the awaiter then resumes when t is done. Many tasks may await one.
- * May suspend. Errors: -EINVAL (NULL), -EDEADLK (awaiting yourself), -EPERM
- * (not in a task). */
+ * -ECANCELED if it was cancelled. Returns at once, without suspending (and
+ * from anywhere), if t is already done. Cancelling the awaiting task cancels
+ * t too (as asyncio does); the awaiter then resumes when t is done, and
+ * gets t's result. Many tasks may await one. May suspend. Errors: -EINVAL
+ * (NULL), -EDEADLK (awaiting yourself), -EPERM (t not done and not in a
+ * task). */
 intptr_t ringo_task_await(ringo_task *t);
 
 /* Requests cancellation (asyncio's Task.cancel): the task's current or next
  * await returns -ECANCELED. An in-flight kernel operation is cancelled with
  * IORING_OP_ASYNC_CANCEL and the task resumes only after that operation's
  * own completion; if the operation completed first, its real result is
- * returned and -ECANCELED comes at the next await. A task cancelled before
- * it starts never runs its body. Returns true if the request was made, false
- * if t is done (or NULL). Does not suspend. */
+ * returned and -ECANCELED comes at the next await. Requests made while one
+ * -ECANCELED is on its way are answered by it. A task cancelled before it
+ * starts never runs its body. A body that returns a value while a request is
+ * still undelivered ends cancelled; one that returns an error keeps it.
+ * Returns true if the request was made, false if t is done, NULL, or of a
+ * loop that has ended. Does not suspend. */
 bool ringo_task_cancel(ringo_task *t);
 
 /* Number of pending cancellation requests (asyncio's cancelling()). */
@@ -152,7 +163,8 @@ size_t ringo_task_all(ringo_task **out, size_t cap);
 
 /* Registers fn(t, arg) to be called once t is done, from the loop (never
  * inside the call that completes t). If t is already done it is scheduled at
- * once. Returns 0, -EINVAL, -ENOMEM. */
+ * once. A scheduled callback holds a reference on t until it has run.
+ * Returns 0, -EINVAL, -ENOMEM, -EPERM (t's loop is not running here). */
 int ringo_task_add_done_callback(ringo_task *t,
 				 void (*fn)(ringo_task *t, void *arg),
 				 void *arg);
@@ -173,19 +185,22 @@ ringo_future *ringo_future_ref(ringo_future *f);
 void ringo_future_unref(ringo_future *f);
 
 /* Completes f with a value >= 0 (set_result) or a negative errno
- * (set_error). Waiters and callbacks are woken through the ring afterwards,
- * never inside these calls. Return 0, -EINVAL (NULL, or a value of the wrong
- * sign), or -EALREADY if f is already done. Do not suspend. */
+ * (set_error; -ECANCELED makes f cancelled). Waiters and callbacks are woken
+ * through the ring afterwards, never inside these calls. Return 0, -EINVAL
+ * (NULL, or a value of the wrong sign), -EALREADY if f is already done, or
+ * -EPERM if f's loop is not running here (it has ended). Do not suspend. */
 int ringo_future_set_result(ringo_future *f, intptr_t value);
 int ringo_future_set_error(ringo_future *f, int error);
 
 /* Cancels a pending future: it completes with -ECANCELED. Returns true if it
- * was pending, false if it was already done. Does not suspend. */
+ * was pending, false if it was already done (or its loop has ended). Does
+ * not suspend. */
 bool ringo_future_cancel(ringo_future *f);
 
 /* Waits for f and returns its value, its error, or -ECANCELED. Returns at
  * once if f is done. Cancelling the awaiting task cancels f (as asyncio
- * does). May suspend. Errors: -EINVAL, -EPERM (not in a task). */
+ * does). The caller keeps its reference while it waits. May suspend.
+ * Errors: -EINVAL, -EPERM (f pending and not in a task). */
 intptr_t ringo_future_await(ringo_future *f);
 
 bool ringo_future_done(const ringo_future *f);
@@ -193,7 +208,12 @@ bool ringo_future_cancelled(const ringo_future *f);
 /* The result of a done future; -EAGAIN while pending; -EINVAL for NULL. */
 intptr_t ringo_future_result(const ringo_future *f);
 
-/* Registers fn(f, arg) to be called once f is done, from the loop. */
+/* Registers fn(f, arg) to be called once f is done, from the loop (never
+ * inside set_*). A registration holds no reference on f: a future freed
+ * before it completes drops its callbacks; a scheduled callback holds one
+ * until it has run. Returns 0, -EINVAL, -ENOMEM, -EPERM (f's loop is not
+ * running here). remove_done_callback removes every registration of
+ * (fn, arg) not yet scheduled and returns how many. */
 int ringo_future_add_done_callback(ringo_future *f,
 				   void (*fn)(ringo_future *f, void *arg),
 				   void *arg);
@@ -205,10 +225,10 @@ size_t ringo_future_remove_done_callback(ringo_future *f,
  * Sleeping and yielding
  * ------------------------------------------------------------------------ */
 
-/* Suspends the task for at least ns nanoseconds (an IORING_OP_TIMEOUT); it
- * never returns early. ns <= 0 yields through a NOP: every other ready task
- * runs once before this one continues. Returns 0, -ECANCELED, -EPERM. May
- * suspend. */
+/* Suspends the task for at least ns nanoseconds from this call (an absolute
+ * IORING_OP_TIMEOUT); it never returns early. ns <= 0 yields through a NOP:
+ * every other ready task runs once before this one continues. Returns 0,
+ * -ECANCELED, -EPERM. May suspend. */
 int ringo_sleep(int64_t ns);
 
 /* Suspends until the monotonic time deadline_ns (ringo_time()). */
@@ -254,9 +274,10 @@ void ringo_handle_unref(ringo_handle *h);
  * were. With it, gather returns 0 once all are done and each slot holds a
  * value or an error (-ECANCELED for a cancelled child). Cancelling the
  * gathering task cancels every unfinished child and gather returns
- * -ECANCELED once they have all finished. n == 0 returns 0 at once.
- * May suspend. Errors: -EINVAL (NULL tasks with n > 0, a NULL child),
- * -EPERM, -ENOMEM. */
+ * -ECANCELED once they have all finished. n == 0, or children all done
+ * already, returns at once without suspending. May suspend. Errors:
+ * -EINVAL (NULL tasks with n > 0, a NULL child), -EDEADLK (the calling task
+ * is among them), -EPERM (not in a task), -ENOMEM. */
 int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 		 unsigned flags);
 
