@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh
 [ -d build ] || meson setup build >/dev/null
 meson compile -C build >/dev/null
-for demo in cancel gather; do
+for demo in cancel gather async_for async_with pipeline; do
 	echo "== demos/$demo.c"
 	start=$(date +%s%N)
 	./build/demos/"$demo"
