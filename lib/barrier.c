@@ -81,14 +81,8 @@ int ringo_barrier_wait(ringo_barrier *b)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.waiter.notify = NULL;
-	w.cancel = leave;
-	w.target = b;
-	ringo__list_push_back(&b->waiters, &w.waiter.node);
 	b->count++;
-	return (int)ringo__wait_suspend(&w);
+	return (int)ringo__wait_queued(&w, t, &b->waiters, leave, b);
 }
 
 int ringo_barrier_abort(ringo_barrier *b)

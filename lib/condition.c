@@ -86,15 +86,9 @@ int ringo_condition_wait(ringo_condition *c)
 	c->inside++;
 
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.waiter.notify = NULL;
-	w.cancel = ringo__wait_cancel_detach;
-	w.target = c;
-	ringo__list_push_back(&c->waiters, &w.waiter.node);
 	/* 1: notified (kept even if a cancel came after it); -ECANCELED:
 	 * cancelled while queued, and already out of the queue. */
-	int r = (int)ringo__wait_suspend(&w);
+	int r = (int)ringo__wait_queued(&w, t, &c->waiters, NULL, c);
 
 	ringo__lock_acquire_uncancellable(c->lock, t);
 	c->inside--;

@@ -47,13 +47,7 @@ int ringo_event_wait(ringo_event *ev)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.waiter.notify = NULL;
-	w.cancel = ringo__wait_cancel_detach;
-	w.target = ev;
-	ringo__list_push_back(&ev->waiters, &w.waiter.node);
-	return (int)ringo__wait_suspend(&w);
+	return (int)ringo__wait_queued(&w, t, &ev->waiters, NULL, ev);
 }
 
 int ringo_event_set(ringo_event *ev)

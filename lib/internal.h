@@ -221,6 +221,14 @@ struct ringo__op *ringo__wait_kernel_op(struct ringo__wait *w, bool cancellable)
  * list and wake it with -ECANCELED. */
 bool ringo__wait_cancel_kernel(struct ringo__wait *w);
 bool ringo__wait_cancel_detach(struct ringo__wait *w);
+/* Suspends task t (the current one, from ringo__await_begin) in list, a
+ * FIFO of waits kept by a lock, a queue, an event...: w is linked at the
+ * back, and the task resumes when a waker unlinks it and calls
+ * ringo__wait_wake, or when a cancellation calls cancel (NULL: leave the
+ * list and resume with -ECANCELED). target is what cancel is told. Returns
+ * the woken value. */
+intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
+			    bool (*cancel)(struct ringo__wait *w), void *target);
 /* Wakes a NOTIFY wait with value, through a NOP. Does nothing if it is
  * already woken. */
 void ringo__wait_wake(struct ringo__wait *w, intptr_t value);

@@ -41,13 +41,7 @@ static intptr_t enqueue(ringo_lock *lock, ringo_task *t,
 			bool (*cancel)(struct ringo__wait *w))
 {
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.waiter.notify = NULL;
-	w.cancel = cancel;
-	w.target = lock;
-	ringo__list_push_back(&lock->waiters, &w.waiter.node);
-	return ringo__wait_suspend(&w);
+	return ringo__wait_queued(&w, t, &lock->waiters, cancel, lock);
 }
 
 int ringo_lock_acquire(ringo_lock *lock)

@@ -176,13 +176,7 @@ static void admit_putter(ringo_queue *q)
  * resumes it. */
 static int block(ringo_task *t, struct ringo__list *list, struct qwait *qw, ringo_queue *q)
 {
-	ringo__wait_init(&qw->w, t);
-	qw->w.state = RINGO__WAIT_NOTIFY;
-	qw->w.waiter.notify = NULL;
-	qw->w.cancel = ringo__wait_cancel_detach;
-	qw->w.target = q;
-	ringo__list_push_back(list, &qw->w.waiter.node);
-	return (int)ringo__wait_suspend(&qw->w);
+	return (int)ringo__wait_queued(&qw->w, t, list, NULL, q);
 }
 
 /* ---- creating ---- */
@@ -367,13 +361,7 @@ int ringo_queue_join(ringo_queue *q)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.waiter.notify = NULL;
-	w.cancel = ringo__wait_cancel_detach;
-	w.target = q;
-	ringo__list_push_back(&q->joiners, &w.waiter.node);
-	return (int)ringo__wait_suspend(&w);
+	return (int)ringo__wait_queued(&w, t, &q->joiners, NULL, q);
 }
 
 /* ---- shutdown ---- */

@@ -63,14 +63,8 @@ int ringo_semaphore_acquire(ringo_semaphore *sem)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.waiter.notify = NULL;
-	w.cancel = ringo__wait_cancel_detach;
-	w.target = sem;
-	ringo__list_push_back(&sem->waiters, &w.waiter.node);
 	/* 0: a release handed us its permit; -ECANCELED: we left the queue. */
-	return (int)ringo__wait_suspend(&w);
+	return (int)ringo__wait_queued(&w, t, &sem->waiters, NULL, sem);
 }
 
 int ringo_semaphore_try_acquire(ringo_semaphore *sem)

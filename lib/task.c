@@ -295,6 +295,18 @@ bool ringo__task_take_cancel(ringo_task *t)
 	return true;
 }
 
+intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
+			    bool (*cancel)(struct ringo__wait *w), void *target)
+{
+	ringo__wait_init(w, t);
+	w->state = RINGO__WAIT_NOTIFY;
+	w->waiter.notify = NULL;
+	w->cancel = cancel ? cancel : ringo__wait_cancel_detach;
+	w->target = target;
+	ringo__list_push_back(list, &w->waiter.node);
+	return ringo__wait_suspend(w);
+}
+
 static void wait_notify(struct ringo__waiter *waiter, intptr_t result)
 {
 	ringo__wait_wake(ringo__container_of(waiter, struct ringo__wait, waiter), result);
