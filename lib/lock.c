@@ -8,11 +8,9 @@
 
 struct ringo_lock {
 	struct ringo__list waiters; /* struct ringo__wait, FIFO */
+	unsigned handoffs;          /* waiters handed the lock, not resumed yet */
 	bool locked;
 };
-
-/* Shared with condition.c: an acquire that a cancellation cannot
- * interrupt (the cancellation stays pending for the next await). */
 
 int ringo_lock_create(ringo_lock **out)
 {
@@ -22,6 +20,7 @@ int ringo_lock_create(ringo_lock **out)
 	if (!lock)
 		return -ENOMEM;
 	ringo__list_init(&lock->waiters);
+	lock->handoffs = 0;
 	lock->locked = false;
 	*out = lock;
 	return 0;
@@ -31,7 +30,8 @@ int ringo_lock_destroy(ringo_lock *lock)
 {
 	if (!lock)
 		return 0;
-	if (!ringo__list_empty(&lock->waiters))
+	/* A waiter handed the lock is still to resume and touch it. */
+	if (!ringo__list_empty(&lock->waiters) || lock->handoffs)
 		return -EBUSY;
 	free(lock);
 	return 0;
@@ -41,7 +41,10 @@ static intptr_t enqueue(ringo_lock *lock, ringo_task *t,
 			bool (*cancel)(struct ringo__wait *w))
 {
 	struct ringo__wait w;
-	return ringo__wait_queued(&w, t, &lock->waiters, cancel, lock);
+	intptr_t r = ringo__wait_queued(&w, t, &lock->waiters, cancel, lock);
+	if (r == 0)
+		lock->handoffs--; /* resumed holding it */
+	return r;
 }
 
 int ringo_lock_acquire(ringo_lock *lock)
@@ -70,6 +73,8 @@ static bool keep_waiting(struct ringo__wait *w)
 	return false;
 }
 
+/* Shared with condition.c: an acquire that a cancellation cannot
+ * interrupt (the cancellation stays pending for the next await). */
 int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t)
 {
 	if (!lock->locked) {
@@ -103,6 +108,7 @@ int ringo_lock_release(ringo_lock *lock)
 	ringo__list_remove(n);
 	struct ringo__wait *w =
 		ringo__container_of(n, struct ringo__wait, waiter.node);
+	lock->handoffs++;
 	ringo__wait_wake(w, 0); /* it holds the lock from now on */
 	return 0;
 }

@@ -9,6 +9,7 @@
 
 struct ringo_semaphore {
 	struct ringo__list waiters; /* struct ringo__wait, FIFO */
+	unsigned handoffs;          /* waiters handed a permit, not resumed yet */
 	int value;
 	int bound;                  /* initial value if bounded, else -1 */
 };
@@ -21,6 +22,7 @@ static int create(ringo_semaphore **out, int value, bool bounded)
 	if (!sem)
 		return -ENOMEM;
 	ringo__list_init(&sem->waiters);
+	sem->handoffs = 0;
 	sem->value = value;
 	sem->bound = bounded ? value : -1;
 	*out = sem;
@@ -41,7 +43,8 @@ int ringo_semaphore_destroy(ringo_semaphore *sem)
 {
 	if (!sem)
 		return 0;
-	if (!ringo__list_empty(&sem->waiters))
+	/* A waiter handed a permit is still to resume and touch it. */
+	if (!ringo__list_empty(&sem->waiters) || sem->handoffs)
 		return -EBUSY;
 	free(sem);
 	return 0;
@@ -64,7 +67,10 @@ int ringo_semaphore_acquire(ringo_semaphore *sem)
 		return err;
 	struct ringo__wait w;
 	/* 0: a release handed us its permit; -ECANCELED: we left the queue. */
-	return (int)ringo__wait_queued(&w, t, &sem->waiters, NULL, sem);
+	int r = (int)ringo__wait_queued(&w, t, &sem->waiters, NULL, sem);
+	if (r == 0)
+		sem->handoffs--;
+	return r;
 }
 
 int ringo_semaphore_try_acquire(ringo_semaphore *sem)
@@ -86,6 +92,7 @@ int ringo_semaphore_release(ringo_semaphore *sem)
 	if (!ringo__list_empty(&sem->waiters)) {
 		struct ringo__list *n = sem->waiters.next;
 		ringo__list_remove(n);
+		sem->handoffs++;
 		ringo__wait_wake(ringo__container_of(n, struct ringo__wait, waiter.node), 0);
 		return 0;
 	}

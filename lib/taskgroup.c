@@ -136,9 +136,11 @@ static bool exit_cancel(struct ringo__wait *w)
 	if (w->state != RINGO__WAIT_NOTIFY)
 		return false;
 	struct ringo_taskgroup *g = w->target;
-	g->propagate_cancel = true;
-	if (!g->aborting)
+	/* Once aborting for an error, errors take priority (as asyncio). */
+	if (!g->aborting) {
+		g->propagate_cancel = true;
 		abort_children(g);
+	}
 	return true;
 }
 
@@ -157,9 +159,10 @@ intptr_t ringo_taskgroup_exit(ringo_taskgroup *g, intptr_t body_result)
 		if (!t) {
 			/* A cancellation pending since the body: the group's
 			 * own (undone below) or a foreign one. */
-			g->propagate_cancel = true;
-			if (!g->aborting)
+			if (!g->aborting) {
+				g->propagate_cancel = true;
 				abort_children(g);
+			}
 			continue;
 		}
 		struct ringo__wait w;
@@ -175,12 +178,12 @@ intptr_t ringo_taskgroup_exit(ringo_taskgroup *g, intptr_t body_result)
 		g->propagate_cancel = false;
 	g->exiting = false;
 	g->exited = true;
-	if (g->propagate_cancel && !g->first_error)
-		return -ECANCELED;
 	if (body_result < 0 && body_result != -ECANCELED)
 		record_error(g, ringo_task_ref(g->parent), (int)body_result);
 	if (g->first_error)
 		return g->first_error;
+	if (g->propagate_cancel)
+		return -ECANCELED;
 	return body_result;
 }
 

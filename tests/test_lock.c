@@ -333,6 +333,40 @@ static void test_waiters_left_at_shutdown(void **state)
 	assert_int_equal(ringo_lock_destroy(lock), 0); /* nobody queued now */
 }
 
+/* A waiter handed the lock has not resumed yet: destroying the lock then
+ * would leave it a dangling pointer, so destroy refuses. */
+static ringo_lock *handoff_lock;
+
+static intptr_t take_and_release(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_lock_acquire(handoff_lock), 0);
+	assert_int_equal(ringo_lock_release(handoff_lock), 0);
+	return 0;
+}
+
+static intptr_t destroy_after_handoff(void *arg)
+{
+	(void)arg;
+	assert_int_equal(ringo_lock_create(&handoff_lock), 0);
+	assert_int_equal(ringo_lock_acquire(handoff_lock), 0);
+	ringo_task *w;
+	assert_int_equal(ringo_task_create(take_and_release, NULL, NULL, &w), 0);
+	assert_int_equal(ringo_sleep(0), 0); /* w queues */
+	assert_int_equal(ringo_lock_release(handoff_lock), 0); /* handed to w */
+	assert_int_equal(ringo_lock_destroy(handoff_lock), -EBUSY);
+	assert_int_equal(ringo_task_await(w), 0);
+	assert_int_equal(ringo_lock_destroy(handoff_lock), 0);
+	ringo_task_unref(w);
+	return 0;
+}
+
+static void test_destroy_refused_while_a_handoff_is_in_flight(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(destroy_after_handoff, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -345,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_pending_cancel),
 		cmocka_unit_test(test_release_from_callback),
 		cmocka_unit_test(test_waiters_left_at_shutdown),
+		cmocka_unit_test(test_destroy_refused_while_a_handoff_is_in_flight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

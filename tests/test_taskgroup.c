@@ -507,6 +507,55 @@ static void test_bad_arguments(void **state)
 	assert_string_equal(log_.buf, "orphan:cancelled->-125");
 }
 
+/* The body fails, then the parent is cancelled from outside while exit
+ * waits for a child's cleanup: the body's error is still what exit reports
+ * (asyncio: ExceptionGroup([OSError])). */
+static ringo_task *tg_parent;
+
+static intptr_t slow_cleanup_child(void *arg)
+{
+	(void)arg;
+	int r = ringo_sleep(RINGO_SEC(10));
+	if (r == -ECANCELED)
+		ringo_sleep(RINGO_MSEC(50));
+	return r;
+}
+
+static intptr_t cancel_parent_later(void *arg)
+{
+	(void)arg;
+	ringo_sleep(RINGO_MSEC(20));
+	ringo_task_cancel(tg_parent);
+	return 0;
+}
+
+static intptr_t body_error_then_outside_cancel(void *arg)
+{
+	(void)arg;
+	tg_parent = ringo_task_current();
+	ringo_taskgroup *g;
+	assert_int_equal(ringo_taskgroup_enter(&g), 0);
+	assert_int_equal(ringo_taskgroup_spawn(g, slow_cleanup_child, NULL, NULL, NULL), 0);
+	ringo_task *c;
+	assert_int_equal(ringo_task_create(cancel_parent_later, NULL, NULL, &c), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_int_equal(ringo_taskgroup_exit(g, -EIO), -EIO);
+	size_t n = 0;
+	const ringo_taskgroup_error *e = ringo_taskgroup_errors(g, &n);
+	assert_int_equal(n, 1);
+	assert_ptr_equal(e[0].task, tg_parent);
+	assert_int_equal(e[0].error, -EIO);
+	ringo_taskgroup_destroy(g);
+	ringo_task_unref(c);
+	return 0;
+}
+
+static void test_body_error_survives_outside_cancel_during_exit(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(body_error_then_outside_cancel, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -522,6 +571,7 @@ int main(void)
 		cmocka_unit_test(test_async_with),
 		cmocka_unit_test(test_child_spawns_sibling),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_body_error_survives_outside_cancel_during_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

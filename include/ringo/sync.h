@@ -6,8 +6,9 @@
  *  - Handles are opaque and heap-allocated. ringo_X_create() stores a new
  *    object in *out (caller-owned) and returns 0, -EINVAL or -ENOMEM; it
  *    needs no running loop. ringo_X_destroy() frees it and returns 0, or
- *    -EBUSY (and frees nothing) while a task is queued on it; NULL is a
- *    no-op returning 0. An object must only be used by one loop at a time.
+ *    -EBUSY (and frees nothing) while a task is queued on it, or has been
+ *    handed the lock or a permit and not resumed yet; NULL is a no-op
+ *    returning 0. An object must only be used by one loop at a time.
  *  - Waiters are served in FIFO order, and without barging: a release hands
  *    the lock (or permit) directly to the first queued task, which owns it
  *    from that moment even though it only runs once its wake-up NOP
@@ -50,7 +51,8 @@ typedef struct ringo_lock ringo_lock;
 
 /* Creates an unlocked lock; release it with ringo_lock_destroy(). */
 int ringo_lock_create(ringo_lock **out);
-/* Frees the lock: 0, or -EBUSY while tasks are queued on it. Destroying a
+/* Frees the lock: 0, or -EBUSY while tasks are queued on it or one handed
+ * the lock has not resumed yet. Destroying a
  * lock that is held (with nobody queued) is allowed: the holder must not
  * touch it afterwards. */
 int ringo_lock_destroy(ringo_lock *lock);
@@ -158,7 +160,8 @@ typedef struct ringo_semaphore ringo_semaphore;
  * above its initial value. Release either with ringo_semaphore_destroy(). */
 int ringo_semaphore_create(ringo_semaphore **out, int value);
 int ringo_semaphore_create_bounded(ringo_semaphore **out, int value);
-/* Frees the semaphore: 0, or -EBUSY while tasks are queued on it. */
+/* Frees the semaphore: 0, or -EBUSY while tasks are queued on it or one
+ * handed a permit has not resumed yet. */
 int ringo_semaphore_destroy(ringo_semaphore *sem);
 
 /* Takes a permit, waiting FIFO if there is none. Returns 0, -ECANCELED if
