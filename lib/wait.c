@@ -230,6 +230,7 @@ struct ringo_as_completed {
 	size_t left;                 /* not yet returned (or timed out) */
 	bool timed_out;
 	bool closed;
+	bool orphaned;               /* destroyed while a consumer waited */
 };
 
 static void unlink_all(struct ringo_as_completed *ac)
@@ -375,6 +376,11 @@ int ringo_as_completed_next(ringo_as_completed *ac, ringo_task **task)
 	ac->waiting = &w;
 	intptr_t r = ringo__wait_suspend(&w);
 	ac->waiting = NULL;
+	if (ac->orphaned) {
+		/* destroyed meanwhile: the last one out frees it */
+		free(ac);
+		return -ESHUTDOWN;
+	}
 	if (r == -ECANCELED)
 		return -ECANCELED;
 	/* Woken by a completion or by the timer: completions that came first
@@ -401,5 +407,12 @@ void ringo_as_completed_destroy(ringo_as_completed *ac)
 	for (size_t i = 0; i < ac->n; i++)
 		ringo_task_unref(ac->slots[i].task);
 	free(ac->slots);
+	if (ac->waiting) {
+		/* A consumer still waits in next(): it leaves with -ESHUTDOWN
+		 * and frees what is left. */
+		ac->orphaned = true;
+		ringo__wait_wake(ac->waiting, -ESHUTDOWN);
+		return;
+	}
 	free(ac);
 }

@@ -255,6 +255,44 @@ static void test_edge_cases(void **state)
 	assert_int_equal(harness_run(edge_cases, NULL), 0);
 }
 
+static ringo_as_completed *doomed;
+
+static intptr_t wait_next(void *arg)
+{
+	(void)arg;
+	ringo_task *t = NULL;
+	return ringo_as_completed_next(doomed, &t);
+}
+
+static intptr_t nap(void *arg)
+{
+	(void)arg;
+	return ringo_sleep(RINGO_SEC(10));
+}
+
+static intptr_t destroy_while_waiting(void *arg)
+{
+	(void)arg;
+	ringo_task *sleeper, *consumer;
+	assert_int_equal(ringo_task_create(nap, NULL, NULL, &sleeper), 0);
+	assert_int_equal(ringo_as_completed_create(&doomed, &sleeper, 1, RINGO_NO_TIMEOUT), 0);
+	assert_int_equal(ringo_task_create(wait_next, NULL, NULL, &consumer), 0);
+	assert_int_equal(ringo_sleep(0), 0); /* the consumer waits in next() */
+	ringo_as_completed_destroy(doomed);
+	assert_int_equal(ringo_task_await(consumer), -ESHUTDOWN);
+	assert_true(ringo_task_cancel(sleeper));
+	assert_int_equal(ringo_task_await(sleeper), -ECANCELED);
+	ringo_task_unref(consumer);
+	ringo_task_unref(sleeper);
+	return 0;
+}
+
+static void test_destroy_while_a_consumer_waits(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(destroy_while_waiting, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -264,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_aiter_protocol),
 		cmocka_unit_test(test_cancel_consumer),
 		cmocka_unit_test(test_edge_cases),
+		cmocka_unit_test(test_destroy_while_a_consumer_waits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -181,7 +181,8 @@ int ringo_as_completed_create(ringo_as_completed **out, ringo_task *const *tasks
  * returns or raises a task's own error: read it with ringo_task_result().
  * Cancelling the caller returns -ECANCELED, consumes nothing and cancels no
  * task. Does not suspend when a completed task is ready. May suspend.
- * Errors also: -EINVAL, -EPERM. */
+ * Errors also: -EINVAL, -EPERM, -EBUSY (another task already waits in
+ * next), -ESHUTDOWN (ac was destroyed while this call waited). */
 int ringo_as_completed_next(ringo_as_completed *ac, ringo_task **task);
 
 /* The same iterator as a ringo_aiter (see <ringo/iter.h>): anext is
@@ -190,8 +191,9 @@ int ringo_as_completed_next(ringo_as_completed *ac, ringo_task **task);
  * is valid while ac lives; it does not own ac. */
 ringo_aiter *ringo_as_completed_aiter(ringo_as_completed *ac);
 
-/* Releases the iterator and its task references (tasks keep running).
- * Accepts NULL. */
+/* Releases the iterator and its task references (tasks keep running). A
+ * task waiting in ringo_as_completed_next leaves it with -ESHUTDOWN (the
+ * memory goes once it has). Accepts NULL. Does not suspend. */
 void ringo_as_completed_destroy(ringo_as_completed *ac);
 
 /* ------------------------------------------------------------------------
