@@ -27,20 +27,9 @@ static intptr_t workload(void *arg)
 	return r < 0 ? r : ns;
 }
 
-/* Rounds in one loop, as a long-running service runs: the first warms the
- * stack and task caches (and the kernel's), the best of the next five is
- * reported. */
 static intptr_t run(void *arg)
 {
-	intptr_t best = workload(arg);
-	for (int i = 0; i < 5 && best >= 0; i++) {
-		intptr_t ns = workload(arg);
-		if (ns < 0)
-			return ns;
-		if (i == 0 || ns < best)
-			best = ns;
-	}
-	return best;
+	return bench_best_of(workload, arg);
 }
 
 int main(void)
