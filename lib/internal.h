@@ -87,6 +87,12 @@ int ringo__ring_run(struct ringo__ring *r, bool wait);
 /* Whether the kernel has io_uring opcode (an IORING_OP_* value), as probed
  * when the ring was created. */
 bool ringo__ring_supports(const struct ringo__ring *r, unsigned opcode);
+/* For a task about to suspend, during ringo__ring_run's round: if the next
+ * completion of the round is for an op whose complete function is
+ * `complete`, consumes it and returns the op (disarmed) with its result in
+ * *res, so that the caller can switch straight to what it resumes. Returns
+ * NULL otherwise (nothing is consumed but a cancel's own or stale CQEs). */
+struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res);
 /* SQEs submitted (or queued) whose CQE has not been dispatched yet. */
 size_t ringo__ring_inflight(const struct ringo__ring *r);
 /* A short description of the ring's setup, for diagnostics ("defer-taskrun"). */
@@ -172,6 +178,7 @@ struct ringo_loop {
 	struct ringo__list handles;     /* call_soon/later/at handles not yet run */
 	uint64_t task_seq;              /* for "Task-N" names */
 	uint64_t id;                    /* unique in the process, never reused */
+	ringo_task *finished;           /* a task whose fiber just ended, to retire */
 	uint16_t gen;
 	bool closing;
 };

@@ -40,6 +40,7 @@ struct ringo__ring {
 	const char *mode;
 	uint8_t ops[IORING_OP_LAST];  /* which opcodes this kernel has, probed once */
 	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
+	size_t round;             /* completions left in the round being dispatched */
 };
 
 static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
@@ -302,19 +303,46 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
-static inline void dispatch(struct ringo__ring *r, const struct cqe_copy *c)
+/* Takes the next completion of the current round (see ringo__ring_run):
+ * from the queue first (older), else straight from the CQ. The CQ head
+ * moves before anything is dispatched, so a task that reaps meanwhile
+ * never sees this CQE again. */
+static inline bool pop(struct ringo__ring *r, struct cqe_copy *c)
 {
+	if (r->round == 0)
+		return false;
+	r->round--;
 	r->inflight--;
+	if (r->qlen) {
+		*c = r->queue[r->qhead];
+		r->qhead = (r->qhead + 1) & (r->qcap - 1);
+		r->qlen--;
+	} else {
+		unsigned head = *r->uring.cq.khead;
+		const struct io_uring_cqe *cqe =
+			&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, head, r->uring.cq.ring_mask)];
+		c->user_data = cqe->user_data;
+		c->res = cqe->res;
+		c->flags = cqe->flags;
+		io_uring_cq_advance(&r->uring, 1);
+	}
+	return true;
+}
+
+/* The op a completion names, disarmed; NULL for a cancel's own CQE
+ * (user_data 0) and for a stale tag. */
+static inline struct ringo__op *claim(struct ringo__ring *r, const struct cqe_copy *c)
+{
 	if (c->user_data == 0)
-		return; /* a cancel's own completion */
+		return NULL;
 	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(c->user_data & PTR_MASK);
 	uint16_t gen = (uint16_t)(c->user_data >> TAG_SHIFT);
 	if (ringo__unlikely(!op->armed || op->gen != gen)) {
 		r->stale++;
-		return;
+		return NULL;
 	}
 	op->armed = false;
-	op->complete(op, c->res, c->flags);
+	return op;
 }
 
 int ringo__ring_run(struct ringo__ring *r, bool wait)
@@ -324,30 +352,46 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 		if (ret < 0)
 			return ret;
 	}
-	/* Dispatch what is there now, oldest first: completions a task moved
-	 * to the queue come before those still in the CQ. Those posted while
-	 * dispatching wait for the next round, after newer submissions. */
+	/* A round is what is there now, oldest first: completions a task
+	 * moved to the queue come before those still in the CQ. Those posted
+	 * meanwhile wait for the next round, after newer submissions. A task
+	 * suspending during the round may take the next ones itself
+	 * (ringo__ring_take). */
 	size_t n = r->qlen + io_uring_cq_ready(&r->uring);
-	for (size_t i = 0; i < n; i++) {
-		struct cqe_copy c;
-		if (r->qlen) {
-			c = r->queue[r->qhead];
-			r->qhead = (r->qhead + 1) & (r->qcap - 1);
-			r->qlen--;
-		} else {
-			/* The common case: straight from the CQ, no copy kept.
-			 * The head moves before dispatch, so a task that reaps
-			 * meanwhile never sees this CQE again. */
-			unsigned head = *r->uring.cq.khead;
-			const struct io_uring_cqe *cqe =
-				&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, head,
-								     r->uring.cq.ring_mask)];
-			c.user_data = cqe->user_data;
-			c.res = cqe->res;
-			c.flags = cqe->flags;
-			io_uring_cq_advance(&r->uring, 1);
-		}
-		dispatch(r, &c);
+	r->round = n;
+	struct cqe_copy c;
+	while (pop(r, &c)) {
+		struct ringo__op *op = claim(r, &c);
+		if (op)
+			op->complete(op, c.res, c.flags);
 	}
 	return (int)n;
+}
+
+struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res)
+{
+	for (;;) {
+		if (r->round == 0)
+			return NULL;
+		/* Peek: only a completion of the given kind is taken. */
+		uint64_t ud;
+		if (r->qlen) {
+			ud = r->queue[r->qhead].user_data;
+		} else {
+			unsigned head = *r->uring.cq.khead;
+			ud = r->uring.cq.cqes[io_uring_cqe_index(&r->uring, head,
+								 r->uring.cq.ring_mask)].user_data;
+		}
+		struct ringo__op *op = (struct ringo__op *)(uintptr_t)(ud & PTR_MASK);
+		if (ud != 0 && op->armed && op->gen == (uint16_t)(ud >> TAG_SHIFT) &&
+		    op->complete != complete)
+			return NULL;
+		struct cqe_copy c;
+		pop(r, &c);
+		if ((op = claim(r, &c))) {
+			*res = c.res;
+			return op;
+		}
+		/* a cancel's own CQE, or stale: consumed, look further */
+	}
 }

@@ -93,14 +93,19 @@ static void retire(ringo_task *t)
 	ringo_task_unref(t);
 }
 
+/* Switches from the loop's stack to t. Control comes back when a task
+ * suspends with nothing left in the round for another task, or finishes:
+ * a finished task (loop->finished) is retired here, off its own stack. */
 static void resume(ringo_task *t)
 {
 	struct ringo_loop *loop = t->loop;
 	loop->current = t;
 	ringo__fiber_switch(&loop->main_fiber, &t->fiber);
 	loop->current = NULL;
-	if (t->phase == T_DONE)
-		retire(t);
+	if (loop->finished) {
+		retire(loop->finished);
+		loop->finished = NULL;
+	}
 }
 
 static __attribute__((noreturn)) void entry(void *arg)
@@ -113,6 +118,7 @@ static __attribute__((noreturn)) void entry(void *arg)
 	if (t->must_cancel && result >= 0)
 		result = -ECANCELED;
 	finish(t, result);
+	t->loop->finished = t;
 	ringo__fiber_switch_final(&t->fiber, &t->loop->main_fiber);
 	__builtin_unreachable();
 }
@@ -254,9 +260,25 @@ bool ringo__wait_cancel_detach(struct ringo__wait *w)
 intptr_t ringo__wait_suspend(struct ringo__wait *w)
 {
 	ringo_task *t = w->task;
+	struct ringo_loop *loop = t->loop;
 	int cancels = t->cancels;
 	t->wait = w;
-	ringo__fiber_switch(&t->fiber, &t->loop->main_fiber);
+	/* If the loop is dispatching a round and its next completion resumes
+	 * a task, switch straight to that task rather than through the loop's
+	 * stack: the same CQE, the same order, one switch instead of two. */
+	int res;
+	struct ringo__op *op = ringo__ring_take(loop->ring, wait_complete, &res);
+	if (op) {
+		struct ringo__wait *next = ringo__container_of(op, struct ringo__wait, op);
+		if (next->state != RINGO__WAIT_WOKEN)
+			next->value = res;
+		if (next->task != t) {
+			loop->current = next->task;
+			ringo__fiber_switch(&t->fiber, &next->task->fiber);
+		}
+	} else {
+		ringo__fiber_switch(&t->fiber, &loop->main_fiber);
+	}
 	t->wait = NULL;
 	if (w->value == -ECANCELED) {
 		/* One -ECANCELED answers every request made during the wait,
