@@ -370,28 +370,42 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 
 struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res)
 {
-	for (;;) {
-		if (r->round == 0)
-			return NULL;
-		/* Peek: only a completion of the given kind is taken. */
+	while (r->round) {
+		/* Look at the next completion of the round in place, and
+		 * consume it only if it is of the kind asked for (or is a
+		 * cancel's own or a stale one, which nobody dispatches). */
 		uint64_t ud;
+		int32_t cres;
 		if (r->qlen) {
-			ud = r->queue[r->qhead].user_data;
+			const struct cqe_copy *c = &r->queue[r->qhead];
+			ud = c->user_data;
+			cres = c->res;
 		} else {
-			unsigned head = *r->uring.cq.khead;
-			ud = r->uring.cq.cqes[io_uring_cqe_index(&r->uring, head,
-								 r->uring.cq.ring_mask)].user_data;
+			const struct io_uring_cqe *cqe =
+				&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, *r->uring.cq.khead,
+								     r->uring.cq.ring_mask)];
+			ud = cqe->user_data;
+			cres = cqe->res;
 		}
 		struct ringo__op *op = (struct ringo__op *)(uintptr_t)(ud & PTR_MASK);
-		if (ud != 0 && op->armed && op->gen == (uint16_t)(ud >> TAG_SHIFT) &&
-		    op->complete != complete)
+		bool valid = ud != 0 && op->armed && op->gen == (uint16_t)(ud >> TAG_SHIFT);
+		if (valid && op->complete != complete)
 			return NULL;
-		struct cqe_copy c;
-		pop(r, &c);
-		if ((op = claim(r, &c))) {
-			*res = c.res;
+		r->round--;
+		r->inflight--;
+		if (r->qlen) {
+			r->qhead = (r->qhead + 1) & (r->qcap - 1);
+			r->qlen--;
+		} else {
+			io_uring_cq_advance(&r->uring, 1);
+		}
+		if (valid) {
+			op->armed = false;
+			*res = cres;
 			return op;
 		}
-		/* a cancel's own CQE, or stale: consumed, look further */
+		if (ud != 0)
+			r->stale++;
 	}
+	return NULL;
 }
