@@ -247,6 +247,11 @@ ringo_task *ringo__await_begin(int *err);
 intptr_t ringo__completion_await(struct ringo__completion *c,
 				 bool (*cancel)(struct ringo__wait *w), void *target);
 
+/* sleep(0): suspends the current task t on a NOP, whose CQE comes after
+ * those of every task that yielded before, so yielding tasks alternate. A
+ * cancellation arriving meanwhile is delivered as it resumes: returns 0 or
+ * -ECANCELED. */
+int ringo__task_yield(ringo_task *t);
 /* Consumes a pending cancellation of the current task: returns true if
  * there was one. */
 bool ringo__task_take_cancel(ringo_task *t);

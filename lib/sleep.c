@@ -7,17 +7,11 @@ static int sleep_op(int64_t ns, bool abs)
 	ringo_task *t = ringo__await_begin(&err);
 	if (!t)
 		return err;
+	if (!abs && ns <= 0)
+		return ringo__task_yield(t);
 	struct ringo_loop *loop = ringo__loop_get();
 	struct ringo__wait w;
 	ringo__wait_init(&w, t);
-	if (!abs && ns <= 0) {
-		/* A yield: the NOP's CQE comes after those of every task that
-		 * yielded before, so yielding tasks alternate. A cancellation
-		 * arriving meanwhile is delivered as soon as it resumes. */
-		ringo__ring_nop(loop->ring, ringo__wait_kernel_op(&w, false));
-		ringo__wait_suspend(&w);
-		return ringo__task_take_cancel(t) ? -ECANCELED : 0;
-	}
 	/* The deadline counts from this call, not from when the SQE reaches
 	 * the kernel (after the other tasks of this round have run), so that
 	 * sleeps end in the order of their deadlines, as in asyncio. */

@@ -294,6 +294,15 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	return w->value;
 }
 
+int ringo__task_yield(ringo_task *t)
+{
+	struct ringo__wait w;
+	ringo__wait_init(&w, t);
+	ringo__ring_nop(t->loop->ring, ringo__wait_kernel_op(&w, false));
+	ringo__wait_suspend(&w);
+	return ringo__task_take_cancel(t) ? -ECANCELED : 0;
+}
+
 ringo_task *ringo__await_begin(int *err)
 {
 	struct ringo_loop *loop = ringo__loop_get();
