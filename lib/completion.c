@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ring.h"
 
 void ringo__completion_init(struct ringo__completion *c)
 {

@@ -76,20 +76,18 @@ void ringo__fiber_prepare(struct ringo__fiber *f, struct ringo__stack *s,
 	f->sp = ringo__ctx_make(s->lo, s->size, fiber_start, entry, arg);
 }
 
+#if defined(RINGO_ASAN)
 void ringo__fiber_switch(struct ringo__fiber *from, struct ringo__fiber *to)
 {
 	check_stack(from->stack);
 	ringo__overflow_set_current(to->stack);
-#if defined(RINGO_ASAN)
 	asan_from = from;
 	__sanitizer_start_switch_fiber(&from->asan_fake_stack, to->asan_bottom,
 				       to->asan_size);
-#endif
 	ringo__ctx_switch(&from->sp, to->sp);
-#if defined(RINGO_ASAN)
 	asan_finish(from->asan_fake_stack);
-#endif
 }
+#endif
 
 void ringo__fiber_switch_final(struct ringo__fiber *from, struct ringo__fiber *to)
 {

@@ -107,8 +107,6 @@ void ringo__fiber_init_main(struct ringo__fiber *f);
  * never return: it ends with ringo__fiber_switch_final(). */
 void ringo__fiber_prepare(struct ringo__fiber *f, struct ringo__stack *s,
 			  void (*entry)(void *), void *arg);
-/* Saves the current context in from and resumes to. */
-void ringo__fiber_switch(struct ringo__fiber *from, struct ringo__fiber *to);
 /* Like switch, but from is finished and will never be resumed. */
 void ringo__fiber_switch_final(struct ringo__fiber *from, struct ringo__fiber *to);
 
@@ -116,6 +114,22 @@ void ringo__fiber_switch_final(struct ringo__fiber *from, struct ringo__fiber *t
  * current stack, stores the stack pointer in *from_sp, loads to_sp and
  * restores the registers saved there. */
 void ringo__ctx_switch(void **from_sp, void *to_sp);
+
+/* Saves the current context in from and resumes to. Inline, as every
+ * await goes through it; AddressSanitizer builds need the out-of-line one
+ * in fiber.c, which also tells ASan about the stacks. */
+#if defined(RINGO_ASAN)
+void ringo__fiber_switch(struct ringo__fiber *from, struct ringo__fiber *to);
+#else
+static inline void ringo__fiber_switch(struct ringo__fiber *from, struct ringo__fiber *to)
+{
+	/* Only a stack without a guard has a canary to check. */
+	if (from->stack && !from->stack->guard)
+		ringo__stack_check(from->stack);
+	ringo__overflow_set_current(to->stack);
+	ringo__ctx_switch(&from->sp, to->sp);
+}
+#endif
 /* Architecture primitive: lays out, at the top of the stack [lo, lo + size),
  * a context whose first ringo__ctx_switch-in calls start(entry, arg) on a
  * correctly aligned stack; start must never return. Returns its sp. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "ring.h"
 
 enum { H_SCHEDULED, H_RUNNING, H_DONE, H_CANCELLED };
 

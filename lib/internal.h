@@ -60,7 +60,8 @@ struct ringo__op {
 	bool armed;     /* an SQE for it is in flight */
 };
 
-/* ---- the ring (lib/ring.c: the only file that calls liburing) ---- */
+/* ---- the ring (lib/ring.c: the only file that calls liburing; its hot
+ * paths, ringo__ring_nop and ringo__ring_take, are inline in lib/ring.h) ---- */
 
 struct ringo__ring;
 
@@ -70,8 +71,6 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 		       const char **why);
 /* Closes the ring; nothing may be in flight. */
 void ringo__ring_destroy(struct ringo__ring *r);
-/* Queues a NOP for op; its CQE arrives after every SQE queued before it. */
-void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op);
 /* Queues an IORING_OP_TIMEOUT for op: ns nanoseconds from now, or with abs
  * at CLOCK_MONOTONIC time ns. */
 void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns, bool abs);
@@ -87,12 +86,6 @@ int ringo__ring_run(struct ringo__ring *r, bool wait);
 /* Whether the kernel has io_uring opcode (an IORING_OP_* value), as probed
  * when the ring was created. */
 bool ringo__ring_supports(const struct ringo__ring *r, unsigned opcode);
-/* For a task about to suspend, during ringo__ring_run's round: if the next
- * completion of the round is for an op whose complete function is
- * `complete`, consumes it and returns the op (disarmed) with its result in
- * *res, so that the caller can switch straight to what it resumes. Returns
- * NULL otherwise (nothing is consumed but a cancel's own or stale CQEs). */
-struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res);
 /* SQEs submitted (or queued) whose CQE has not been dispatched yet. */
 size_t ringo__ring_inflight(const struct ringo__ring *r);
 /* A short description of the ring's setup, for diagnostics ("defer-taskrun"). */

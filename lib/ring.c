@@ -13,35 +13,7 @@
 
 #include <liburing.h>
 
-#include "internal.h"
-
-#define TAG_SHIFT 48
-#define PTR_MASK ((UINT64_C(1) << TAG_SHIFT) - 1)
-
-struct cqe_copy {
-	uint64_t user_data;
-	int32_t res;
-	uint32_t flags;
-};
-
-struct ringo__ring {
-	struct io_uring uring;
-	size_t inflight;          /* SQEs handed out whose CQE is not dispatched */
-	/* reaped completions waiting for dispatch: a growable circular queue
-	 * whose capacity is a power of two */
-	struct cqe_copy *queue;
-	size_t qhead, qlen, qcap;
-	/* One timespec per SQ slot. The kernel reads a timeout's timespec when
-	 * it consumes the SQE, and a slot is not reused before that, so
-	 * timeouts need no memory of their own, and the kernel reads a dense
-	 * array instead of one cold line on each sleeping task's stack. */
-	struct __kernel_timespec *ts;
-	unsigned setup_flags;
-	const char *mode;
-	uint8_t ops[IORING_OP_LAST];  /* which opcodes this kernel has, probed once */
-	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
-	size_t round;             /* completions left in the round being dispatched */
-};
+#include "ring.h"
 
 static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
 {
@@ -180,7 +152,7 @@ static void queue_push(struct ringo__ring *r, const struct io_uring_cqe *cqe)
 {
 	if (r->qlen == r->qcap) {
 		size_t ncap = r->qcap * 2;
-		struct cqe_copy *nq = malloc(ncap * sizeof(*nq));
+		struct ringo__cqe *nq = malloc(ncap * sizeof(*nq));
 		if (!nq) {
 			/* Dispatching is impossible without the queue; completions
 			 * would be lost, which breaks every promise above. */
@@ -194,7 +166,7 @@ static void queue_push(struct ringo__ring *r, const struct io_uring_cqe *cqe)
 		r->qcap = ncap;
 		r->qhead = 0;
 	}
-	struct cqe_copy *c = &r->queue[(r->qhead + r->qlen) & (r->qcap - 1)];
+	struct ringo__cqe *c = &r->queue[(r->qhead + r->qlen) & (r->qcap - 1)];
 	c->user_data = cqe->user_data;
 	c->res = cqe->res;
 	c->flags = cqe->flags;
@@ -240,10 +212,10 @@ static int submit(struct ringo__ring *r, bool wait)
 	}
 }
 
-static struct io_uring_sqe *get_sqe(struct ringo__ring *r)
+struct io_uring_sqe *ringo__ring_sqe_slow(struct ringo__ring *r)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
-	while (ringo__unlikely(!sqe)) {
+	struct io_uring_sqe *sqe = NULL;
+	while (!sqe) {
 		/* A full SQ never fails an await: hand what is queued to the
 		 * kernel and take the freed slot. */
 		int ret = submit(r, false);
@@ -258,51 +230,32 @@ static struct io_uring_sqe *get_sqe(struct ringo__ring *r)
 			reap(r);
 		sqe = io_uring_get_sqe(&r->uring);
 	}
-	r->inflight++;
 	return sqe;
-}
-
-static inline uint64_t tag(const struct ringo__op *op)
-{
-	return (uint64_t)(uintptr_t)op | ((uint64_t)op->gen << TAG_SHIFT);
-}
-
-static inline void arm(struct io_uring_sqe *sqe, struct ringo__op *op)
-{
-	op->armed = true;
-	io_uring_sqe_set_data64(sqe, tag(op));
-}
-
-void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op)
-{
-	struct io_uring_sqe *sqe = get_sqe(r);
-	io_uring_prep_nop(sqe);
-	arm(sqe, op);
 }
 
 void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns, bool abs)
 {
-	struct io_uring_sqe *sqe = get_sqe(r);
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
 	struct __kernel_timespec *ts = &r->ts[sqe - r->uring.sq.sqes];
 	if (ns < 0)
 		ns = 0;
 	ts->tv_sec = ns / 1000000000LL;
 	ts->tv_nsec = ns % 1000000000LL;
 	io_uring_prep_timeout(sqe, ts, 0, abs ? IORING_TIMEOUT_ABS : 0);
-	arm(sqe, op);
+	ringo__ring_arm(sqe, op);
 }
 
 void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op)
 {
-	struct io_uring_sqe *sqe = get_sqe(r);
-	io_uring_prep_timeout_remove(sqe, tag(op), 0);
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	io_uring_prep_timeout_remove(sqe, ringo__ring_tag(op), 0);
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
 void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 {
-	struct io_uring_sqe *sqe = get_sqe(r);
-	io_uring_prep_cancel64(sqe, tag(op), 0);
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	io_uring_prep_cancel64(sqe, ringo__ring_tag(op), 0);
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
@@ -310,7 +263,7 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
  * from the queue first (older), else straight from the CQ. The CQ head
  * moves before anything is dispatched, so a task that reaps meanwhile
  * never sees this CQE again. */
-static inline bool pop(struct ringo__ring *r, struct cqe_copy *c)
+static inline bool pop(struct ringo__ring *r, struct ringo__cqe *c)
 {
 	if (r->round == 0)
 		return false;
@@ -334,12 +287,12 @@ static inline bool pop(struct ringo__ring *r, struct cqe_copy *c)
 
 /* The op a completion names, disarmed; NULL for a cancel's own CQE
  * (user_data 0) and for a stale tag. */
-static inline struct ringo__op *claim(struct ringo__ring *r, const struct cqe_copy *c)
+static inline struct ringo__op *claim(struct ringo__ring *r, const struct ringo__cqe *c)
 {
 	if (c->user_data == 0)
 		return NULL;
-	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(c->user_data & PTR_MASK);
-	uint16_t gen = (uint16_t)(c->user_data >> TAG_SHIFT);
+	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(c->user_data & RINGO__PTR_MASK);
+	uint16_t gen = (uint16_t)(c->user_data >> RINGO__TAG_SHIFT);
 	if (ringo__unlikely(!op->armed || op->gen != gen)) {
 		r->stale++;
 		return NULL;
@@ -362,7 +315,7 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 	 * (ringo__ring_take). */
 	size_t n = r->qlen + io_uring_cq_ready(&r->uring);
 	r->round = n;
-	struct cqe_copy c;
+	struct ringo__cqe c;
 	while (pop(r, &c)) {
 		struct ringo__op *op = claim(r, &c);
 		if (op)
@@ -371,44 +324,3 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 	return (int)n;
 }
 
-struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res)
-{
-	while (r->round) {
-		/* Look at the next completion of the round in place, and
-		 * consume it only if it is of the kind asked for (or is a
-		 * cancel's own or a stale one, which nobody dispatches). */
-		uint64_t ud;
-		int32_t cres;
-		if (r->qlen) {
-			const struct cqe_copy *c = &r->queue[r->qhead];
-			ud = c->user_data;
-			cres = c->res;
-		} else {
-			const struct io_uring_cqe *cqe =
-				&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, *r->uring.cq.khead,
-								     r->uring.cq.ring_mask)];
-			ud = cqe->user_data;
-			cres = cqe->res;
-		}
-		struct ringo__op *op = (struct ringo__op *)(uintptr_t)(ud & PTR_MASK);
-		bool valid = ud != 0 && op->armed && op->gen == (uint16_t)(ud >> TAG_SHIFT);
-		if (valid && op->complete != complete)
-			return NULL;
-		r->round--;
-		r->inflight--;
-		if (r->qlen) {
-			r->qhead = (r->qhead + 1) & (r->qcap - 1);
-			r->qlen--;
-		} else {
-			io_uring_cq_advance(&r->uring, 1);
-		}
-		if (valid) {
-			op->armed = false;
-			*res = cres;
-			return op;
-		}
-		if (ud != 0)
-			r->stale++;
-	}
-	return NULL;
-}

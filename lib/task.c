@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "ring.h"
 
 enum { T_SCHEDULED, T_RUNNING, T_DONE };
 

@@ -1,0 +1,121 @@
+/* Internal: the ring's state and its hot paths, inlined into the code that
+ * waits (a yield, a wake-up). With lib/ring.c, the only code that calls
+ * liburing; never installed. */
+#ifndef RINGO_RING_H
+#define RINGO_RING_H
+
+#include <liburing.h>
+
+#include "internal.h"
+
+/* user_data: the op's address, and a 16-bit generation tag on top (x86-64
+ * and aarch64 user addresses fit in 48 bits). 0 marks internal SQEs. */
+#define RINGO__TAG_SHIFT 48
+#define RINGO__PTR_MASK ((UINT64_C(1) << RINGO__TAG_SHIFT) - 1)
+
+struct ringo__cqe {
+	uint64_t user_data;
+	int32_t res;
+	uint32_t flags;
+};
+
+struct ringo__ring {
+	struct io_uring uring;
+	size_t inflight;          /* SQEs handed out whose CQE is not dispatched */
+	/* reaped completions waiting for dispatch: a growable circular queue
+	 * whose capacity is a power of two */
+	struct ringo__cqe *queue;
+	size_t qhead, qlen, qcap;
+	/* One timespec per SQ slot. The kernel reads a timeout's timespec when
+	 * it consumes the SQE, and a slot is not reused before that, so
+	 * timeouts need no memory of their own, and the kernel reads a dense
+	 * array instead of one cold line on each sleeping task's stack. */
+	struct __kernel_timespec *ts;
+	unsigned setup_flags;
+	const char *mode;
+	uint8_t ops[IORING_OP_LAST];  /* which opcodes this kernel has, probed once */
+	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
+	size_t round;             /* completions left in the round being dispatched */
+};
+
+/* The full-SQ path of ringo__ring_sqe: submits, reaps if the CQ fills,
+ * retries; never fails. */
+struct io_uring_sqe *ringo__ring_sqe_slow(struct ringo__ring *r);
+
+/* An SQE to fill; counted in flight from now. */
+static inline struct io_uring_sqe *ringo__ring_sqe(struct ringo__ring *r)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+	if (ringo__unlikely(!sqe))
+		sqe = ringo__ring_sqe_slow(r);
+	r->inflight++;
+	return sqe;
+}
+
+static inline uint64_t ringo__ring_tag(const struct ringo__op *op)
+{
+	return (uint64_t)(uintptr_t)op | ((uint64_t)op->gen << RINGO__TAG_SHIFT);
+}
+
+static inline void ringo__ring_arm(struct io_uring_sqe *sqe, struct ringo__op *op)
+{
+	op->armed = true;
+	io_uring_sqe_set_data64(sqe, ringo__ring_tag(op));
+}
+
+/* Queues a NOP for op; its CQE arrives after every SQE queued before it. */
+static inline void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op)
+{
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	io_uring_prep_nop(sqe);
+	ringo__ring_arm(sqe, op);
+}
+
+/* For a task about to suspend, during ringo__ring_run's round: if the next
+ * completion of the round is for an op whose complete function is
+ * `complete`, consumes it and returns the op (disarmed) with its result in
+ * *res, so that the caller can switch straight to what it resumes. Returns
+ * NULL otherwise (nothing is consumed but a cancel's own or stale CQEs). */
+static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res)
+{
+	while (r->round) {
+		/* Look at the next completion of the round in place, and
+		 * consume it only if it is of the kind asked for (or is a
+		 * cancel's own or a stale one, which nobody dispatches). */
+		uint64_t ud;
+		int32_t cres;
+		if (r->qlen) {
+			const struct ringo__cqe *c = &r->queue[r->qhead];
+			ud = c->user_data;
+			cres = c->res;
+		} else {
+			const struct io_uring_cqe *cqe =
+				&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, *r->uring.cq.khead,
+								     r->uring.cq.ring_mask)];
+			ud = cqe->user_data;
+			cres = cqe->res;
+		}
+		struct ringo__op *op = (struct ringo__op *)(uintptr_t)(ud & RINGO__PTR_MASK);
+		bool valid = ud != 0 && op->armed && op->gen == (uint16_t)(ud >> RINGO__TAG_SHIFT);
+		if (valid && op->complete != complete)
+			return NULL;
+		r->round--;
+		r->inflight--;
+		if (r->qlen) {
+			r->qhead = (r->qhead + 1) & (r->qcap - 1);
+			r->qlen--;
+		} else {
+			io_uring_cq_advance(&r->uring, 1);
+		}
+		if (valid) {
+			op->armed = false;
+			*res = cres;
+			return op;
+		}
+		if (ud != 0)
+			r->stale++;
+	}
+	return NULL;
+}
+
+#endif
