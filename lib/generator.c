@@ -162,17 +162,19 @@ static void body_done(struct ringo__waiter *w, intptr_t result)
 	gen_unref(gen); /* the task's reference */
 }
 
-/* The generator's own task is cancelled while parked at a yield (loop
- * shutdown, or anyone holding its task): the yield returns -ECANCELED and
- * the generator is finishing, as if closed. */
+/* The generator's own task is cancelled while parked at a yield: the
+ * generator is finishing, as if closed. At loop shutdown the yield returns
+ * -RINGO_EGENEXIT, as asyncio.run closes open generators with aclose()
+ * (shutdown_asyncgens); otherwise (anyone holding its task) -ECANCELED. */
 static bool yield_cancel(struct ringo__wait *w)
 {
 	if (w->state != RINGO__WAIT_NOTIFY)
 		return false;
 	ringo_agen *gen = w->target;
+	struct ringo_loop *loop = ringo__loop_get();
 	gen->state = G_RUNNING;
 	gen->closing = true;
-	ringo__wait_wake(w, -ECANCELED);
+	ringo__wait_wake(w, loop && loop->closing ? -RINGO_EGENEXIT : -ECANCELED);
 	return true;
 }
 

@@ -108,8 +108,9 @@ int ringo_agen_create(ringo_agen_fn fn, void *arg, const ringo_task_opts *opts,
  * pending: it is delivered here, and the generator's task is cancelled to
  * clean up on its own). A generator still running (another task awaits
  * its anext) is not waited for: it is freed once that finishes. A generator
- * still open when ringo_run shuts down has its task cancelled like any
- * other: its pending yield returns -ECANCELED. Accepts NULL (returns 0). */
+ * still open at a yield when ringo_run shuts down is closed, as asyncio.run
+ * does: its pending yield returns -RINGO_EGENEXIT and its cleanup may await.
+ * Accepts NULL (returns 0). */
 int ringo_agen_destroy(ringo_agen *gen);
 
 /* Resumes the generator and waits for its next item (asyncio's asend):
@@ -147,9 +148,10 @@ int ringo_agen_aclose(ringo_agen *gen);
  * anext/asend and suspends until the next asend, whose value it stores in
  * *sent (sent may be NULL; anext sends 0). Returns 0, -RINGO_EGENEXIT when
  * the generator is being closed, -EPROTO if it yields again during a close
- * (without suspending), -ECANCELED if its task was cancelled (by its
- * consumer's cancellation or at loop shutdown; a generator cancelled while
- * suspended here is finishing: a later yield returns -EPROTO), -EPERM if
+ * (without suspending; also after a close at loop shutdown), -ECANCELED if
+ * its task was cancelled (by its consumer's cancellation; a generator
+ * cancelled while suspended here is finishing: a later yield returns
+ * -EPROTO), -EPERM if
  * the calling task is not a generator's. May suspend. */
 int ringo_agen_yield(intptr_t value, intptr_t *sent);
 
