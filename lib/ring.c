@@ -1,11 +1,11 @@
-/* The ring: the only code that calls liburing.
+/* The ring: with lib/ring.h, the only code that calls liburing.
  *
  * Every SQE carries the address of a struct ringo__op and a 16-bit tag in
  * its user_data; user_data 0 marks internal SQEs (cancels) whose CQEs are
- * consumed here. Completions are copied out of the CQ ring into a queue
- * before any of them is dispatched, so that code run by a dispatch (a task
- * that finds the SQ full, say) may reap again without disturbing the
- * iteration. */
+ * consumed here. Completions are dispatched in the order the kernel posted
+ * them, straight from the CQ. Code run by a dispatch that must reap (a task
+ * that finds the SQ full, say) moves what is in the CQ to a FIFO queue,
+ * which is drained before the CQ, so nothing is reordered or seen twice. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
