@@ -259,48 +259,6 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
-/* Takes the next completion of the current round (see ringo__ring_run):
- * from the queue first (older), else straight from the CQ. The CQ head
- * moves before anything is dispatched, so a task that reaps meanwhile
- * never sees this CQE again. */
-static inline bool pop(struct ringo__ring *r, struct ringo__cqe *c)
-{
-	if (r->round == 0)
-		return false;
-	r->round--;
-	r->inflight--;
-	if (r->qlen) {
-		*c = r->queue[r->qhead];
-		r->qhead = (r->qhead + 1) & (r->qcap - 1);
-		r->qlen--;
-	} else {
-		unsigned head = *r->uring.cq.khead;
-		const struct io_uring_cqe *cqe =
-			&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, head, r->uring.cq.ring_mask)];
-		c->user_data = cqe->user_data;
-		c->res = cqe->res;
-		c->flags = cqe->flags;
-		io_uring_cq_advance(&r->uring, 1);
-	}
-	return true;
-}
-
-/* The op a completion names, disarmed; NULL for a cancel's own CQE
- * (user_data 0) and for a stale tag. */
-static inline struct ringo__op *claim(struct ringo__ring *r, const struct ringo__cqe *c)
-{
-	if (c->user_data == 0)
-		return NULL;
-	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(c->user_data & RINGO__PTR_MASK);
-	uint16_t gen = (uint16_t)(c->user_data >> RINGO__TAG_SHIFT);
-	if (ringo__unlikely(!op->armed || op->gen != gen)) {
-		r->stale++;
-		return NULL;
-	}
-	op->armed = false;
-	return op;
-}
-
 int ringo__ring_run(struct ringo__ring *r, bool wait)
 {
 	if (r->qlen == 0) {
@@ -315,11 +273,16 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 	 * (ringo__ring_take). */
 	size_t n = r->qlen + io_uring_cq_ready(&r->uring);
 	r->round = n;
-	struct ringo__cqe c;
-	while (pop(r, &c)) {
-		struct ringo__op *op = claim(r, &c);
-		if (op)
+	while (r->round) {
+		struct ringo__cqe c = ringo__ring_head(r);
+		ringo__ring_consume(r);
+		struct ringo__op *op = ringo__ring_op_of(c.user_data);
+		if (op) {
+			op->armed = false;
 			op->complete(op, c.res, c.flags);
+		} else if (c.user_data != 0) {
+			r->stale++;
+		}
 	}
 	return (int)n;
 }

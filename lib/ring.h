@@ -71,48 +71,68 @@ static inline void ringo__ring_nop(struct ringo__ring *r, struct ringo__op *op)
 	ringo__ring_arm(sqe, op);
 }
 
+/* The next completion of the round being dispatched (r->round > 0), read
+ * in place: from the queue first (older), else from the CQ. */
+static inline struct ringo__cqe ringo__ring_head(const struct ringo__ring *r)
+{
+	struct ringo__cqe c;
+	if (r->qlen) {
+		c = r->queue[r->qhead];
+	} else {
+		const struct io_uring_cqe *cqe =
+			&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, *r->uring.cq.khead,
+							     r->uring.cq.ring_mask)];
+		c.user_data = cqe->user_data;
+		c.res = cqe->res;
+		c.flags = cqe->flags;
+	}
+	return c;
+}
+
+/* Consumes the head of the round. The CQ head moves before anything is
+ * dispatched, so a task that reaps meanwhile never sees this CQE again. */
+static inline void ringo__ring_consume(struct ringo__ring *r)
+{
+	r->round--;
+	r->inflight--;
+	if (r->qlen) {
+		r->qhead = (r->qhead + 1) & (r->qcap - 1);
+		r->qlen--;
+	} else {
+		io_uring_cq_advance(&r->uring, 1);
+	}
+}
+
+/* The armed op a completion names; NULL for a cancel's own CQE (user_data
+ * 0) and for a stale tag. */
+static inline struct ringo__op *ringo__ring_op_of(uint64_t user_data)
+{
+	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(user_data & RINGO__PTR_MASK);
+	if (user_data == 0 || !op->armed || op->gen != (uint16_t)(user_data >> RINGO__TAG_SHIFT))
+		return NULL;
+	return op;
+}
+
 /* For a task about to suspend, during ringo__ring_run's round: if the next
  * completion of the round is for an op whose complete function is
  * `complete`, consumes it and returns the op (disarmed) with its result in
  * *res, so that the caller can switch straight to what it resumes. Returns
  * NULL otherwise (nothing is consumed but a cancel's own or stale CQEs). */
-static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res)
+static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete,
+						 int *res)
 {
 	while (r->round) {
-		/* Look at the next completion of the round in place, and
-		 * consume it only if it is of the kind asked for (or is a
-		 * cancel's own or a stale one, which nobody dispatches). */
-		uint64_t ud;
-		int32_t cres;
-		if (r->qlen) {
-			const struct ringo__cqe *c = &r->queue[r->qhead];
-			ud = c->user_data;
-			cres = c->res;
-		} else {
-			const struct io_uring_cqe *cqe =
-				&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, *r->uring.cq.khead,
-								     r->uring.cq.ring_mask)];
-			ud = cqe->user_data;
-			cres = cqe->res;
-		}
-		struct ringo__op *op = (struct ringo__op *)(uintptr_t)(ud & RINGO__PTR_MASK);
-		bool valid = ud != 0 && op->armed && op->gen == (uint16_t)(ud >> RINGO__TAG_SHIFT);
-		if (valid && op->complete != complete)
+		struct ringo__cqe c = ringo__ring_head(r);
+		struct ringo__op *op = ringo__ring_op_of(c.user_data);
+		if (op && op->complete != complete)
 			return NULL;
-		r->round--;
-		r->inflight--;
-		if (r->qlen) {
-			r->qhead = (r->qhead + 1) & (r->qcap - 1);
-			r->qlen--;
-		} else {
-			io_uring_cq_advance(&r->uring, 1);
-		}
-		if (valid) {
+		ringo__ring_consume(r);
+		if (op) {
 			op->armed = false;
-			*res = cres;
+			*res = c.res;
 			return op;
 		}
-		if (ud != 0)
+		if (c.user_data != 0)
 			r->stale++;
 	}
 	return NULL;
