@@ -114,9 +114,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 			ringo__completion_add(ringo__task_completion(tasks[i]), &s->waiter);
 		}
 	}
-	ringo__wait_init(&g.w, t);
-	g.w.state = RINGO__WAIT_NOTIFY;
-	g.w.cancel = gather_cancel;
+	ringo__wait_init_notify(&g.w, t, gather_cancel, NULL);
 	intptr_t r = ringo__wait_suspend(&g.w);
 	/* Returning early on an error: the other children keep running, without
 	 * us listening. */

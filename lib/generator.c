@@ -199,10 +199,7 @@ int ringo_agen_yield(intptr_t value, intptr_t *sent)
 	ringo__wait_wake(c, 1);
 
 	struct ringo__wait *w = &gen->yield_wait;
-	ringo__wait_init(w, t);
-	w->state = RINGO__WAIT_NOTIFY;
-	w->cancel = yield_cancel;
-	w->target = gen;
+	ringo__wait_init_notify(w, t, yield_cancel, gen);
 	intptr_t r = ringo__wait_suspend(w);
 	if (r < 0)
 		return (int)r;
@@ -240,10 +237,7 @@ static int start(ringo_agen *gen)
 static int wait_answer(ringo_agen *gen, ringo_task *t)
 {
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.cancel = consumer_cancel;
-	w.target = gen;
+	ringo__wait_init_notify(&w, t, consumer_cancel, gen);
 	gen->consumer = &w;
 	gen->state = G_RUNNING;
 	gen->refs++;

@@ -221,6 +221,12 @@ struct ringo__op *ringo__wait_kernel_op(struct ringo__wait *w, bool cancellable)
  * list and wake it with -ECANCELED. */
 bool ringo__wait_cancel_kernel(struct ringo__wait *w);
 bool ringo__wait_cancel_detach(struct ringo__wait *w);
+/* Prepares w as a NOTIFY wait of task t (the current one, from
+ * ringo__await_begin): nothing is in flight, and it resumes when someone
+ * calls ringo__wait_wake. cancel is the hook for a cancellation meanwhile
+ * (NULL: ringo__wait_cancel_detach); target is what the hook is told. */
+void ringo__wait_init_notify(struct ringo__wait *w, ringo_task *t,
+			     bool (*cancel)(struct ringo__wait *w), void *target);
 /* Suspends task t (the current one, from ringo__await_begin) in list, a
  * FIFO of waits kept by a lock, a queue, an event...: w is linked at the
  * back, and the task resumes when a waker unlinks it and calls

@@ -327,14 +327,20 @@ bool ringo__task_take_cancel(ringo_task *t)
 	return true;
 }
 
-intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
-			    bool (*cancel)(struct ringo__wait *w), void *target)
+void ringo__wait_init_notify(struct ringo__wait *w, ringo_task *t,
+			     bool (*cancel)(struct ringo__wait *w), void *target)
 {
 	ringo__wait_init(w, t);
 	w->state = RINGO__WAIT_NOTIFY;
 	w->waiter.notify = NULL;
 	w->cancel = cancel ? cancel : ringo__wait_cancel_detach;
 	w->target = target;
+}
+
+intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
+			    bool (*cancel)(struct ringo__wait *w), void *target)
+{
+	ringo__wait_init_notify(w, t, cancel, target);
 	ringo__list_push_back(list, &w->waiter.node);
 	return ringo__wait_suspend(w);
 }
@@ -356,11 +362,8 @@ intptr_t ringo__completion_await(struct ringo__completion *c,
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
+	ringo__wait_init_notify(&w, t, cancel, target);
 	w.waiter.notify = wait_notify;
-	w.cancel = cancel ? cancel : ringo__wait_cancel_detach;
-	w.target = target;
 	ringo__completion_add(c, &w.waiter);
 	return ringo__wait_suspend(&w);
 }

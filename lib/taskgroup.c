@@ -166,10 +166,7 @@ intptr_t ringo_taskgroup_exit(ringo_taskgroup *g, intptr_t body_result)
 			continue;
 		}
 		struct ringo__wait w;
-		ringo__wait_init(&w, t);
-		w.state = RINGO__WAIT_NOTIFY;
-		w.cancel = exit_cancel;
-		w.target = g;
+		ringo__wait_init_notify(&w, t, exit_cancel, g);
 		g->exit_wait = &w;
 		ringo__wait_suspend(&w);
 		g->exit_wait = NULL;

@@ -100,9 +100,7 @@ int ringo_wait(ringo_task *const *tasks, size_t n, ringo_wait_mode mode,
 	}
 	ringo_handle *timer = NULL;
 	struct waitset ws = { .mode = mode, .pending = n - ndone };
-	ringo__wait_init(&ws.w, t);
-	ws.w.state = RINGO__WAIT_NOTIFY;
-	ws.w.cancel = ringo__wait_cancel_detach;
+	ringo__wait_init_notify(&ws.w, t, NULL, NULL);
 	if (timeout_ns != RINGO_NO_TIMEOUT) {
 		int ret = ringo_call_later(timeout_ns, wait_timer, &ws, &timer);
 		if (ret < 0) {
@@ -369,10 +367,7 @@ int ringo_as_completed_next(ringo_as_completed *ac, ringo_task **task)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	ringo__wait_init(&w, t);
-	w.state = RINGO__WAIT_NOTIFY;
-	w.cancel = ringo__wait_cancel_detach;
-	ringo__list_init(&w.waiter.node);
+	ringo__wait_init_notify(&w, t, NULL, NULL);
 	ac->waiting = &w;
 	intptr_t r = ringo__wait_suspend(&w);
 	ac->waiting = NULL;
