@@ -293,5 +293,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/iter.h>
 #include <ringo/context.h>
 #include <ringo/compose.h>
+#include <ringo/io.h>
+#include <ringo/stream.h>
 
 #endif /* RINGO_H */

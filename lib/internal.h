@@ -151,12 +151,27 @@ struct ringo__wait {
 	intptr_t value;                /* what a NOTIFY wait returns once woken */
 	uint8_t state;
 	bool is_timeout;               /* cancel with TIMEOUT_REMOVE */
+	uint8_t pending;               /* CQEs still to come before it resumes */
+	int32_t link_res;              /* the CQE result of the linked timeout */
+	struct ringo__op link;         /* a deadline's IORING_OP_LINK_TIMEOUT */
 	/* Called by ringo_task_cancel while the task is suspended here. Returns
 	 * true if the waited-on object took over the cancellation (it will
 	 * resume the task with the outcome), false to leave it pending for the
 	 * next await. NULL: kernel waits use the ring's cancel. */
 	bool (*cancel)(struct ringo__wait *w);
 	void *target;
+};
+
+/* ---- resources: objects with an op of their own in flight ---- */
+
+/* An object whose op stays in flight without a task waiting on it (a
+ * multishot accept, a stream's receive or background send) registers here,
+ * so that when every task has finished, the loop's shutdown can call
+ * shutdown(): it must aim a cancel at the op (or otherwise make sure its
+ * last CQE comes), so the ring drains. */
+struct ringo__resource {
+	struct ringo__list node;
+	void (*shutdown)(struct ringo__resource *res);
 };
 
 /* ---- the loop ---- */
@@ -169,6 +184,7 @@ struct ringo_loop {
 	struct ringo__list tasks;       /* tasks not done, in creation order */
 	size_t ntasks;
 	struct ringo__list handles;     /* call_soon/later/at handles not yet run */
+	struct ringo__list resources;   /* struct ringo__resource, see above */
 	uint64_t task_seq;              /* for "Task-N" names */
 	uint64_t id;                    /* unique in the process, never reused */
 	ringo_task *finished;           /* a task whose fiber just ended, to retire */
@@ -217,6 +233,17 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w);
  * cancelling the task sends ASYNC_CANCEL (TIMEOUT_REMOVE if w->is_timeout);
  * otherwise (a NOP) the cancellation stays pending. */
 struct ringo__op *ringo__wait_kernel_op(struct ringo__wait *w, bool cancellable);
+/* Arms the IORING_OP_LINK_TIMEOUT that follows w's kernel op (linked with
+ * IOSQE_IO_LINK) and returns the op to put in its SQE: the task resumes only
+ * after both CQEs, and if the timer cancelled the op the wait returns
+ * -ETIMEDOUT; an op that completed anyway returns its own result. */
+struct ringo__op *ringo__wait_link_op(struct ringo__wait *w);
+/* For a CQE handler of an object's own op (a multishot accept, a stream's
+ * receive), running on the loop's stack: wakes the NOTIFY wait w with value
+ * and resumes its task at once; the CQE is the resumption. The task may
+ * free the object before this returns: the caller must touch nothing
+ * afterwards. Does nothing if w is already woken. */
+void ringo__wait_resume(struct ringo__wait *w, intptr_t value);
 /* Cancel hooks: aim a cancel at w's kernel op / take w out of its waiter
  * list and wake it with -ECANCELED. */
 bool ringo__wait_cancel_kernel(struct ringo__wait *w);
@@ -268,6 +295,15 @@ void ringo__task_cancel_all(struct ringo_loop *loop);
  * stacks once the loop is gone, and ends them cancelled without resuming
  * them (their cleanup never runs). */
 void ringo__task_abandon_all(struct ringo_loop *loop);
+/* Registers res with loop / takes it out (safe if never added). */
+static inline void ringo__resource_add(struct ringo_loop *loop, struct ringo__resource *res)
+{
+	ringo__list_push_back(&loop->resources, &res->node);
+}
+static inline void ringo__resource_remove(struct ringo__resource *res)
+{
+	ringo__list_remove(&res->node);
+}
 /* Handles (lib/handle.c): cancels every handle not yet run (shutdown). */
 void ringo__handle_cancel_all(struct ringo_loop *loop);
 

@@ -34,13 +34,21 @@ static bool turn(struct ringo_loop *loop)
  * callbacks, and wait for the last CQE so the kernel holds no pointer into
  * memory we are about to free. Returns false if tasks had to be abandoned
  * (they wait for something that can never happen). */
-static bool shutdown(struct ringo_loop *loop)
+static bool loop_shutdown(struct ringo_loop *loop)
 {
 	loop->closing = true;
 	for (;;) {
 		ringo__task_cancel_all(loop);
-		if (loop->ntasks == 0)
+		if (loop->ntasks == 0) {
 			ringo__handle_cancel_all(loop);
+			/* Nobody is left to use them: stop resources' own ops. */
+			while (!ringo__list_empty(&loop->resources)) {
+				struct ringo__resource *res = ringo__container_of(
+					loop->resources.next, struct ringo__resource, node);
+				ringo__resource_remove(res);
+				res->shutdown(res);
+			}
+		}
 		if (loop->ntasks == 0 && ringo__ring_inflight(loop->ring) == 0)
 			return true;
 		if (!turn(loop)) {
@@ -89,6 +97,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ringo__fiber_init_main(&loop.main_fiber);
 	ringo__list_init(&loop.tasks);
 	ringo__list_init(&loop.handles);
+	ringo__list_init(&loop.resources);
 	ringo__loop = &loop;
 
 	ringo_task *main_task;
@@ -106,7 +115,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 			break;
 		}
 	}
-	if (!shutdown(&loop))
+	if (!loop_shutdown(&loop))
 		deadlock = true;
 	if (result)
 		*result = ringo_task_result(main_task);

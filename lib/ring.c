@@ -212,12 +212,11 @@ static int submit(struct ringo__ring *r, bool wait)
 	}
 }
 
-struct io_uring_sqe *ringo__ring_sqe_slow(struct ringo__ring *r)
+/* Until n SQ slots are free: a full SQ never fails an await; hand what is
+ * queued to the kernel and take the freed slots. */
+static void make_room(struct ringo__ring *r, unsigned n)
 {
-	struct io_uring_sqe *sqe = NULL;
-	while (!sqe) {
-		/* A full SQ never fails an await: hand what is queued to the
-		 * kernel and take the freed slot. */
+	while (io_uring_sq_space_left(&r->uring) < n) {
 		int ret = submit(r, false);
 		if (ret < 0) {
 			fprintf(stderr, "ringo: io_uring_submit failed: %s\n", strerror(-ret));
@@ -228,20 +227,46 @@ struct io_uring_sqe *ringo__ring_sqe_slow(struct ringo__ring *r)
 		 * list: move completions to the dispatch queue instead. */
 		if (io_uring_cq_ready(&r->uring) > *r->uring.cq.kring_entries / 2)
 			reap(r);
-		sqe = io_uring_get_sqe(&r->uring);
 	}
-	return sqe;
 }
 
-void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns, bool abs)
+struct io_uring_sqe *ringo__ring_sqe_slow(struct ringo__ring *r)
 {
-	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	make_room(r, 1);
+	return io_uring_get_sqe(&r->uring);
+}
+
+void ringo__ring_sqe_pair(struct ringo__ring *r, struct io_uring_sqe **first,
+			  struct io_uring_sqe **second)
+{
+	make_room(r, 2);
+	*first = io_uring_get_sqe(&r->uring);
+	*second = io_uring_get_sqe(&r->uring);
+	r->inflight += 2;
+}
+
+static struct __kernel_timespec *stage_ts(struct ringo__ring *r, const struct io_uring_sqe *sqe,
+					  int64_t ns)
+{
 	struct __kernel_timespec *ts = &r->ts[sqe - r->uring.sq.sqes];
 	if (ns < 0)
 		ns = 0;
 	ts->tv_sec = ns / 1000000000LL;
 	ts->tv_nsec = ns % 1000000000LL;
-	io_uring_prep_timeout(sqe, ts, 0, abs ? IORING_TIMEOUT_ABS : 0);
+	return ts;
+}
+
+void ringo__ring_link_timeout(struct ringo__ring *r, struct io_uring_sqe *sqe,
+			      struct ringo__op *op, int64_t deadline)
+{
+	io_uring_prep_link_timeout(sqe, stage_ts(r, sqe, deadline), IORING_TIMEOUT_ABS);
+	ringo__ring_arm(sqe, op);
+}
+
+void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns, bool abs)
+{
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	io_uring_prep_timeout(sqe, stage_ts(r, sqe, ns), 0, abs ? IORING_TIMEOUT_ABS : 0);
 	ringo__ring_arm(sqe, op);
 }
 
@@ -275,10 +300,11 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 	r->round = n;
 	while (r->round) {
 		struct ringo__cqe c = ringo__ring_head(r);
-		ringo__ring_consume(r);
+		ringo__ring_consume(r, c.flags);
 		struct ringo__op *op = ringo__ring_op_of(c.user_data);
 		if (op) {
-			op->armed = false;
+			/* A multishot op stays armed while more CQEs will come. */
+			op->armed = (c.flags & IORING_CQE_F_MORE) != 0;
 			op->complete(op, c.res, c.flags);
 		} else if (c.user_data != 0) {
 			r->stale++;

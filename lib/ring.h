@@ -41,6 +41,14 @@ struct ringo__ring {
 /* The full-SQ path of ringo__ring_sqe: submits, reaps if the CQ fills,
  * retries; never fails. */
 struct io_uring_sqe *ringo__ring_sqe_slow(struct ringo__ring *r);
+/* Two adjacent SQEs, both counted in flight, for an op and its linked
+ * timeout: a submission never separates them. */
+void ringo__ring_sqe_pair(struct ringo__ring *r, struct io_uring_sqe **first,
+			  struct io_uring_sqe **second);
+/* Fills sqe (the second of a pair) as the IORING_OP_LINK_TIMEOUT of the SQE
+ * before it, expiring at CLOCK_MONOTONIC time deadline, armed for op. */
+void ringo__ring_link_timeout(struct ringo__ring *r, struct io_uring_sqe *sqe,
+			      struct ringo__op *op, int64_t deadline);
 
 /* An SQE to fill; counted in flight from now. */
 static inline struct io_uring_sqe *ringo__ring_sqe(struct ringo__ring *r)
@@ -89,12 +97,15 @@ static inline struct ringo__cqe ringo__ring_head(const struct ringo__ring *r)
 	return c;
 }
 
-/* Consumes the head of the round. The CQ head moves before anything is
- * dispatched, so a task that reaps meanwhile never sees this CQE again. */
-static inline void ringo__ring_consume(struct ringo__ring *r)
+/* Consumes the head of the round, whose flags are given. The CQ head moves
+ * before anything is dispatched, so a task that reaps meanwhile never sees
+ * this CQE again. A multishot op's CQE with IORING_CQE_F_MORE leaves the op
+ * in flight. */
+static inline void ringo__ring_consume(struct ringo__ring *r, uint32_t flags)
 {
 	r->round--;
-	r->inflight--;
+	if (!(flags & IORING_CQE_F_MORE))
+		r->inflight--;
 	if (r->qlen) {
 		r->qhead = (r->qhead + 1) & (r->qcap - 1);
 		r->qlen--;
@@ -126,7 +137,7 @@ static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__o
 		struct ringo__op *op = ringo__ring_op_of(c.user_data);
 		if (op && op->complete != complete)
 			return NULL;
-		ringo__ring_consume(r);
+		ringo__ring_consume(r, c.flags);
 		if (op) {
 			op->armed = false;
 			*res = c.res;

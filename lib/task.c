@@ -201,10 +201,23 @@ void ringo__wait_init(struct ringo__wait *w, ringo_task *t)
 	w->value = 0;
 	w->state = RINGO__WAIT_KERNEL;
 	w->is_timeout = false;
+	w->pending = 1;
+	w->link_res = 0;
 	w->cancel = NULL;
 	w->target = NULL;
 	w->op.armed = false;
 	ringo__list_init(&w->waiter.node);
+}
+
+/* Counts one CQE of w's; true once the last has come and the task may
+ * resume. An op cancelled by its linked timeout's timer ends -ETIMEDOUT. */
+static bool wait_settle(struct ringo__wait *w)
+{
+	if (--w->pending)
+		return false;
+	if (w->link_res == -ETIME && (w->value == -ECANCELED || w->value == -EINTR))
+		w->value = -ETIMEDOUT;
+	return true;
 }
 
 static void wait_complete(struct ringo__op *op, int res, uint32_t flags)
@@ -213,15 +226,43 @@ static void wait_complete(struct ringo__op *op, int res, uint32_t flags)
 	struct ringo__wait *w = ringo__container_of(op, struct ringo__wait, op);
 	if (w->state != RINGO__WAIT_WOKEN)
 		w->value = res;
-	resume(w->task);
+	if (wait_settle(w))
+		resume(w->task);
+}
+
+static void link_complete(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)flags;
+	struct ringo__wait *w = ringo__container_of(op, struct ringo__wait, link);
+	w->link_res = res;
+	if (wait_settle(w))
+		resume(w->task);
 }
 
 struct ringo__op *ringo__wait_kernel_op(struct ringo__wait *w, bool cancellable)
 {
 	w->state = RINGO__WAIT_KERNEL;
+	w->pending = 1;
 	w->cancel = cancellable ? ringo__wait_cancel_kernel : NULL;
 	ringo__op_arm(w->task->loop, &w->op, wait_complete);
 	return &w->op;
+}
+
+struct ringo__op *ringo__wait_link_op(struct ringo__wait *w)
+{
+	w->pending = 2;
+	w->link_res = 0;
+	ringo__op_arm(w->task->loop, &w->link, link_complete);
+	return &w->link;
+}
+
+void ringo__wait_resume(struct ringo__wait *w, intptr_t value)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return;
+	w->value = value;
+	w->state = RINGO__WAIT_WOKEN;
+	resume(w->task);
 }
 
 bool ringo__wait_cancel_kernel(struct ringo__wait *w)
@@ -245,6 +286,7 @@ void ringo__wait_wake(struct ringo__wait *w, intptr_t value)
 		return;
 	w->value = value;
 	w->state = RINGO__WAIT_WOKEN;
+	w->pending = 1;
 	ringo__op_arm(w->task->loop, &w->op, wait_complete);
 	ringo__ring_nop(w->task->loop->ring, &w->op);
 }
@@ -269,10 +311,15 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	 * stack: the same CQE, the same order, one switch instead of two. */
 	int res;
 	struct ringo__op *op = ringo__ring_take(loop->ring, wait_complete, &res);
+	struct ringo__wait *next = NULL;
 	if (op) {
-		struct ringo__wait *next = ringo__container_of(op, struct ringo__wait, op);
+		next = ringo__container_of(op, struct ringo__wait, op);
 		if (next->state != RINGO__WAIT_WOKEN)
 			next->value = res;
+		if (!wait_settle(next))
+			next = NULL;  /* its linked timeout's CQE is still to come */
+	}
+	if (next) {
 		if (next->task != t) {
 			loop->current = next->task;
 			ringo__fiber_switch(&t->fiber, &next->task->fiber);
