@@ -1,0 +1,127 @@
+/* Shared by the server benchmarks (http, echo, kv): start a server program,
+ * wait until it listens, drive it with a load generator, stop it. */
+#ifndef RINGO_BENCH_SERVE_H
+#define RINGO_BENCH_SERVE_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct bench_server {
+	pid_t pid;
+	int port;
+};
+
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+static inline int bench_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		perror("bench: free port");
+		exit(1);
+	}
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Whether something accepts connections on 127.0.0.1:port. */
+static inline int bench_port_open(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Starts argv (a NULL-terminated list; its output goes to /dev/null) and
+ * waits up to 5 s until port accepts connections. Returns 0, or -1 if the
+ * program could not start or never listened. */
+static inline int bench_server_start(struct bench_server *s, char *const argv[], int port)
+{
+	s->port = port;
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (s->pid == 0) {
+		if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	for (int i = 0; i < 500; i++) {
+		if (bench_port_open(port))
+			return 0;
+		int status;
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = -1;
+			return -1;
+		}
+		usleep(10000);
+	}
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	s->pid = -1;
+	return -1;
+}
+
+/* Stops the server with SIGTERM (SIGKILL after 5 s). Returns its exit
+ * status as waitpid reports it. */
+static inline int bench_server_stop(struct bench_server *s)
+{
+	int status = 0;
+	if (s->pid <= 0)
+		return -1;
+	kill(s->pid, SIGTERM);
+	for (int i = 0; i < 500; i++) {
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
+			s->pid = -1;
+			return status;
+		}
+		usleep(10000);
+	}
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, &status, 0);
+	s->pid = -1;
+	return status;
+}
+
+/* Runs a shell command and returns the first number that follows key in
+ * its output (e.g. "Requests/sec:"), or -1. */
+static inline double bench_command_value(const char *cmd, const char *key)
+{
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	char line[1024];
+	double value = -1;
+	while (fgets(line, sizeof(line), p)) {
+		char *at = strstr(line, key);
+		if (at && value < 0)
+			value = strtod(at + strlen(key), NULL);
+	}
+	pclose(p);
+	return value;
+}
+
+/* Whether a program is on PATH. */
+static inline int bench_have(const char *prog)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+#endif
