@@ -93,7 +93,7 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 	 * also lack what ringo needs. */
 	struct io_uring_probe *probe = io_uring_get_probe_ring(&r->uring);
 	if (probe) {
-		for (int op = 0; op < IORING_OP_LAST; op++)
+		for (int op = 0; op < RINGO__OPS_MAX; op++)
 			r->ops[op] = io_uring_opcode_supported(probe, op) != 0;
 		io_uring_free_probe(probe);
 	}
@@ -135,7 +135,7 @@ void ringo__ring_destroy(struct ringo__ring *r)
 
 bool ringo__ring_supports(const struct ringo__ring *r, unsigned opcode)
 {
-	return opcode < IORING_OP_LAST && r->ops[opcode];
+	return opcode < RINGO__OPS_MAX && r->ops[opcode];
 }
 
 size_t ringo__ring_inflight(const struct ringo__ring *r)

@@ -13,6 +13,9 @@
 #define RINGO__TAG_SHIFT 48
 #define RINGO__PTR_MASK ((UINT64_C(1) << RINGO__TAG_SHIFT) - 1)
 
+/* A probe reports at most 256 opcodes (its op count is a byte). */
+#define RINGO__OPS_MAX 256
+
 struct ringo__cqe {
 	uint64_t user_data;
 	int32_t res;
@@ -33,7 +36,10 @@ struct ringo__ring {
 	struct __kernel_timespec *ts;
 	unsigned setup_flags;
 	const char *mode;
-	uint8_t ops[IORING_OP_LAST];  /* which opcodes this kernel has, probed once */
+	/* Which opcodes this kernel has, probed once. Sized for every opcode
+	 * a probe can report, not only those the installed header names: ops
+	 * newer than the header (IORING_OP_WAITID...) are filled by hand. */
+	uint8_t ops[RINGO__OPS_MAX];
 	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
 	size_t round;             /* completions left in the round being dispatched */
 };
