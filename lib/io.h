@@ -2,8 +2,8 @@
  * IORING_OP_LINK_TIMEOUT) whose CQE resumes the calling task. Every file and
  * socket operation is built from ringo__io_begin, an io_uring_prep_* call
  * on io.sqe, and ringo__io_await. Never installed. */
-#ifndef RINGO_IO_H
-#define RINGO_IO_H
+#ifndef RINGO__IO_H
+#define RINGO__IO_H
 
 #include "ring.h"
 
