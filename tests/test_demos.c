@@ -1,10 +1,14 @@
 /* Runs the demo programs and checks their exact output and timing. */
 #include "harness.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char *cancel_path, *gather_path, *async_for_path, *async_with_path, *pipeline_path;
+static const char *cancel_path, *gather_path, *async_for_path, *async_with_path, *pipeline_path,
+	*cat_path;
 
 static void exec_demo(void *arg)
 {
@@ -131,6 +135,143 @@ static void test_pipeline_demo(void **state)
 	assert_true(took < 4500000000LL);
 }
 
+/* Runs cat_path with args (NULL-terminated), its stdout to out_fd (-1:
+ * /dev/null) and its stderr into err (cap bytes, NUL-terminated). Returns
+ * its exit status. */
+static int run_cat(const char *const *args, int out_fd, char *err, size_t cap)
+{
+	char *argv[8] = { (char *)cat_path };
+	for (int i = 0; args[i]; i++)
+		argv[i + 1] = (char *)args[i];
+	int errp[2];
+	assert_int_equal(pipe2(errp, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (out_fd < 0)
+			out_fd = open("/dev/null", O_WRONLY);
+		dup2(out_fd, STDOUT_FILENO);
+		dup2(errp[1], STDERR_FILENO);
+		execv(cat_path, argv);
+		_exit(127);
+	}
+	close(errp[1]);
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(errp[0], err + len, cap - 1 - len)) > 0 || (n < 0 && errno == EINTR))
+		len += n > 0 ? (size_t)n : 0;
+	err[len] = '\0';
+	close(errp[0]);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void write_file(const char *path, const unsigned char *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(fd, data + off, n - off);
+		assert_true(w > 0);
+		off += (size_t)w;
+	}
+	close(fd);
+}
+
+/* The whole of fd until end of file, into buf (cap bytes); its length. */
+static size_t read_fd(int fd, unsigned char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+	while (len < cap && (n = read(fd, buf + len, cap - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		assert_true(n > 0);
+		len += (size_t)n;
+	}
+	return len;
+}
+
+/* About 5 MiB of random bytes (not a whole number of cat's chunks), copied
+ * to a file with -o and, twice over, to a pipe: byte for byte. */
+static void test_cat_demo(void **state)
+{
+	(void)state;
+	enum { SIZE = (5 << 20) + 12345 };
+	char dir[] = "/tmp/ringo-test-cat-XXXXXX", in[64], out[64], err[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(in, sizeof(in), "%s/in", dir);
+	snprintf(out, sizeof(out), "%s/out", dir);
+	unsigned char *data = malloc(SIZE), *got = malloc(2 * SIZE + 1);
+	assert_non_null(data);
+	assert_non_null(got);
+	uint32_t x = (uint32_t)harness_now() | 1;
+	for (size_t i = 0; i < SIZE; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		data[i] = (unsigned char)x;
+	}
+	write_file(in, data, SIZE);
+
+	assert_int_equal(run_cat((const char *[]){ "-o", out, in, NULL }, -1, err, sizeof(err)), 0);
+	assert_string_equal(err, "");
+	int fd = open(out, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read_fd(fd, got, 2 * SIZE + 1), SIZE);
+	assert_memory_equal(got, data, SIZE);
+	close(fd);
+
+	/* To a pipe, read here while cat writes (more than a pipe holds). */
+	int p[2];
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(p[0]);
+		char e[512];
+		_exit(run_cat((const char *[]){ in, in, NULL }, p[1], e, sizeof(e)) == 0 &&
+				      e[0] == '\0'
+			      ? 0
+			      : 1);
+	}
+	close(p[1]);
+	assert_int_equal(read_fd(p[0], got, 2 * SIZE + 1), 2 * SIZE);
+	close(p[0]);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_memory_equal(got, data, SIZE);
+	assert_memory_equal(got + SIZE, data, SIZE);
+
+	/* A file that is not there: said, skipped, exit 1. */
+	char missing[64];
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	assert_int_equal(run_cat((const char *[]){ "-o", out, missing, in, NULL }, -1, err,
+				 sizeof(err)),
+			 1);
+	char expect[128];
+	snprintf(expect, sizeof(expect), "cat: %s: No such file or directory\n", missing);
+	assert_string_equal(err, expect);
+	fd = open(out, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read_fd(fd, got, 2 * SIZE + 1), SIZE);
+	assert_memory_equal(got, data, SIZE);
+	close(fd);
+
+	unlink(in);
+	unlink(out);
+	rmdir(dir);
+	free(data);
+	free(got);
+}
+
 /* Usage: test_demos NAME PATH — runs the test of the demo NAME at PATH.
  * meson registers one test per demo, so that they run in parallel. */
 int main(int argc, char **argv)
@@ -145,6 +286,7 @@ int main(int argc, char **argv)
 		{ "async_for", &async_for_path, cmocka_unit_test(test_async_for_demo) },
 		{ "async_with", &async_with_path, cmocka_unit_test(test_async_with_demo) },
 		{ "pipeline", &pipeline_path, cmocka_unit_test(test_pipeline_demo) },
+		{ "cat", &cat_path, cmocka_unit_test(test_cat_demo) },
 	};
 	for (size_t i = 0; argc == 3 && i < sizeof(demos) / sizeof(demos[0]); i++) {
 		if (strcmp(argv[1], demos[i].name) == 0) {
@@ -153,6 +295,6 @@ int main(int argc, char **argv)
 			return cmocka_run_group_tests_name(demos[i].name, tests, NULL, NULL);
 		}
 	}
-	fprintf(stderr, "usage: %s cancel|gather|async_for|async_with|pipeline PATH\n", argv[0]);
+	fprintf(stderr, "usage: %s cancel|gather|async_for|async_with|pipeline|cat PATH\n", argv[0]);
 	return 2;
 }
