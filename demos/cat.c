@@ -23,7 +23,7 @@
 
 #include <ringo.h>
 
-enum { CHUNK = 128 << 10, WINDOW = 8 };
+enum { CHUNK = 1 << 20, WINDOW = 4 };
 
 struct read_op {
 	int fd;
