@@ -210,12 +210,16 @@ void ringo__wait_init(struct ringo__wait *w, ringo_task *t)
 }
 
 /* Counts one CQE of w's; true once the last has come and the task may
- * resume. An op cancelled by its linked timeout's timer ends -ETIMEDOUT. */
+ * resume. An op cancelled by its linked timeout's timer ends -ETIMEDOUT.
+ * The timer's CQE says it cancelled the op with -ETIME, or, for ops whose
+ * kernel cancel returns a count (IORING_OP_WAITID, the futex ops), with
+ * that count (1); an op that completed first leaves it -ECANCELED. */
 static bool wait_settle(struct ringo__wait *w)
 {
 	if (--w->pending)
 		return false;
-	if (w->link_res == -ETIME && (w->value == -ECANCELED || w->value == -EINTR))
+	bool fired = w->link_res == -ETIME || w->link_res > 0;
+	if (fired && (w->value == -ECANCELED || w->value == -EINTR))
 		w->value = -ETIMEDOUT;
 	return true;
 }
