@@ -295,5 +295,6 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/compose.h>
 #include <ringo/io.h>
 #include <ringo/stream.h>
+#include <ringo/process.h>
 
 #endif /* RINGO_H */
