@@ -427,16 +427,6 @@ int ringo_process_destroy(ringo_process *p)
 
 /* ---- pipes ---- */
 
-static ssize_t pipe_read(int fd, void *buf, size_t n, int64_t deadline)
-{
-	struct ringo__io io;
-	int ret = ringo__io_begin(&io, IORING_OP_READ, deadline);
-	if (ret < 0)
-		return ret;
-	io_uring_prep_read(io.sqe, fd, buf, (unsigned)n, (uint64_t)-1);
-	return ringo__io_await(&io);
-}
-
 /* write(2) with SIGPIPE blocked, and the SIGPIPE it raises on a broken
  * pipe consumed, unless one was pending before. */
 static ssize_t write_quiet(int fd, const void *buf, size_t n)
@@ -553,7 +543,7 @@ static intptr_t drain(void *arg)
 		size_t room = s->cap - s->len - 1; /* keep one for the NUL */
 		if (room > READ_CHUNK)
 			room = READ_CHUNK;
-		ssize_t r = pipe_read(s->fd, s->buf + s->len, room, s->deadline);
+		ssize_t r = ringo_read(s->fd, s->buf + s->len, room, -1, s->deadline);
 		if (r < 0)
 			return r;
 		if (r == 0)

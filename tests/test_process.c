@@ -285,7 +285,7 @@ static intptr_t communicate_deadline_body(void *arg)
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, NULL, NULL, &rc,
 						   ringo_deadline_in(RINGO_MSEC(50))),
 			 -ETIMEDOUT);
-	assert_true(ringo_time() - t0 < RINGO_SEC(2));
+	assert_true(ringo_time() - t0 < RINGO_SEC(5));
 	assert_null(out);
 	assert_int_equal(rc, 99);
 	assert_int_equal(ringo_process_kill(p), 0);
@@ -315,7 +315,7 @@ static intptr_t kill_body(void *arg)
 	assert_int_equal(ringo_process_kill(p), 0);
 	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
 	assert_int_equal(rc, -SIGKILL);
-	assert_true(ringo_time() - t0 < RINGO_SEC(2));
+	assert_true(ringo_time() - t0 < RINGO_SEC(5));
 	assert_int_equal(ringo_process_destroy(p), 0);
 
 	assert_int_equal(ringo_process_spawn(argv, NULL, &p), 0);
@@ -345,7 +345,7 @@ static intptr_t deadline_body(void *arg)
 			 -ETIMEDOUT);
 	int64_t took = ringo_time() - t0;
 	assert_true(took >= RINGO_MSEC(50));
-	assert_true(took < RINGO_SEC(2));
+	assert_true(took < RINGO_SEC(5));
 	assert_int_equal(rc, 99);
 	assert_false(ringo_process_returncode(p, NULL));
 	/* Still waitable. */
@@ -389,7 +389,7 @@ static intptr_t cancel_body(void *arg)
 	int64_t t0 = ringo_time();
 	assert_true(ringo_task_cancel(t));
 	assert_int_equal(ringo_task_await(t), -ECANCELED);
-	assert_true(ringo_time() - t0 < RINGO_SEC(1));
+	assert_true(ringo_time() - t0 < RINGO_SEC(5));
 	assert_int_equal(w.ret, -ECANCELED);
 	assert_int_equal(w.rc, 99);
 	ringo_task_unref(t);
@@ -455,7 +455,7 @@ static intptr_t cancel_communicate_body(void *arg)
 	int64_t t0 = ringo_time();
 	assert_true(ringo_task_cancel(t));
 	assert_int_equal(ringo_task_await(t), -ECANCELED);
-	assert_true(ringo_time() - t0 < RINGO_SEC(1));
+	assert_true(ringo_time() - t0 < RINGO_SEC(5));
 	assert_int_equal(c.ret, -ECANCELED);
 	ringo_task_unref(t);
 	int rc;
@@ -614,7 +614,7 @@ static void test_loop_end(void **state)
 	int fds = count_fds();
 	int64_t t0 = harness_now();
 	assert_int_equal(harness_run(forgotten_body, &kept), 0);
-	assert_true(harness_now() - t0 < RINGO_SEC(3));
+	assert_true(harness_now() - t0 < RINGO_SEC(5));
 	assert_true(no_children());
 	/* Its status is kept for the handle that outlived the loop. */
 	int rc = 0;
