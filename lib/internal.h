@@ -190,7 +190,15 @@ struct ringo_loop {
 	ringo_task *finished;           /* a task whose fiber just ended, to retire */
 	uint16_t gen;
 	bool closing;
+	/* lib/bufring.c: the provided buffer ring, made on first use */
+	struct ringo__bufring *bufring;
+	uint8_t bufring_state;          /* RINGO__BUFRING_* */
 };
+
+enum { RINGO__BUFRING_UNTRIED = 0, RINGO__BUFRING_READY, RINGO__BUFRING_OFF };
+/* At the loop's end, once nothing is in flight: unregisters and frees the
+ * loop's provided buffer ring, if it has one (lib/bufring.c). */
+void ringo__bufring_destroy(struct ringo_loop *loop);
 
 /* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call
  * on every await (the library is linked, not dlopen'ed late). */

@@ -117,6 +117,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	}
 	if (!loop_shutdown(&loop))
 		deadlock = true;
+	ringo__bufring_destroy(&loop);
 	if (result)
 		*result = ringo_task_result(main_task);
 	ringo_task_unref(main_task);

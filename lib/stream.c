@@ -1,0 +1,906 @@
+/* Streams: asyncio's StreamReader and StreamWriter over one fd.
+ *
+ * Reading. On a socket, a multishot recv picks buffers from the loop's
+ * buffer ring (lib/bufring.c); each CQE's bytes are copied into the
+ * stream's input buffer and the buffer goes back to the ring at once. The
+ * recv stays armed, re-armed whenever a CQE ends it (-ENOBUFS included), and
+ * is cancelled while more than limit * 2 bytes wait unread (paused) until a
+ * reader brings that down to limit or waits for more. Elsewhere (pipes,
+ * files, kernels without multishot recv) one read at a time lands straight
+ * in the input buffer's free tail, while a reader waits; the input buffer
+ * then does not move until its CQE has come.
+ *
+ * Writing. write() appends to the output buffer; one send (or write) at a
+ * time carries a second buffer, which the kernel reads and nothing else
+ * touches, and the two swap when it has gone.
+ *
+ * Lifetime. The kernel may write into the input buffer and read the
+ * sending buffer until the ops' CQEs: a stream destroyed with ops in
+ * flight cancels them and is freed by the last CQE. */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bufring.h"
+#include "io.h"
+
+enum {
+	DEFAULT_LIMIT = 64 * 1024,
+	DEFAULT_WRITE_HIGH = 64 * 1024,
+	MIN_ALLOC = 4 * 1024,       /* smallest buffer allocated */
+	KEEP = 16 * 1024,           /* an emptied buffer above this is freed */
+	READ_MIN = 16 * 1024,       /* free tail a single-shot read asks for */
+	READ_MAX = 256 * 1024,      /* most a single-shot read asks for */
+};
+
+enum { R_MULTISHOT, R_RECV, R_READ };
+
+/* Bytes data[head .. head + len), cap allocated. */
+struct sbuf {
+	char *data;
+	size_t head, len, cap;
+};
+
+struct ringo_stream {
+	struct ringo_loop *loop;
+	uint64_t loop_id;
+	int fd;
+	bool is_socket;
+	uint8_t rmode;                /* R_* */
+	size_t limit, write_high;
+	int64_t deadline;
+
+	/* reading */
+	struct sbuf in;
+	struct ringo__op rop;
+	struct ringo__wait *reader;   /* the one task waiting for bytes */
+	size_t want;                  /* it resumes once in.len >= want */
+	uint64_t rpos;                /* bytes consumed since the start */
+	int rerr;                     /* read error, after the buffered bytes */
+	bool eof;
+	bool paused;                  /* over limit * 2: not reading */
+	bool rop_cancelled;           /* a cancel is aimed at rop */
+
+	/* writing */
+	struct sbuf out;              /* written, not yet handed to the kernel */
+	struct sbuf sending;          /* what the send in flight reads */
+	struct ringo__op wop;
+	struct ringo__list writers;   /* struct swait: drain, write_eof */
+	int werr;                     /* the write error; no more writes */
+	bool wclosed;                 /* write_eof or close called */
+	bool eof_sent;                /* shutdown(SHUT_WR) done */
+
+	/* closing */
+	struct ringo__op cop;         /* the IORING_OP_CLOSE */
+	struct ringo__list closers;   /* struct swait: wait_closed */
+	bool closing, closed;
+	bool aborted;                 /* destroyed: freed by the last CQE */
+	bool shut;                    /* the loop is ending: start nothing */
+	struct ringo__resource res;
+};
+
+/* A task waiting on a stream: as its reader, in writers, or in closers. */
+struct swait {
+	struct ringo__wait w;
+	ringo_stream *s;
+	size_t level;  /* writers: resume once at most level bytes are buffered */
+};
+
+/* ---- buffers ---- */
+
+/* Makes room for n more bytes after the buffered ones. */
+static int sbuf_reserve(struct sbuf *b, size_t n)
+{
+	if (b->cap - b->head - b->len >= n)
+		return 0;
+	if (b->len + n <= b->cap && b->head >= b->len) {
+		/* Moving what is there costs less than what the head wastes. */
+		memmove(b->data, b->data + b->head, b->len);
+		b->head = 0;
+		return 0;
+	}
+	if (n > SIZE_MAX / 2 - b->len)
+		return -ENOMEM;
+	size_t cap = b->cap > MIN_ALLOC ? b->cap : MIN_ALLOC;
+	while (cap < b->len + n)
+		cap *= 2;
+	char *data = malloc(cap);
+	if (!data)
+		return -ENOMEM;
+	if (b->len)
+		memcpy(data, b->data + b->head, b->len);
+	free(b->data);
+	b->data = data;
+	b->head = 0;
+	b->cap = cap;
+	return 0;
+}
+
+static int sbuf_append(struct sbuf *b, const void *p, size_t n)
+{
+	int ret = sbuf_reserve(b, n);
+	if (ret < 0)
+		return ret;
+	memcpy(b->data + b->head + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
+/* Drops the first n bytes; an emptied buffer starts over at its front, and
+ * a large one is freed (an idle stream keeps little). */
+static void sbuf_drop(struct sbuf *b, size_t n)
+{
+	b->head += n;
+	b->len -= n;
+	if (b->len == 0) {
+		b->head = 0;
+		if (b->cap > KEEP) {
+			free(b->data);
+			b->data = NULL;
+			b->cap = 0;
+		}
+	}
+}
+
+static size_t buffered_out(const ringo_stream *s)
+{
+	return s->out.len + s->sending.len;
+}
+
+/* ---- the end of a stream's life ---- */
+
+static void free_stream(ringo_stream *s)
+{
+	free(s->in.data);
+	free(s->out.data);
+	free(s->sending.data);
+	free(s);
+}
+
+/* Closes fd without waiting: an IORING_OP_CLOSE whose CQE nobody needs
+ * (user_data 0), or close(2) where the ring lacks it. */
+static void close_detached(struct ringo_loop *loop, int fd)
+{
+	if (!ringo__ring_supports(loop->ring, IORING_OP_CLOSE)) {
+		close(fd);
+		return;
+	}
+	struct io_uring_sqe *sqe = ringo__ring_sqe(loop->ring);
+	io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data64(sqe, 0);
+}
+
+/* After a CQE of a destroyed stream: frees it once its last op is back.
+ * Returns true if it did (the caller must not touch s). */
+static bool reap_aborted(ringo_stream *s)
+{
+	if (!s->aborted || s->rop.armed || s->wop.armed || s->cop.armed)
+		return false;
+	if (s->fd >= 0)
+		close_detached(s->loop, s->fd);
+	free_stream(s);
+	return true;
+}
+
+/* ---- waiting ---- */
+
+static void swait_detach(struct swait *sw)
+{
+	if (sw->s->reader == &sw->w)
+		sw->s->reader = NULL;
+	ringo__list_remove(&sw->w.waiter.node);
+}
+
+static bool swait_cancel(struct ringo__wait *w)
+{
+	if (w->state != RINGO__WAIT_NOTIFY)
+		return false;
+	swait_detach(ringo__container_of(w, struct swait, w));
+	ringo__wait_wake(w, -ECANCELED);
+	return true;
+}
+
+static void swait_timer(void *arg)
+{
+	struct swait *sw = arg;
+	if (sw->w.state != RINGO__WAIT_NOTIFY)
+		return;
+	swait_detach(sw);
+	ringo__wait_wake(&sw->w, -ETIMEDOUT);
+}
+
+static void read_update(ringo_stream *s);
+
+/* Suspends the current task t on s: as its reader (list NULL) or in list,
+ * until a waker unlinks and wakes it, s's deadline passes or t is
+ * cancelled. Returns the value it was woken with: 0, a stream error,
+ * -ETIMEDOUT, -ECANCELED, or -ESHUTDOWN when s was destroyed meanwhile
+ * (s is then gone). */
+static int swait(ringo_stream *s, ringo_task *t, struct swait *sw, struct ringo__list *list)
+{
+	ringo_handle *timer = NULL;
+	if (s->deadline != RINGO_NO_DEADLINE) {
+		if (s->deadline <= ringo_time())
+			return -ETIMEDOUT;
+		int ret = ringo_call_at(s->deadline, swait_timer, sw, &timer);
+		if (ret < 0)
+			return ret;
+	}
+	sw->s = s;
+	ringo__wait_init_notify(&sw->w, t, swait_cancel, s);
+	if (list) {
+		ringo__list_push_back(list, &sw->w.waiter.node);
+	} else {
+		s->reader = &sw->w;
+		read_update(s);
+	}
+	intptr_t r = ringo__wait_suspend(&sw->w);
+	if (timer) {
+		ringo_handle_cancel(timer);
+		ringo_handle_unref(timer);
+	}
+	return (int)r;
+}
+
+/* Wakes every task in list with value (from a CQE handler or a call that
+ * does not suspend: through NOPs). */
+static void wake_all(struct ringo__list *list, int value)
+{
+	while (!ringo__list_empty(list)) {
+		struct ringo__wait *w = ringo__container_of(list->next, struct ringo__wait, waiter.node);
+		ringo__list_remove(&w->waiter.node);
+		ringo__wait_wake(w, value);
+	}
+}
+
+/* Wakes the writers whose level is reached (all of them on an error). */
+static void wake_writers(ringo_stream *s)
+{
+	size_t buffered = buffered_out(s);
+	struct ringo__list *n = s->writers.next;
+	while (n != &s->writers) {
+		struct ringo__list *next = n->next;
+		struct swait *sw = ringo__container_of(n, struct swait, w.waiter.node);
+		if (s->werr || buffered <= sw->level) {
+			ringo__list_remove(n);
+			ringo__wait_wake(&sw->w, s->werr);
+		}
+		n = next;
+	}
+}
+
+/* ---- reading ---- */
+
+/* Whether bytes may still arrive. */
+static bool readable(const ringo_stream *s)
+{
+	return !s->eof && !s->rerr && !s->closing && !s->aborted && !s->shut && s->fd >= 0;
+}
+
+static void read_done(struct ringo__op *op, int res, uint32_t flags);
+
+static void arm_read(ringo_stream *s)
+{
+	struct ringo__ring *ring = s->loop->ring;
+	struct io_uring_sqe *sqe;
+	if (s->rmode == R_MULTISHOT) {
+		struct ringo__bufring *b = s->loop->bufring;
+		sqe = ringo__ring_sqe(ring);
+		io_uring_prep_recv_multishot(sqe, s->fd, NULL, 0, 0);
+		sqe->flags |= IOSQE_BUFFER_SELECT;
+		sqe->buf_group = b->group;
+	} else {
+		/* Lands in the free tail, which stays put until the CQE. */
+		int ret = sbuf_reserve(&s->in, READ_MIN);
+		if (ret < 0) {
+			s->rerr = ret;
+			return;
+		}
+		size_t room = s->in.cap - s->in.head - s->in.len;
+		if (room > READ_MAX)
+			room = READ_MAX;
+		char *dst = s->in.data + s->in.head + s->in.len;
+		sqe = ringo__ring_sqe(ring);
+		if (s->rmode == R_RECV)
+			io_uring_prep_recv(sqe, s->fd, dst, room, 0);
+		else
+			io_uring_prep_read(sqe, s->fd, dst, (unsigned)room, (uint64_t)-1);
+	}
+	s->rop_cancelled = false;
+	ringo__op_arm(s->loop, &s->rop, read_done);
+	ringo__ring_arm(sqe, &s->rop);
+}
+
+/* Starts or stops reading as the stream's state asks: a multishot recv
+ * reads ahead unless paused; a single-shot read runs while a reader waits
+ * (and is left to finish when it stops waiting). */
+static void read_update(ringo_stream *s)
+{
+	bool want;
+	if (!readable(s)) {
+		want = false;
+	} else if (s->rmode == R_MULTISHOT) {
+		bool needed = s->reader && s->in.len < s->want;
+		if (s->in.len > 2 * s->limit && !needed)
+			s->paused = true;
+		else if (s->in.len <= s->limit || needed)
+			s->paused = false;
+		want = !s->paused;
+	} else {
+		want = s->reader != NULL;
+	}
+	if (want && !s->rop.armed) {
+		arm_read(s);
+	} else if (!want && s->rop.armed && !s->rop_cancelled &&
+		   (s->rmode == R_MULTISHOT || !readable(s))) {
+		ringo__ring_cancel(s->loop->ring, &s->rop);
+		s->rop_cancelled = true;
+	}
+}
+
+static void close_update(ringo_stream *s);
+
+static void read_done(struct ringo__op *op, int res, uint32_t flags)
+{
+	ringo_stream *s = ringo__container_of(op, ringo_stream, rop);
+	if (res > 0) {
+		if (s->rmode == R_MULTISHOT) {
+			struct ringo__bufring *b = s->loop->bufring;
+			unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
+			if (!s->aborted && !s->rerr) {
+				int ret = sbuf_append(&s->in, ringo__bufring_data(b, bid), (size_t)res);
+				if (ret < 0)
+					s->rerr = ret;
+			}
+			ringo__bufring_recycle(b, bid);
+		} else {
+			s->in.len += (size_t)res;
+		}
+	} else if (res == 0) {
+		s->eof = true;
+	} else if (res != -ENOBUFS && res != -ECANCELED && !s->rerr) {
+		/* -ENOBUFS: the ring ran dry; the bytes wait in the socket
+		 * and the recv is re-armed below. -ECANCELED: we stopped it. */
+		s->rerr = res;
+	}
+	if (!op->armed)
+		s->rop_cancelled = false;
+	if (reap_aborted(s))
+		return;
+	if (!op->armed && !readable(s))
+		close_update(s);
+	read_update(s);
+	struct ringo__wait *w = s->reader;
+	if (w && (s->in.len >= s->want || !readable(s))) {
+		s->reader = NULL;
+		/* The last thing: the reader may destroy s. */
+		ringo__wait_resume(w, 0);
+	}
+}
+
+/* Waits until at least want bytes are buffered or none can come any more.
+ * Returns 0 or a negative errno (see swait). */
+static int wait_bytes(ringo_stream *s, size_t want)
+{
+	if (s->reader)
+		return -EBUSY; /* asyncio: another coroutine is already waiting */
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	s->want = want;
+	struct swait sw;
+	return swait(s, t, &sw, NULL);
+}
+
+static void consume(ringo_stream *s, size_t n)
+{
+	/* A single-shot read in flight lands right after the buffered bytes:
+	 * they must not move. */
+	bool pinned = s->rmode != R_MULTISHOT && s->rop.armed;
+	s->rpos += n;
+	s->in.head += n;
+	s->in.len -= n;
+	if (s->in.len == 0 && !pinned)
+		sbuf_drop(&s->in, 0);
+	if (s->paused && s->in.len <= s->limit && ringo__loop_owning(s->loop_id))
+		read_update(s);
+}
+
+/* What may suspend starts here: s valid and of the running loop. */
+static int check(const ringo_stream *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (!ringo__loop_owning(s->loop_id))
+		return -EPERM;
+	return 0;
+}
+
+/* The error to report once the buffered bytes are gone, or 0 at the end. */
+static int end_of(const ringo_stream *s)
+{
+	return s->rerr;
+}
+
+ssize_t ringo_stream_read(ringo_stream *s, void *buf, size_t n)
+{
+	if (!buf && n)
+		return -EINVAL;
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (n == 0)
+		return 0;
+	while (s->in.len == 0) {
+		if (!readable(s))
+			return end_of(s);
+		ret = wait_bytes(s, 1);
+		if (ret < 0)
+			return ret;
+	}
+	size_t m = s->in.len < n ? s->in.len : n;
+	memcpy(buf, s->in.data + s->in.head, m);
+	consume(s, m);
+	return (ssize_t)m;
+}
+
+ssize_t ringo_stream_readexactly(ringo_stream *s, void *buf, size_t n, size_t *got)
+{
+	if (got)
+		*got = 0;
+	if (!buf && n)
+		return -EINVAL;
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (n > SSIZE_MAX)
+		return -EINVAL;
+	while (s->in.len < n) {
+		if (!readable(s)) {
+			if (s->rerr)
+				return s->rerr;
+			/* asyncio's IncompleteReadError: what came is handed over. */
+			size_t m = s->in.len;
+			if (m)
+				memcpy(buf, s->in.data + s->in.head, m);
+			consume(s, m);
+			if (got)
+				*got = m;
+			return -ENODATA;
+		}
+		ret = wait_bytes(s, n);
+		if (ret < 0)
+			return ret;
+	}
+	if (n) {
+		memcpy(buf, s->in.data + s->in.head, n);
+		consume(s, n);
+	}
+	if (got)
+		*got = n;
+	return (ssize_t)n;
+}
+
+/* readuntil and readline: line is readline's way (the rest at the end of
+ * the stream, a NUL after the line when it fits). */
+static ssize_t read_until(ringo_stream *s, const char *sep, size_t seplen, char *buf, size_t cap,
+			  bool line)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	size_t max = s->limit < cap ? s->limit : cap;
+	/* Where the separator may start, at the earliest, as a stream
+	 * position: another task may consume while this one waits. */
+	uint64_t scan = s->rpos;
+	for (;;) {
+		const char *d = s->in.data + s->in.head;
+		size_t from = scan > s->rpos ? (size_t)(scan - s->rpos) : 0;
+		if (s->in.len >= seplen + from) {
+			const char *at = memmem(d + from, s->in.len - from, sep, seplen);
+			if (at) {
+				size_t len = (size_t)(at - d) + seplen;
+				if (len > max)
+					return -EMSGSIZE;
+				memcpy(buf, d, len);
+				if (line && len < cap)
+					buf[len] = '\0';
+				consume(s, len);
+				return (ssize_t)len;
+			}
+			scan = s->rpos + s->in.len - seplen + 1;
+		}
+		if (!readable(s)) {
+			if (s->rerr)
+				return s->rerr;
+			if (!line)
+				return -ENODATA;
+			/* The last line, without its newline. */
+			size_t len = s->in.len;
+			if (len > max)
+				return -EMSGSIZE;
+			if (len)
+				memcpy(buf, d, len);
+			if (len < cap)
+				buf[len] = '\0';
+			consume(s, len);
+			return (ssize_t)len;
+		}
+		/* A separator completed by the next byte would end a line
+		 * longer than max. */
+		if (s->in.len >= max)
+			return -EMSGSIZE;
+		ret = wait_bytes(s, s->in.len + 1);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+ssize_t ringo_stream_readline(ringo_stream *s, char *buf, size_t cap)
+{
+	if (!buf || cap == 0 || cap > SSIZE_MAX)
+		return -EINVAL;
+	return read_until(s, "\n", 1, buf, cap, true);
+}
+
+ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, void *buf,
+			       size_t cap)
+{
+	if (!sep || seplen == 0 || !buf || cap == 0 || cap > SSIZE_MAX)
+		return -EINVAL;
+	return read_until(s, sep, seplen, buf, cap, false);
+}
+
+size_t ringo_stream_peek(const ringo_stream *s, const void **data)
+{
+	if (!s) {
+		if (data)
+			*data = NULL;
+		return 0;
+	}
+	if (data)
+		*data = s->in.data ? s->in.data + s->in.head : NULL;
+	return s->in.len;
+}
+
+ssize_t ringo_stream_fill(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	size_t before = s->in.len;
+	while (s->in.len == before) {
+		if (!readable(s))
+			return end_of(s);
+		ret = wait_bytes(s, before + 1);
+		if (ret < 0)
+			return ret;
+	}
+	return (ssize_t)(s->in.len - before);
+}
+
+void ringo_stream_consume(ringo_stream *s, size_t n)
+{
+	if (!s)
+		return;
+	consume(s, n < s->in.len ? n : s->in.len);
+}
+
+bool ringo_stream_at_eof(const ringo_stream *s)
+{
+	return s && s->eof && s->in.len == 0;
+}
+
+/* ---- writing ---- */
+
+static void send_done(struct ringo__op *op, int res, uint32_t flags);
+
+/* Hands the output buffer to the kernel if nothing is in flight. */
+static void start_send(ringo_stream *s)
+{
+	if (s->wop.armed || s->werr || s->aborted || s->shut)
+		return;
+	if (s->sending.len == 0) {
+		struct sbuf t = s->sending;
+		s->sending = s->out;
+		s->out = t;
+	}
+	if (s->sending.len == 0)
+		return;
+	const char *p = s->sending.data + s->sending.head;
+	size_t n = s->sending.len;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	struct io_uring_sqe *sqe = ringo__ring_sqe(s->loop->ring);
+	if (s->is_socket)
+		io_uring_prep_send(sqe, s->fd, p, n, MSG_NOSIGNAL);
+	else
+		io_uring_prep_write(sqe, s->fd, p, (unsigned)n, (uint64_t)-1);
+	ringo__op_arm(s->loop, &s->wop, send_done);
+	ringo__ring_arm(sqe, &s->wop);
+}
+
+static void send_done(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)flags;
+	ringo_stream *s = ringo__container_of(op, ringo_stream, wop);
+	if (res > 0) {
+		sbuf_drop(&s->sending, (size_t)res);
+	} else if (!s->aborted && !s->shut) {
+		/* 0 for a nonzero length would never end: the peer is gone. */
+		s->werr = res < 0 ? res : -EPIPE;
+	}
+	if (reap_aborted(s))
+		return;
+	if (s->werr || s->shut) {
+		/* Nothing more will be sent. */
+		sbuf_drop(&s->sending, s->sending.len);
+		sbuf_drop(&s->out, s->out.len);
+	}
+	start_send(s);
+	if (!ringo__list_empty(&s->writers))
+		wake_writers(s);
+	close_update(s);
+}
+
+int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
+{
+	if (!buf && n)
+		return -EINVAL;
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (s->werr || s->wclosed || s->aborted)
+		return -EPIPE;
+	if (n == 0)
+		return 0;
+	ret = sbuf_append(&s->out, buf, n);
+	if (ret < 0)
+		return ret;
+	start_send(s);
+	return 0;
+}
+
+/* Waits until at most level bytes are buffered. */
+static int wait_written(ringo_stream *s, size_t level)
+{
+	if (s->werr)
+		return s->werr;
+	if (buffered_out(s) <= level)
+		return 0;
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct swait sw;
+	sw.level = level;
+	return swait(s, t, &sw, &s->writers);
+}
+
+int ringo_stream_drain(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	return wait_written(s, s->write_high);
+}
+
+int ringo_stream_write_eof(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (!s->is_socket) {
+		/* A pipe's write side is the whole fd (asyncio closes it). */
+		ringo_stream_close(s);
+		return ringo_stream_wait_closed(s);
+	}
+	if (s->closing)
+		return s->werr ? s->werr : -EPIPE;
+	s->wclosed = true;
+	ret = wait_written(s, 0);
+	if (ret < 0 || s->eof_sent)
+		return ret;
+	if (s->closing)
+		return s->werr ? s->werr : -EPIPE;
+	s->eof_sent = true;
+	if (!ringo__ring_supports(s->loop->ring, IORING_OP_SHUTDOWN))
+		return shutdown(s->fd, SHUT_WR) < 0 ? -errno : 0;
+	struct ringo__io io;
+	ret = ringo__io_begin(&io, IORING_OP_SHUTDOWN, s->deadline);
+	if (ret < 0) {
+		s->eof_sent = false;
+		return ret;
+	}
+	io_uring_prep_shutdown(io.sqe, s->fd, SHUT_WR);
+	return (int)ringo__io_await(&io);
+}
+
+/* ---- closing ---- */
+
+static void close_done(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	ringo_stream *s = ringo__container_of(op, ringo_stream, cop);
+	s->fd = -1;
+	s->closed = true;
+	if (reap_aborted(s))
+		return;
+	wake_all(&s->closers, s->werr);
+}
+
+/* Closes the fd once closing and nothing is in flight on it any more: the
+ * output sent (or failed), the read stopped. */
+static void close_update(ringo_stream *s)
+{
+	if (!s->closing || s->closed || s->aborted || s->cop.armed)
+		return;
+	if (s->wop.armed || (buffered_out(s) && !s->werr && !s->shut))
+		return;
+	if (s->rop.armed) {
+		read_update(s);
+		return;
+	}
+	if (!ringo__ring_supports(s->loop->ring, IORING_OP_CLOSE)) {
+		close(s->fd);
+		s->fd = -1;
+		s->closed = true;
+		wake_all(&s->closers, s->werr);
+		return;
+	}
+	struct io_uring_sqe *sqe = ringo__ring_sqe(s->loop->ring);
+	io_uring_prep_close(sqe, s->fd);
+	ringo__op_arm(s->loop, &s->cop, close_done);
+	ringo__ring_arm(sqe, &s->cop);
+}
+
+int ringo_stream_close(ringo_stream *s)
+{
+	if (!s)
+		return -EINVAL;
+	if (s->closing)
+		return 0;
+	s->closing = true;
+	s->wclosed = true;
+	if (!ringo__loop_owning(s->loop_id)) {
+		/* Its loop has ended and drained: nothing is in flight. */
+		if (s->fd >= 0)
+			close(s->fd);
+		s->fd = -1;
+		s->closed = true;
+		return 0;
+	}
+	read_update(s);
+	if (s->reader) {
+		struct ringo__wait *w = s->reader;
+		s->reader = NULL;
+		ringo__wait_wake(w, 0); /* it finds the stream ended */
+	}
+	close_update(s);
+	return 0;
+}
+
+int ringo_stream_wait_closed(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	ringo_stream_close(s);
+	if (s->closed)
+		return s->werr;
+	int err;
+	ringo_task *t = ringo__await_begin(&err);
+	if (!t)
+		return err;
+	struct swait sw;
+	return swait(s, t, &sw, &s->closers);
+}
+
+void ringo_stream_destroy(ringo_stream *s)
+{
+	if (!s)
+		return;
+	struct ringo_loop *loop = ringo__loop_owning(s->loop_id);
+	if (!loop) {
+		/* Its loop has ended and drained: nothing is in flight (and
+		 * its resource list is gone). */
+		if (s->fd >= 0)
+			close(s->fd);
+		free_stream(s);
+		return;
+	}
+	ringo__resource_remove(&s->res);
+	s->aborted = true;
+	if (s->reader) {
+		ringo__wait_wake(s->reader, -ESHUTDOWN);
+		s->reader = NULL;
+	}
+	wake_all(&s->writers, -ESHUTDOWN);
+	wake_all(&s->closers, -ESHUTDOWN);
+	if (s->rop.armed && !s->rop_cancelled) {
+		ringo__ring_cancel(loop->ring, &s->rop);
+		s->rop_cancelled = true;
+	}
+	if (s->wop.armed)
+		ringo__ring_cancel(loop->ring, &s->wop);
+	reap_aborted(s);
+}
+
+/* Loop shutdown with the stream never destroyed: stop its ops so the ring
+ * drains; a close under way still closes the fd. */
+static void stream_shutdown(struct ringo__resource *res)
+{
+	ringo_stream *s = ringo__container_of(res, ringo_stream, res);
+	s->shut = true;
+	if (s->rop.armed && !s->rop_cancelled) {
+		ringo__ring_cancel(s->loop->ring, &s->rop);
+		s->rop_cancelled = true;
+	}
+	if (s->wop.armed)
+		ringo__ring_cancel(s->loop->ring, &s->wop);
+}
+
+/* ---- opening ---- */
+
+int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop)
+		return -EPERM;
+	if (fd < 0 || !out)
+		return -EINVAL;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* The stream's ops wait in the kernel; an O_NONBLOCK file would have
+	 * them fail with -EAGAIN instead. The fd is the stream's now. */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	if ((fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		return -errno;
+	ringo_stream *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->loop = loop;
+	s->loop_id = loop->id;
+	s->fd = fd;
+	s->is_socket = S_ISSOCK(st.st_mode);
+	s->limit = opts && opts->limit ? opts->limit : DEFAULT_LIMIT;
+	s->write_high = opts && opts->write_high ? opts->write_high : DEFAULT_WRITE_HIGH;
+	ringo__list_init(&s->writers);
+	ringo__list_init(&s->closers);
+	s->res.shutdown = stream_shutdown;
+	ringo__resource_add(loop, &s->res);
+	if (!s->is_socket) {
+		s->rmode = R_READ;
+	} else {
+		/* Multishot recv came with 6.0, as did SEND_ZC, which the
+		 * ring's probe can see. */
+		bool multishot = ringo__ring_supports(loop->ring, IORING_OP_SEND_ZC) &&
+				 ringo__bufring_get(loop);
+		s->rmode = multishot ? R_MULTISHOT : R_RECV;
+		/* Like asyncio's transport, a socket reads from the start. */
+		if (multishot)
+			read_update(s);
+	}
+	*out = s;
+	return 0;
+}
+
+int ringo_stream_fd(const ringo_stream *s)
+{
+	return s ? s->fd : -EINVAL;
+}
+
+void ringo_stream_set_deadline(ringo_stream *s, int64_t deadline)
+{
+	if (s)
+		s->deadline = deadline;
+}
