@@ -21,6 +21,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -499,7 +501,7 @@ static ssize_t read_until(ringo_stream *s, const char *sep, size_t seplen, char 
 	 * position: another task may consume while this one waits. */
 	uint64_t scan = s->rpos;
 	for (;;) {
-		const char *d = s->in.data + s->in.head;
+		const char *d = s->in.len ? s->in.data + s->in.head : NULL;
 		size_t from = scan > s->rpos ? (size_t)(scan - s->rpos) : 0;
 		if (s->in.len >= seplen + from) {
 			const char *at = memmem(d + from, s->in.len - from, sep, seplen);
@@ -878,6 +880,12 @@ int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out)
 	ringo__list_init(&s->closers);
 	s->res.shutdown = stream_shutdown;
 	ringo__resource_add(loop, &s->res);
+	if (s->is_socket) {
+		/* As asyncio's transports: small writes go out at once. Fails
+		 * harmlessly on anything but TCP. */
+		int one = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
 	if (!s->is_socket) {
 		s->rmode = R_READ;
 	} else {
