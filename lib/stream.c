@@ -216,6 +216,7 @@ static void swait_timer(void *arg)
 }
 
 static void read_update(ringo_stream *s);
+static bool readable(const ringo_stream *s);
 
 /* Suspends the current task t on s: as its reader (list NULL) or in list,
  * until a waker unlinks and wakes it, s's deadline passes or t is
@@ -234,13 +235,20 @@ static int swait(ringo_stream *s, ringo_task *t, struct swait *sw, struct ringo_
 	}
 	sw->s = s;
 	ringo__wait_init_notify(&sw->w, t, swait_cancel, s);
+	intptr_t r = 0;
 	if (list) {
 		ringo__list_push_back(list, &sw->w.waiter.node);
 	} else {
 		s->reader = &sw->w;
 		read_update(s);
+		if (!readable(s)) {
+			/* Starting the read failed (out of memory): s->rerr. */
+			s->reader = NULL;
+			goto out;
+		}
 	}
-	intptr_t r = ringo__wait_suspend(&sw->w);
+	r = ringo__wait_suspend(&sw->w);
+out:
 	if (timer) {
 		ringo_handle_cancel(timer);
 		ringo_handle_unref(timer);
