@@ -296,5 +296,6 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/io.h>
 #include <ringo/stream.h>
 #include <ringo/process.h>
+#include <ringo/executor.h>
 
 #endif /* RINGO_H */

@@ -315,4 +315,9 @@ static inline void ringo__resource_remove(struct ringo__resource *res)
 /* Handles (lib/handle.c): cancels every handle not yet run (shutdown). */
 void ringo__handle_cancel_all(struct ringo_loop *loop);
 
+/* Executor (lib/executor.c): after the loop's ring is closed, stops and
+ * joins the worker threads of loop_id's executor and frees it (safe if it
+ * has none). */
+void ringo__executor_loop_end(uint64_t loop_id);
+
 #endif

@@ -130,5 +130,7 @@ err_pool:
 	ringo__stack_pool_destroy(&loop.stacks);
 err_ring:
 	ringo__ring_destroy(loop.ring);
+	/* With the ring closed, nothing of theirs is in flight. */
+	ringo__executor_loop_end(loop.id);
 	return ret;
 }

@@ -66,6 +66,22 @@ static inline struct io_uring_sqe *ringo__ring_sqe(struct ringo__ring *r)
 	return sqe;
 }
 
+/* Adjusts the count of completions the loop waits for by n, for CQEs that
+ * do not come from an SQE of this ring, or SQEs that should not keep it
+ * alive:
+ *  - +1 for each CQE another ring will post here with IORING_OP_MSG_RING
+ *    (an executor worker's); its dispatch takes the 1 back.
+ *  - -1 right after arming an op makes it "weak": the loop neither waits
+ *    for it nor counts it against a deadlock (a signalfd read for the
+ *    SIGINT default). Its CQE's dispatch still takes 1, so its complete
+ *    function must give it back (+1) first thing; +1 while it is in flight
+ *    makes it count again.
+ * The count is a size_t and the sums wrap consistently. */
+static inline void ringo__ring_expect(struct ringo__ring *r, int n)
+{
+	r->inflight += (size_t)(ptrdiff_t)n;
+}
+
 static inline uint64_t ringo__ring_tag(const struct ringo__op *op)
 {
 	return (uint64_t)(uintptr_t)op | ((uint64_t)op->gen << RINGO__TAG_SHIFT);

@@ -1,0 +1,76 @@
+/* ringo — blocking calls on a thread pool
+ * (asyncio's run_in_executor with the default executor).
+ * Included by <ringo.h>.
+ *
+ * Each loop has one executor: a fixed-size pool of threads (4 unless
+ * ringo_executor_set_workers says otherwise), started lazily, one when a
+ * job finds no idle thread, up to the limit. Jobs wait in a FIFO queue for
+ * a free thread.
+ *
+ * The calling task suspends until a worker has run the job; the worker
+ * never touches the loop's ring: it completes the wait by posting a CQE to
+ * it with IORING_OP_MSG_RING from a small ring of its own (Linux 5.18+), or
+ * on older kernels through an eventfd the loop reads with an SQE.
+ *
+ * Cancelling the waiting task returns -ECANCELED at once: a job not yet
+ * started is dropped and never runs; a running one cannot be stopped, so
+ * it runs to its end and its result is discarded (the optional cleanup
+ * function gets it). When the loop ends (ringo_run, once every task has
+ * finished), jobs not started are dropped, and ringo_run waits for the
+ * running ones to return — threads cannot be killed — then joins the
+ * threads.
+ *
+ * The job function runs on another thread: it must not call ringo or touch
+ * the loop's objects, and whatever it shares with tasks needs its own
+ * synchronization (the job's start and its completion are ordered with
+ * the task's calls). Worker threads block every signal.
+ */
+#ifndef RINGO_EXECUTOR_H
+#define RINGO_EXECUTOR_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A blocking function, run on a worker thread; its result is handed back
+ * as it is (any intptr_t: a value, a pointer, an error). */
+typedef intptr_t (*ringo_blocking_fn)(void *arg);
+
+/* Disposes of what a job abandoned by its caller leaves behind; see
+ * ringo_run_in_executor_cleanup. Runs on the loop's thread; must not
+ * suspend. */
+typedef void (*ringo_cleanup_fn)(void *arg, intptr_t result);
+
+/* Runs fn(arg) on the running loop's executor and waits for it (await
+ * loop.run_in_executor(None, fn, arg)). Returns 0 with fn's return value in
+ * *result (result may be NULL); -ECANCELED if the task was cancelled
+ * (fn may still be running, and arg must stay valid until it returns: use
+ * ringo_run_in_executor_cleanup to hand its ownership over); -EINVAL (NULL
+ * fn); -EPERM (not in a task); -ENOMEM; -EAGAIN or -EMFILE when no worker
+ * thread exists and none could be started; -ESHUTDOWN once the loop's
+ * executor has been shut down (ringo_run is ending). May suspend. */
+int ringo_run_in_executor(ringo_blocking_fn fn, void *arg, intptr_t *result);
+
+/* As ringo_run_in_executor, for an arg the job owns once its caller gives
+ * up: when this returns -ECANCELED, and only then, cleanup(arg, r) is
+ * called exactly once (if cleanup is not NULL), on the loop's thread:
+ * after fn has returned, with r its result; or, if fn never ran, with
+ * r = -ECANCELED before this returns. May suspend. */
+int ringo_run_in_executor_cleanup(ringo_blocking_fn fn, void *arg, ringo_cleanup_fn cleanup,
+				  intptr_t *result);
+
+/* Sets the number of worker threads (1..1024). In a loop (from a task or a
+ * callback): that loop's executor; the limit can be raised at any time, but
+ * not lowered below the number of threads already started (-EBUSY).
+ * Outside a loop: the size of executors that loops started afterwards
+ * create (on any thread). Returns 0, -EINVAL, -EBUSY, -ENOMEM. Does not
+ * suspend. */
+int ringo_executor_set_workers(unsigned n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
