@@ -66,6 +66,8 @@ typedef struct ringo_run_opts {
 /* Do not use IORING_SETUP_SINGLE_ISSUER/DEFER_TASKRUN/COOP_TASKRUN even
  * where the kernel has them (the portable ring setup). */
 #define RINGO_RUN_PLAIN_RING 0x1u
+/* Leave SIGINT alone (see ringo_run). */
+#define RINGO_RUN_NO_SIGINT 0x2u
 
 /* Creates a loop on this thread, runs main(arg) as its first task until it
  * finishes, then cancels every task still running and waits for them, and
@@ -79,7 +81,16 @@ typedef struct ringo_run_opts {
  * then cancelled, and tasks that still cannot finish are abandoned: they end
  * cancelled without being resumed. Objects of the loop that outlive it
  * (futures, tasks) refuse to complete or cancel (-EPERM / false). Blocks the
- * calling thread. */
+ * calling thread.
+ * SIGINT, as asyncio.run: while the loop runs, the first SIGINT cancels the
+ * main task (its await returns -ECANCELED; if main lets that end it,
+ * ringo_run returns 0 with *result -ECANCELED, and the process lives on: a
+ * program wanting the shell's convention exits with 130), and a second
+ * SIGINT ends the process as SIGINT does by default. Only on the process's
+ * main thread, and when SIGINT is at its default disposition and not
+ * blocked at the start; it is then blocked on this thread during the run,
+ * read from a signalfd (<ringo/signal.h>), and unblocked at the end.
+ * RINGO_RUN_NO_SIGINT opts out. */
 int ringo_run(ringo_task_fn main, void *arg, intptr_t *result);
 
 /* ringo_run with options; opts may be NULL. */
@@ -297,5 +308,6 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/stream.h>
 #include <ringo/process.h>
 #include <ringo/executor.h>
+#include <ringo/signal.h>
 
 #endif /* RINGO_H */

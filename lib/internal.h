@@ -319,5 +319,11 @@ void ringo__handle_cancel_all(struct ringo_loop *loop);
  * joins the worker threads of loop_id's executor and frees it (safe if it
  * has none). */
 void ringo__executor_loop_end(uint64_t loop_id);
+/* Signals (lib/signal.c): before the main task first runs, lets SIGINT
+ * cancel main (unless run_flags has RINGO_RUN_NO_SIGINT, or SIGINT is
+ * blocked or not at its default disposition); after the ring is closed,
+ * drops the loop's handlers and unblocks what the loop blocked. */
+void ringo__signal_loop_begin(struct ringo_loop *loop, ringo_task *main, unsigned run_flags);
+void ringo__signal_loop_end(uint64_t loop_id);
 
 #endif

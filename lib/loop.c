@@ -105,6 +105,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ret = ringo_task_create(main, arg, &main_opts, &main_task);
 	if (ret < 0)
 		goto err_guard;
+	ringo__signal_loop_begin(&loop, main_task, opts ? opts->flags : 0);
 	bool deadlock = false;
 	while (!ringo_task_done(main_task)) {
 		if (!turn(&loop)) {
@@ -132,5 +133,6 @@ err_ring:
 	ringo__ring_destroy(loop.ring);
 	/* With the ring closed, nothing of theirs is in flight. */
 	ringo__executor_loop_end(loop.id);
+	ringo__signal_loop_end(loop.id);
 	return ret;
 }
