@@ -221,6 +221,11 @@ static bool wait_settle(struct ringo__wait *w)
 	bool fired = w->link_res == -ETIME || w->link_res > 0;
 	if (fired && (w->value == -ECANCELED || w->value == -EINTR))
 		w->value = -ETIMEDOUT;
+	else if (w->value == -EINTR && w->state == RINGO__WAIT_CANCEL_SENT)
+		/* An op a kernel worker was running when the cancel came (a
+		 * blocking file write, say) is interrupted rather than
+		 * cancelled: the cancel is what ended it. */
+		w->value = -ECANCELED;
 	return true;
 }
 
