@@ -2,7 +2,15 @@
  * IORING_OP_LINK_TIMEOUT for its deadline, and the task suspended on its
  * CQE (both CQEs, with a deadline) through the core's one wait mechanism,
  * which also handles cancellation (ASYNC_CANCEL aimed at the op). */
+#include <fcntl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
 #include "io.h"
+
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL 0x00000100
+#endif
 
 int ringo__io_begin(struct ringo__io *io, unsigned opcode, int64_t deadline)
 {
@@ -36,4 +44,22 @@ intptr_t ringo__io_await(struct ringo__io *io)
 					 io->deadline);
 	}
 	return ringo__wait_suspend(&io->w);
+}
+
+int ringo__io_rwf_nosignal(void)
+{
+	/* 0: not known yet; 1: the kernel has it; -1: it refuses it. */
+	static _Atomic int known;
+	int k = known;
+	if (k == 0) {
+		/* A kernel without the flag refuses it with EOPNOTSUPP before
+		 * writing anything; /dev/null takes the byte if it has it. */
+		int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		struct iovec v = { .iov_base = (void *)"", .iov_len = 1 };
+		k = fd >= 0 && pwritev2(fd, &v, 1, -1, RWF_NOSIGNAL) == 1 ? 1 : -1;
+		if (fd >= 0)
+			close(fd);
+		known = k;
+	}
+	return k > 0 ? RWF_NOSIGNAL : 0;
 }

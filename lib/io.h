@@ -30,6 +30,12 @@ int ringo__io_begin(struct ringo__io *io, unsigned opcode, int64_t deadline);
  * is delivered at the next await. */
 intptr_t ringo__io_await(struct ringo__io *io);
 
+/* RWF_NOSIGNAL where the kernel has it (Linux 6.18), else 0: for the
+ * rw_flags of a write to a pipe, so that a pipe whose reader is gone (a
+ * child that exited) fails the write with -EPIPE instead of raising
+ * SIGPIPE, which would kill the process. Probed once per process. */
+int ringo__io_rwf_nosignal(void);
+
 /* The running loop's ring (for code that checks support up front). */
 static inline struct ringo__ring *ringo__io_ring(void)
 {

@@ -629,8 +629,12 @@ static void start_send(ringo_stream *s)
 	struct io_uring_sqe *sqe = ringo__ring_sqe(s->loop->ring);
 	if (s->is_socket)
 		io_uring_prep_send(sqe, s->fd, p, n, MSG_NOSIGNAL);
-	else
+	else {
 		io_uring_prep_write(sqe, s->fd, p, (unsigned)n, (uint64_t)-1);
+		/* A pipe whose reader is gone fails with -EPIPE like a socket,
+		 * instead of killing the process with SIGPIPE. */
+		sqe->rw_flags = ringo__io_rwf_nosignal();
+	}
 	ringo__op_arm(s->loop, &s->wop, send_done);
 	ringo__ring_arm(sqe, &s->wop);
 }

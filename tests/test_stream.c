@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <ringo.h>
@@ -267,6 +268,38 @@ static void test_bulk_pipe(void **state)
 	int fd[2];
 	assert_int_equal(pipe2(fd, O_CLOEXEC | O_NONBLOCK), 0);
 	assert_int_equal(harness_run(bulk_body, fd), 0);
+}
+
+/* A pipe whose reader is gone: the write fails with -EPIPE, as on a
+ * socket, and no SIGPIPE kills the process (RWF_NOSIGNAL, Linux 6.18). */
+static intptr_t broken_pipe_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream *s = open_stream(fd[1], 0);
+	close(fd[0]);
+	assert_int_equal(ringo_stream_write(s, "x", 1), 0);
+	/* On a pipe: close, and the write error that ended it. */
+	assert_int_equal(ringo_stream_write_eof(s), -EPIPE);
+	ringo_stream_destroy(s);
+	return 0;
+}
+
+static void test_broken_pipe(void **state)
+{
+	(void)state;
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	assert_true(null >= 0);
+	struct iovec v = { .iov_base = (void *)"", .iov_len = 1 };
+	bool nosignal = pwritev2(null, &v, 1, -1, 0x100 /* RWF_NOSIGNAL */) == 1;
+	close(null);
+	if (!nosignal)
+		skip(); /* RWF_NOSIGNAL needs Linux 6.18: a broken pipe raises SIGPIPE */
+	/* main() ignores SIGPIPE for the other tests: here it must kill. */
+	void (*was)(int) = signal(SIGPIPE, SIG_DFL);
+	int fd[2];
+	assert_int_equal(pipe2(fd, O_CLOEXEC), 0);
+	assert_int_equal(harness_run(broken_pipe_body, fd), 0);
+	signal(SIGPIPE, was);
 }
 
 /* ---- errors ---- */
@@ -729,6 +762,7 @@ int main(void)
 		cmocka_unit_test(test_peek_fill_consume),
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_bulk_pipe),
+		cmocka_unit_test(test_broken_pipe),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_cancel_reader),
