@@ -5,6 +5,10 @@
  * block, so any number of tasks can wait for one child, and a wait that is
  * cancelled or times out leaves the child waitable.
  *
+ * Pipes are streams (lib/stream.c). A child's stdin is a pipe where the
+ * kernel lets writes to a broken pipe fail without SIGPIPE (RWF_NOSIGNAL,
+ * 6.18), else a socketpair, whose sends carry MSG_NOSIGNAL.
+ *
  * A process is a loop resource from spawn to release: one released before
  * its child was reaped keeps an exit watch in flight (an op of its own)
  * and is freed by its CQE; at loop shutdown, children not reaped are
@@ -12,11 +16,11 @@
  * reaped. */
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,12 +33,6 @@ extern char **environ;
 #define OP_WAITID 50
 /* waitid's P_PIDFD (Linux 5.4), absent from older C libraries. */
 #define IDTYPE_PIDFD 3
-/* pwritev2's RWF_NOSIGNAL (Linux 6.18): a broken pipe fails the write with
- * EPIPE without raising SIGPIPE, which would kill the whole process. */
-#ifndef RWF_NOSIGNAL
-#define RWF_NOSIGNAL 0x00000100
-#endif
-
 #define READ_CHUNK 65536
 
 struct ringo_process {
@@ -43,7 +41,7 @@ struct ringo_process {
 	uint64_t loop_id;
 	pid_t pid;
 	int pidfd;
-	int fd[3];       /* the parent's ends of pipes to the child's 0, 1, 2; or -1 */
+	ringo_stream *stream[3]; /* the parent's ends of pipes to its 0, 1, 2 */
 	int returncode;
 	int lost;        /* -ECHILD: the status was collected by someone else */
 	unsigned users;  /* tasks inside wait or communicate */
@@ -52,11 +50,7 @@ struct ringo_process {
 	bool released;   /* destroyed while watching: freed by the watch's CQE */
 	bool communicating;
 	bool compat;     /* RINGO_PROCESS_COMPAT: the paths for older kernels */
-	bool stdin_nonblock;
 };
-
-/* -1: the kernel lacks RWF_NOSIGNAL; 0: not known yet; 1: it has it. */
-static _Atomic int has_nosignal;
 
 /* ---- exit status ---- */
 
@@ -128,9 +122,6 @@ static void watch(ringo_process *p, struct ringo_loop *loop)
 
 static void free_process(ringo_process *p, bool loop_alive)
 {
-	for (int i = 0; i < 3; i++)
-		if (p->fd[i] >= 0)
-			close(p->fd[i]);
 	/* After its loop has ended, the resource list is gone with it. */
 	if (loop_alive)
 		ringo__resource_remove(&p->res);
@@ -227,8 +218,8 @@ int ringo_process_spawn(const char *const *argv, const ringo_process_opts *opts,
 	ringo_process *p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
-	p->fd[0] = p->fd[1] = p->fd[2] = -1;
 	p->pidfd = -1;
+	p->compat = compat_forced();
 	struct closer closer = { .n = 0 };
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -252,15 +243,24 @@ int ringo_process_spawn(const char *const *argv, const ringo_process_opts *opts,
 			err = posix_spawn_file_actions_adddup2(&fa, STDOUT_FILENO, i);
 			continue;
 		case RINGO_STDIO_PIPE: {
+			/* The parent writes the child's stdin, reads the rest. */
 			int pp[2];
-			if (pipe2(pp, O_CLOEXEC) < 0) {
+			bool pair = i == 0 && (p->compat || !ringo__io_rwf_nosignal());
+			int r = pair ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pp)
+				     : pipe2(pp, O_CLOEXEC);
+			if (r < 0) {
 				err = errno;
 				continue;
 			}
-			/* The parent writes the child's stdin, reads the rest. */
-			p->fd[i] = i == 0 ? pp[1] : pp[0];
+			int mine = i == 0 ? pp[1] : pp[0];
 			src = i == 0 ? pp[0] : pp[1];
 			closer.fd[closer.n++] = src;
+			r = ringo_stream_open(mine, opts->stream, &p->stream[i]);
+			if (r < 0) {
+				close(mine);
+				err = -r;
+				continue;
+			}
 			break;
 		}
 		default: /* RINGO_STDIO_FD */
@@ -305,7 +305,6 @@ int ringo_process_spawn(const char *const *argv, const ringo_process_opts *opts,
 		goto err_pipes;
 	}
 	p->loop_id = loop->id;
-	p->compat = compat_forced();
 	p->res.shutdown = shutdown_process;
 	ringo__resource_add(loop, &p->res);
 	*out = p;
@@ -313,8 +312,7 @@ int ringo_process_spawn(const char *const *argv, const ringo_process_opts *opts,
 
 err_pipes:
 	for (int i = 0; i < 3; i++)
-		if (p->fd[i] >= 0)
-			close(p->fd[i]);
+		ringo_stream_destroy(p->stream[i]);
 	free(p);
 	return -err;
 err_fa:
@@ -327,6 +325,21 @@ err_free:
 pid_t ringo_process_pid(const ringo_process *p)
 {
 	return p ? p->pid : -1;
+}
+
+ringo_stream *ringo_process_stdin(const ringo_process *p)
+{
+	return p ? p->stream[0] : NULL;
+}
+
+ringo_stream *ringo_process_stdout(const ringo_process *p)
+{
+	return p ? p->stream[1] : NULL;
+}
+
+ringo_stream *ringo_process_stderr(const ringo_process *p)
+{
+	return p ? p->stream[2] : NULL;
 }
 
 /* ---- waiting and signals ---- */
@@ -399,9 +412,8 @@ int ringo_process_destroy(ringo_process *p)
 	if (p->users)
 		return -EBUSY;
 	for (int i = 0; i < 3; i++) {
-		if (p->fd[i] >= 0)
-			close(p->fd[i]);
-		p->fd[i] = -1;
+		ringo_stream_destroy(p->stream[i]);
+		p->stream[i] = NULL;
 	}
 	struct ringo_loop *loop = ringo__loop_owning(p->loop_id);
 	reap(p);
@@ -425,114 +437,33 @@ int ringo_process_destroy(ringo_process *p)
 	return 0;
 }
 
-/* ---- pipes ---- */
-
-/* write(2) with SIGPIPE blocked, and the SIGPIPE it raises on a broken
- * pipe consumed, unless one was pending before. */
-static ssize_t write_quiet(int fd, const void *buf, size_t n)
-{
-	sigset_t pipe_set, old, pending;
-	sigemptyset(&pipe_set);
-	sigaddset(&pipe_set, SIGPIPE);
-	sigpending(&pending);
-	bool was_pending = sigismember(&pending, SIGPIPE) == 1;
-	pthread_sigmask(SIG_BLOCK, &pipe_set, &old);
-	ssize_t r = write(fd, buf, n);
-	int err = errno;
-	if (r < 0 && err == EPIPE && !was_pending) {
-		const struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return r < 0 ? -err : r;
-}
-
-/* For kernels without RWF_NOSIGNAL: the pipe made non-blocking, a
- * POLL_ADD SQE to wait for room, and a write that cannot raise SIGPIPE. */
-static ssize_t write_compat(ringo_process *p, const void *buf, size_t n, int64_t deadline)
-{
-	int fd = p->fd[0];
-	if (!p->stdin_nonblock) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-			return -errno;
-		p->stdin_nonblock = true;
-	}
-	for (;;) {
-		ssize_t r = write_quiet(fd, buf, n);
-		if (r != -EAGAIN)
-			return r;
-		struct ringo__io io;
-		int ret = ringo__io_begin(&io, IORING_OP_POLL_ADD, deadline);
-		if (ret < 0)
-			return ret;
-		io_uring_prep_poll_add(io.sqe, fd, POLLOUT);
-		intptr_t pr = ringo__io_await(&io);
-		if (pr < 0)
-			return pr;
-	}
-}
-
-static ssize_t pipe_write(ringo_process *p, const void *buf, size_t n, int64_t deadline)
-{
-	if (!p->compat && has_nosignal >= 0) {
-		struct ringo__io io;
-		int ret = ringo__io_begin(&io, IORING_OP_WRITE, deadline);
-		if (ret < 0)
-			return ret;
-		io_uring_prep_write(io.sqe, p->fd[0], buf, (unsigned)n, (uint64_t)-1);
-		io.sqe->rw_flags = RWF_NOSIGNAL;
-		intptr_t r = ringo__io_await(&io);
-		if (r != -EOPNOTSUPP) {
-			has_nosignal = 1;
-			return r;
-		}
-		has_nosignal = -1;
-	}
-	return write_compat(p, buf, n, deadline);
-}
-
 /* ---- communicate ---- */
 
 struct pump {
-	ringo_process *p;
-	int fd;
-	const char *in; /* feed */
+	ringo_stream *stream;
+	const void *in; /* feed */
 	size_t len;
 	char *buf;      /* drain */
-	size_t cap;
+	size_t len_out, cap;
 	bool keep;
-	int64_t deadline;
 };
 
 static intptr_t feed(void *arg)
 {
 	struct pump *s = arg;
-	size_t done = 0;
-	while (done < s->len) {
-		size_t n = s->len - done;
-		if (n > (1u << 30))
-			n = 1u << 30;
-		ssize_t r = pipe_write(s->p, s->in + done, n, s->deadline);
-		/* A child that exits or closes its stdin without reading it all
-		 * is not an error (asyncio ignores BrokenPipeError here). */
-		if (r == -EPIPE || r == 0)
-			break;
-		if (r < 0)
-			return r;
-		done += (size_t)r;
-	}
-	close(s->p->fd[0]);
-	s->p->fd[0] = -1;
-	return 0;
+	int r = s->len ? ringo_stream_write(s->stream, s->in, s->len) : 0;
+	if (r == 0)
+		r = ringo_stream_write_eof(s->stream);
+	/* A child that exits or closes its stdin without reading it all is
+	 * not an error (asyncio ignores BrokenPipeError here). */
+	return r == -EPIPE || r == -ECONNRESET ? 0 : r;
 }
 
 static intptr_t drain(void *arg)
 {
 	struct pump *s = arg;
 	for (;;) {
-		if (s->cap - s->len < READ_CHUNK / 2 + 1) {
+		if (s->cap - s->len_out < READ_CHUNK / 2 + 1) {
 			size_t ncap = s->cap ? s->cap * 2 : READ_CHUNK;
 			char *nb = realloc(s->buf, ncap);
 			if (!nb)
@@ -540,18 +471,16 @@ static intptr_t drain(void *arg)
 			s->buf = nb;
 			s->cap = ncap;
 		}
-		size_t room = s->cap - s->len - 1; /* keep one for the NUL */
-		if (room > READ_CHUNK)
-			room = READ_CHUNK;
-		ssize_t r = ringo_read(s->fd, s->buf + s->len, room, -1, s->deadline);
+		size_t room = s->cap - s->len_out - 1; /* keep one for the NUL */
+		ssize_t r = ringo_stream_read(s->stream, s->buf + s->len_out, room);
 		if (r < 0)
 			return r;
 		if (r == 0)
 			break;
 		if (s->keep)
-			s->len += (size_t)r;
+			s->len_out += (size_t)r;
 	}
-	s->buf[s->len] = '\0';
+	s->buf[s->len_out] = '\0';
 	return 0;
 }
 
@@ -573,6 +502,33 @@ static int join(ringo_task **t, size_t n)
 	return r == -ECANCELED ? r : 0;
 }
 
+/* communicate's body: the three pumps, then the wait. */
+static int talk(ringo_process *p, struct pump *pumps, int *returncode)
+{
+	ringo_task *tasks[3];
+	size_t n = 0;
+	int ret = 0;
+	for (int i = 0; i < 3 && ret == 0; i++) {
+		if (!pumps[i].stream)
+			continue;
+		ret = ringo_task_create(i == 0 ? feed : drain, &pumps[i], NULL, &tasks[n]);
+		if (ret == 0)
+			n++;
+	}
+	int jr = join(tasks, n);
+	if (ret == 0)
+		ret = jr;
+	for (size_t i = 0; i < n; i++) {
+		intptr_t r = ringo_task_result(tasks[i]);
+		if (ret == 0 && r < 0)
+			ret = (int)r;
+		ringo_task_unref(tasks[i]);
+	}
+	if (ret == 0)
+		ret = ringo_process_wait(p, returncode, 0);
+	return ret;
+}
+
 int ringo_process_communicate(ringo_process *p, const void *input, size_t len, char **out,
 			      size_t *outlen, char **err, size_t *errlen, int *returncode,
 			      int64_t deadline)
@@ -585,66 +541,49 @@ int ringo_process_communicate(ringo_process *p, const void *input, size_t len, c
 		*err = NULL;
 	if (errlen)
 		*errlen = 0;
-	if (!p || (!input && len) || (len && p->fd[0] < 0))
+	if (!p || (!input && len) || (len && !p->stream[0]))
 		return -EINVAL;
 	if (!ringo__loop_owning(p->loop_id) || !ringo_task_current())
 		return -EPERM;
 	if (p->communicating)
 		return -EBUSY;
-	p->communicating = true;
-	p->users++;
 
 	struct pump pumps[3];
-	ringo_task *tasks[3];
-	size_t n = 0;
-	int ret = 0;
 	memset(pumps, 0, sizeof(pumps));
-	for (int i = 0; i < 3; i++) {
-		struct pump *s = &pumps[i];
-		s->p = p;
-		s->fd = p->fd[i];
-		s->deadline = deadline;
-		if (s->fd < 0)
-			continue;
-		if (i == 0) {
-			s->in = input;
-			s->len = len;
-		} else {
-			s->keep = (i == 1 ? out : err) != NULL;
-		}
-		ret = ringo_task_create(i == 0 ? feed : drain, s, NULL, &tasks[n]);
-		if (ret < 0)
-			break;
-		n++;
+	for (int i = 0; i < 3; i++)
+		pumps[i].stream = p->stream[i];
+	pumps[0].in = input;
+	pumps[0].len = len;
+	pumps[1].keep = out != NULL;
+	pumps[2].keep = err != NULL;
+	/* The deadline is a timeout scope around the whole, as asyncio's
+	 * wait_for(communicate()): it cancels this task, which cancels the
+	 * pumps, and the cancellation comes out as -ETIMEDOUT. */
+	ringo_timeout *to = NULL;
+	if (deadline > 0) {
+		int r = ringo_timeout_enter_at(&to, deadline);
+		if (r < 0)
+			return r;
 	}
-	int jr = join(tasks, n);
-	if (ret == 0)
-		ret = jr;
-	for (size_t i = 0; i < n; i++) {
-		intptr_t r = ringo_task_result(tasks[i]);
-		if (ret == 0 && r < 0)
-			ret = (int)r;
-		ringo_task_unref(tasks[i]);
-	}
+	p->communicating = true;
+	p->users++;
+	int ret = talk(p, pumps, returncode);
 	p->users--;
-	if (ret == 0)
-		ret = ringo_process_wait(p, returncode, deadline);
 	p->communicating = false;
-	if (ret < 0) {
-		free(pumps[1].buf);
-		free(pumps[2].buf);
-		return ret;
+	if (to) {
+		ret = (int)ringo_timeout_exit(to, ret);
+		ringo_timeout_destroy(to);
 	}
 	char **dst[3] = { NULL, out, err };
 	size_t *dlen[3] = { NULL, outlen, errlen };
 	for (int i = 1; i < 3; i++) {
-		if (dst[i] && pumps[i].buf) {
+		if (ret == 0 && dst[i] && pumps[i].buf) {
 			*dst[i] = pumps[i].buf;
 			if (dlen[i])
-				*dlen[i] = pumps[i].len;
+				*dlen[i] = pumps[i].len_out;
 		} else {
 			free(pumps[i].buf);
 		}
 	}
-	return 0;
+	return ret;
 }

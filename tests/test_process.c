@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -78,9 +79,31 @@ static intptr_t echo_body(void *arg)
 	ringo_process *p;
 	assert_int_equal(ringo_process_spawn(argv, &o, &p), 0);
 	assert_true(ringo_process_pid(p) > 0);
+	assert_null(ringo_process_stdin(p));
+	assert_null(ringo_process_stderr(p));
+	ringo_stream *s = ringo_process_stdout(p);
+	assert_non_null(s);
+	char buf[16];
+	assert_int_equal(ringo_stream_readline(s, buf, sizeof(buf)), 3);
+	assert_string_equal(buf, "hi\n");
+	assert_int_equal(ringo_stream_read(s, buf, sizeof(buf)), 0);
+	int rc = -1;
+	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(rc, 0);
+	assert_true(ringo_process_returncode(p, &rc));
+	assert_int_equal(rc, 0);
+	/* Exited: waiting again answers at once, signals find nobody. */
+	rc = -1;
+	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ringo_process_kill(p), -ESRCH);
+	assert_int_equal(ringo_process_destroy(p), 0);
+
+	/* The same through communicate. */
+	assert_int_equal(ringo_process_spawn(argv, &o, &p), 0);
 	char *out, *err;
 	size_t outlen, errlen;
-	int rc = -1;
+	rc = -1;
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, &err, &errlen,
 						   &rc, 0),
 			 0);
@@ -90,15 +113,63 @@ static intptr_t echo_body(void *arg)
 	assert_null(err); /* stderr was inherited */
 	assert_int_equal(errlen, 0);
 	free(out);
-	assert_true(ringo_process_returncode(p, &rc));
-	assert_int_equal(rc, 0);
-	/* Exited: waiting again answers at once, signals find nobody. */
-	rc = -1;
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
-	assert_int_equal(rc, 0);
-	assert_int_equal(ringo_process_kill(p), -ESRCH);
 	assert_int_equal(ringo_process_destroy(p), 0);
 	return 0;
+}
+
+/* A conversation with cat through the streams, line by line. */
+static intptr_t dialogue_body(void *arg)
+{
+	(void)arg;
+	const char *argv[] = { "cat", NULL };
+	ringo_process_opts o = { .in = PIPE, .out = PIPE };
+	ringo_process *p;
+	assert_int_equal(ringo_process_spawn(argv, &o, &p), 0);
+	ringo_stream *in = ringo_process_stdin(p), *out = ringo_process_stdout(p);
+	/* stdin is a pipe where writes can refuse SIGPIPE, else a socket. */
+	struct stat st;
+	assert_int_equal(fstat(ringo_stream_fd(in), &st), 0);
+	if (getenv("RINGO_PROCESS_COMPAT") || !ringo__io_rwf_nosignal())
+		assert_true(S_ISSOCK(st.st_mode));
+	else
+		assert_true(S_ISFIFO(st.st_mode));
+	char line[32];
+	for (int i = 0; i < 3; i++) {
+		char msg[32];
+		int n = snprintf(msg, sizeof(msg), "line %d\n", i);
+		assert_int_equal(ringo_stream_write(in, msg, (size_t)n), 0);
+		assert_int_equal(ringo_stream_drain(in), 0);
+		assert_int_equal(ringo_stream_readline(out, line, sizeof(line)), n);
+		assert_string_equal(line, msg);
+	}
+	/* Closing its stdin ends cat. */
+	assert_int_equal(ringo_stream_write_eof(in), 0);
+	assert_int_equal(ringo_stream_readline(out, line, sizeof(line)), 0);
+	int rc = -1;
+	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(ringo_process_destroy(p), 0);
+
+	/* Writing to a child that has exited fails; no SIGPIPE kills us. */
+	const char *tru[] = { "true", NULL };
+	assert_int_equal(ringo_process_spawn(tru, &o, &p), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_stream_write(ringo_process_stdin(p), "abc", 3), 0);
+	int ret = ringo_stream_write_eof(ringo_process_stdin(p));
+	assert_true(ret == -EPIPE || ret == -ECONNRESET);
+	assert_int_equal(ringo_process_destroy(p), 0);
+
+	/* Released with output unread and input unwritten: nothing leaks. */
+	assert_int_equal(ringo_process_spawn(argv, &o, &p), 0);
+	assert_int_equal(ringo_stream_write(ringo_process_stdin(p), "abc", 3), 0);
+	assert_int_equal(ringo_process_destroy(p), 0);
+	return 0;
+}
+
+static void test_dialogue(void **state)
+{
+	(void)state;
+	run(dialogue_body, NULL);
 }
 
 static void test_echo(void **state)
@@ -637,6 +708,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_waitid_available),
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_dialogue),
 		cmocka_unit_test(test_exit_code),
 		cmocka_unit_test(test_stdio),
 		cmocka_unit_test(test_communicate),

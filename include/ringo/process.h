@@ -5,7 +5,11 @@
  * reach a recycled pid. Waiting for it is one SQE: IORING_OP_WAITID (Linux
  * 6.7+) or, where the kernel lacks it, an IORING_OP_POLL_ADD on the pidfd;
  * the exit status is then collected without blocking. Pipes to the child
- * are O_CLOEXEC in the parent, so they never leak into other children.
+ * are streams (<ringo/stream.h>), O_CLOEXEC in the parent, so they never
+ * leak into other children. Writing to a child that has gone fails with
+ * -EPIPE and never raises SIGPIPE: a child's stdin is a pipe written with
+ * RWF_NOSIGNAL (Linux 6.18+), or on older kernels a Unix socketpair (as
+ * asyncio uses on AIX), written with MSG_NOSIGNAL.
  *
  * Return codes are asyncio's: the exit code (>= 0) of a child that exited,
  * or minus the signal number of one killed by a signal (-9 for SIGKILL).
@@ -34,6 +38,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <ringo/stream.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -43,7 +49,7 @@ typedef struct ringo_process ringo_process;
 /* Where a child's standard stream goes (ringo_stdio.mode). */
 enum {
 	RINGO_STDIO_INHERIT = 0, /* the parent's own (the default) */
-	RINGO_STDIO_PIPE,        /* a pipe to the parent (asyncio.subprocess.PIPE) */
+	RINGO_STDIO_PIPE,        /* a pipe to the parent, a ringo_stream (asyncio's PIPE) */
 	RINGO_STDIO_DEVNULL,     /* /dev/null */
 	RINGO_STDIO_FD,          /* the fd in ringo_stdio.fd (still the caller's) */
 	RINGO_STDIO_STDOUT,      /* err only: wherever out goes (2>&1) */
@@ -62,6 +68,7 @@ typedef struct ringo_process_opts {
 	/* The child's working directory; NULL: this process's. A relative
 	 * program path is taken relative to it. */
 	const char *cwd;
+	const ringo_stream_opts *stream; /* for the pipes' streams; NULL: defaults */
 } ringo_process_opts;
 
 /* Starts argv[0] with arguments argv (NULL-terminated; argv[0] without a
@@ -76,6 +83,15 @@ int ringo_process_spawn(const char *const *argv, const ringo_process_opts *opts,
 /* The child's pid (for display: signal it with ringo_process_send_signal,
  * which cannot hit a recycled pid). */
 pid_t ringo_process_pid(const ringo_process *p);
+
+/* asyncio's proc.stdin, proc.stdout, proc.stderr: the parent's end of a
+ * RINGO_STDIO_PIPE as a stream, or NULL for a stream that is not a pipe.
+ * Owned by p and valid until ringo_process_destroy: read, write, drain,
+ * write_eof (closes the child's stdin) and close them, but do not destroy
+ * them. Do not suspend. */
+ringo_stream *ringo_process_stdin(const ringo_process *p);
+ringo_stream *ringo_process_stdout(const ringo_process *p);
+ringo_stream *ringo_process_stderr(const ringo_process *p);
 
 /* Waits until the child has exited and stores its return code in
  * *returncode (if not NULL). Many tasks may wait for one process. Returns
@@ -95,19 +111,21 @@ int ringo_process_wait(ringo_process *p, int *returncode, int64_t deadline);
 bool ringo_process_returncode(ringo_process *p, int *returncode);
 
 /* asyncio's communicate: writes len bytes of input to the child's stdin
- * and closes it, while reading its stdout and stderr to end of file, then
- * waits for it to exit; the three run concurrently, so no pipe fills up
- * and blocks the child. input must be empty unless stdin is
- * RINGO_STDIO_PIPE (-EINVAL); a stdin pipe is closed even without input;
- * a child that exits without reading all its input is not an error. The
- * output of a stdout (stderr) pipe is stored in a malloc'ed buffer in *out
- * (*err), NUL-terminated for convenience, its length in *outlen (*errlen):
- * the caller frees it. out/err may be NULL (that pipe is still read, and
- * what it says dropped); without a pipe they get NULL and 0. Returns 0
- * with *returncode (if not NULL) set, or a negative errno with nothing
- * stored (*out and *err NULL): -ETIMEDOUT at deadline (the child keeps
- * running), -ECANCELED, -EPERM outside a task, -ENOMEM, -EBUSY while
- * another communicate runs on p. May suspend. */
+ * and closes it (write_eof), while reading its stdout and stderr to end of
+ * stream, then waits for it to exit; the three run concurrently, as tasks,
+ * so no pipe fills up and blocks the child. input must be empty unless
+ * stdin is RINGO_STDIO_PIPE (-EINVAL); a stdin pipe is closed even without
+ * input; a child that exits without reading all its input is not an
+ * error. What a stdout (stderr) pipe gives is stored in a malloc'ed buffer
+ * in *out (*err), NUL-terminated for convenience, its length in *outlen
+ * (*errlen): the caller frees it. out/err may be NULL (that pipe is still
+ * read, and what it gives dropped); without a pipe they get NULL and 0.
+ * deadline bounds the whole call, as asyncio's wait_for(communicate()).
+ * Returns 0 with *returncode (if not NULL) set, or a negative errno with
+ * nothing stored (*out and *err NULL): -ETIMEDOUT at deadline (the child
+ * keeps running; stdin may be closed, some output consumed), -ECANCELED,
+ * -EPERM outside a task of p's loop, -ENOMEM, -EBUSY while another
+ * communicate runs on p. May suspend. */
 int ringo_process_communicate(ringo_process *p, const void *input, size_t len, char **out,
 			      size_t *outlen, char **err, size_t *errlen, int *returncode,
 			      int64_t deadline);
@@ -119,9 +137,10 @@ int ringo_process_send_signal(ringo_process *p, int sig);
 int ringo_process_terminate(ringo_process *p);
 int ringo_process_kill(ringo_process *p);
 
-/* Releases p and closes its pipes. A child still running is not killed:
- * it is waited for in the background (reaped when it exits, or killed and
- * reaped when the loop ends). Returns 0 (also for NULL), or -EBUSY with
+/* Releases p and destroys its pipes' streams (aborted: output not yet
+ * written is dropped). A child still running is not killed: it is waited
+ * for in the background (reaped when it exits, or killed and reaped when
+ * the loop ends). Returns 0 (also for NULL), or -EBUSY with
  * nothing done while a task waits for p or communicates with it. From
  * outside p's loop (after ringo_run returned), a child not reaped is killed
  * and reaped at once. Does not suspend. */
