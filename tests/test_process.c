@@ -263,6 +263,27 @@ static intptr_t stdio_body(void *arg)
 	close(fds[0]);
 	assert_int_equal(ringo_process_destroy(p), 0);
 
+	/* A given fd below 3 that an earlier dup2 would overwrite in the
+	 * child: its stdout is our fd 0, which its stdin pipe takes. */
+	int saved0 = dup(0);
+	assert_true(saved0 >= 0);
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	assert_int_equal(dup2(fds[1], 0), 0);
+	close(fds[1]);
+	const char *lifted[] = { "echo", "lifted", NULL };
+	o = (ringo_process_opts){ .in = PIPE, .out = { RINGO_STDIO_FD, 0 } };
+	int ret = ringo_process_spawn(lifted, &o, &p);
+	assert_int_equal(dup2(saved0, 0), 0);
+	close(saved0);
+	assert_int_equal(ret, 0);
+	assert_int_equal(ringo_process_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, &rc, 0),
+			 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(read(fds[0], buf, sizeof(buf)), 7);
+	assert_memory_equal(buf, "lifted\n", 7);
+	close(fds[0]);
+	assert_int_equal(ringo_process_destroy(p), 0);
+
 	/* Environment and working directory. */
 	const char *env[] = { "GREETING=bonjour", NULL };
 	const char *show[] = { "/bin/sh", "-c", "echo $GREETING; pwd", NULL };
