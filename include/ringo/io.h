@@ -145,20 +145,31 @@ int ringo_local_port(int fd);
 
 typedef struct ringo_acceptor ringo_acceptor;
 
-/* Starts accepting on listen_fd (a listening socket, still the caller's).
- * Does not suspend. Returns 0 and *out (release with ringo_acceptor_close),
- * or -EPERM outside a loop, -EINVAL, -ENOMEM. */
+/* Starts accepting on listen_fd (a listening socket, still the caller's;
+ * keep it open until the acceptor is closed). Does not suspend. Returns 0
+ * and *out (release with ringo_acceptor_close), or -EPERM outside a loop,
+ * -EINVAL (listen_fd is not a listening socket), -EBADF, -ENOMEM. */
 int ringo_acceptor_open(int listen_fd, ringo_acceptor **out);
 /* Waits for the next connection. Returns its fd (SOCK_CLOEXEC; the
  * caller's), -ETIMEDOUT at the deadline, -ECANCELED, or -ESHUTDOWN once the
- * acceptor is closing. Several tasks may wait; they are served FIFO. May
- * suspend. */
+ * acceptor is closing. Several tasks may wait; they are served FIFO. A
+ * connection already queued is returned without suspending. A task
+ * cancelled or timed out while waiting takes no connection (it stays for
+ * the next taker); one cancelled after a connection was handed to it keeps
+ * it (returned), and -ECANCELED comes at its next await. If the socket
+ * itself fails (-EBADF, -EINVAL: closed or no longer listening), accepting
+ * stops and waiting and later calls return that error. May suspend;
+ * -EPERM outside a task of the acceptor's loop. */
 int ringo_acceptor_accept(ringo_acceptor *a, int64_t deadline);
 /* Stops accepting: cancels the accept, wakes waiting tasks with -ESHUTDOWN,
  * waits for the op's last CQE, closes connections accepted but not taken,
- * and frees a. Does not close listen_fd. May suspend; returns 0, or
- * -EPERM outside the acceptor's loop (a is then freed without waiting if
- * its loop has ended). */
+ * and frees a. Does not close listen_fd. May suspend (called from a
+ * callback, it returns at once and a is freed when the last CQE comes);
+ * a cancellation meanwhile does not interrupt it and is delivered at the
+ * next await. Returns 0; -EBUSY if another task is closing a already;
+ * -EPERM outside the acceptor's loop (a is then freed, without waiting, if
+ * its loop has ended: the loop's shutdown stopped its accept). Accepts
+ * NULL. */
 int ringo_acceptor_close(ringo_acceptor *a);
 
 #ifdef __cplusplus
