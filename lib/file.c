@@ -59,6 +59,7 @@ ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, int64_t d
 		return ret;
 	io_uring_prep_write(io.sqe, fd, buf, (unsigned)(n < RW_MAX ? n : RW_MAX),
 			    kernel_offset(offset));
+	io.sqe->rw_flags = ringo__io_rwf_nosignal();
 	return ringo__io_await(&io);
 }
 
@@ -85,6 +86,7 @@ ssize_t ringo_writev(int fd, const struct iovec *iov, int iovcnt, int64_t offset
 	if (ret < 0)
 		return ret;
 	io_uring_prep_writev(io.sqe, fd, iov, (unsigned)iovcnt, kernel_offset(offset));
+	io.sqe->rw_flags = ringo__io_rwf_nosignal();
 	return ringo__io_await(&io);
 }
 

@@ -59,7 +59,9 @@ static inline int64_t ringo_deadline_in(int64_t ns)
 int ringo_open(const char *path, int flags, mode_t mode, int64_t deadline);
 int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, int64_t deadline);
 /* pread/pwrite (offset >= 0) or read/write (offset -1). Return the bytes
- * moved (0 from read: end of file) or a negative errno. */
+ * moved (0 from read: end of file) or a negative errno. A write to a pipe
+ * whose reader is gone returns -EPIPE without raising SIGPIPE on kernels
+ * with RWF_NOSIGNAL (6.18+); older kernels raise it, as write(2) does. */
 ssize_t ringo_read(int fd, void *buf, size_t n, int64_t offset, int64_t deadline);
 ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, int64_t deadline);
 ssize_t ringo_readv(int fd, const struct iovec *iov, int iovcnt, int64_t offset,
