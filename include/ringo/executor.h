@@ -1,5 +1,5 @@
-/* ringo — blocking calls on a thread pool
- * (asyncio's run_in_executor with the default executor).
+/* ringo — blocking calls on a thread pool, and name resolution through it
+ * (asyncio's run_in_executor with the default executor, and getaddrinfo).
  * Included by <ringo.h>.
  *
  * Each loop has one executor: a fixed-size pool of threads (4 unless
@@ -28,7 +28,9 @@
 #ifndef RINGO_EXECUTOR_H
 #define RINGO_EXECUTOR_H
 
+#include <netdb.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -68,6 +70,33 @@ int ringo_run_in_executor_cleanup(ringo_blocking_fn fn, void *arg, ringo_cleanup
  * create (on any thread). Returns 0, -EINVAL, -EBUSY, -ENOMEM. Does not
  * suspend. */
 int ringo_executor_set_workers(unsigned n);
+
+/* ------------------------------------------------------------------------
+ * Name resolution: getaddrinfo(3) on the executor
+ * ------------------------------------------------------------------------ */
+
+/* getaddrinfo(host, service, hints, res) run on the executor. Returns 0 and
+ * *res (the caller's, released with freeaddrinfo()), or a negative errno:
+ *   EAI_NONAME, EAI_NODATA, EAI_ADDRFAMILY, EAI_SERVICE -> -ENOENT
+ *     (no such name or service, or it has no address of the kind asked)
+ *   EAI_AGAIN -> -EAGAIN (temporary failure: no answer from a name server)
+ *   EAI_FAIL -> -EIO, EAI_MEMORY -> -ENOMEM, EAI_FAMILY -> -EAFNOSUPPORT,
+ *   EAI_SOCKTYPE -> -ESOCKTNOSUPPORT, EAI_BADFLAGS -> -EINVAL,
+ *   EAI_OVERFLOW -> -EOVERFLOW, EAI_SYSTEM -> the worker's -errno,
+ *   anything else -> -EIO;
+ * and -ECANCELED, -EPERM, -EINVAL (NULL res), -ENOMEM as
+ * ringo_run_in_executor. The strings are copied: a cancelled lookup can
+ * run on without them. May suspend. */
+int ringo_getaddrinfo(const char *host, const char *service, const struct addrinfo *hints,
+		      struct addrinfo **res);
+
+/* Fills addr and len for host and port: what ringo_addr_parse accepts
+ * (numeric addresses, "localhost", Unix paths) without suspending, and any
+ * other host through ringo_getaddrinfo (TCP, IPv4 or IPv6: the first
+ * address the resolver returns). Returns 0 or a negative errno as
+ * ringo_getaddrinfo. May suspend. */
+int ringo_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr,
+		  socklen_t *len);
 
 #ifdef __cplusplus
 }
