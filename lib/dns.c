@@ -127,7 +127,7 @@ static bool is_unix_path(const char *host)
 }
 
 int ringo_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr,
-		  socklen_t *len)
+		  socklen_t *len, int64_t deadline)
 {
 	if (!addr || !len)
 		return -EINVAL;
@@ -142,7 +142,17 @@ int ringo_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr
 	char service[8];
 	snprintf(service, sizeof(service), "%u", (unsigned)port);
 	struct addrinfo *res;
-	ret = ringo_getaddrinfo(host, service, &hints, &res);
+	if (deadline > 0) {
+		/* The deadline cancels the wait; the scope makes that a timeout. */
+		ringo_timeout *to;
+		ret = ringo_timeout_enter_at(&to, deadline);
+		if (ret < 0)
+			return ret;
+		ret = (int)ringo_timeout_exit(to, ringo_getaddrinfo(host, service, &hints, &res));
+		ringo_timeout_destroy(to);
+	} else {
+		ret = ringo_getaddrinfo(host, service, &hints, &res);
+	}
 	if (ret < 0)
 		return ret;
 	if (res->ai_addrlen > sizeof(*addr)) {
