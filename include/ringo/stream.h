@@ -4,13 +4,23 @@
  * A stream is one fd read and written through a buffer. On a socket it
  * receives with a multishot recv into the loop's provided buffer ring
  * (IORING_OP_RECV with IORING_RECV_MULTISHOT and IOSQE_BUFFER_SELECT, 6.0+;
- * a single-shot recv elsewhere), so an idle connection holds no receive
- * buffer; -ENOBUFS from an exhausted buffer ring is answered by re-arming,
- * and no byte is lost or reordered. Reading pauses (the recv is cancelled)
- * while more than `limit` * 2 bytes wait unread, which lets TCP's flow
- * control push back on the peer. On a pipe or file it reads with
- * IORING_OP_READ. Writes are buffered and sent in the background by one
- * send in flight at a time; drain() waits for the buffer to go down.
+ * a single-shot recv, while a reader waits, elsewhere): it reads ahead from
+ * the moment it is opened, as asyncio's transports do, and each arrival is
+ * copied into the stream's buffer and its ring buffer given back at once,
+ * so an idle connection holds no ring buffer. -ENOBUFS from an exhausted
+ * buffer ring is answered by re-arming, and no byte is lost or reordered.
+ * Reading pauses (the recv is cancelled) while more than `limit` * 2 bytes
+ * wait unread, which lets TCP's flow control push back on the peer, and
+ * resumes when a reader brings that down to `limit` or waits for more. On
+ * a pipe or file it reads with IORING_OP_READ while a reader waits. Writes
+ * are buffered and sent in the background by one send in flight at a time
+ * (MSG_NOSIGNAL: a vanished peer is -EPIPE, never SIGPIPE); drain() waits
+ * for the buffer to go down.
+ *
+ * One task at a time may wait to read (asyncio raises RuntimeError; here a
+ * second reader gets -EBUSY). A read error (-ECONNRESET...) is returned once
+ * the bytes that arrived before it have been read. A task waiting on a
+ * stream that is destroyed meanwhile gets -ESHUTDOWN.
  *
  * Deadlines: ringo_stream_set_deadline() applies to every later call on the
  * stream that may suspend. A read that times out returns -ETIMEDOUT and
@@ -39,12 +49,16 @@ typedef struct ringo_stream_opts {
 } ringo_stream_opts;
 
 /* Wraps fd (a connected socket, a pipe, a file; the stream now owns it and
- * closes it). Does not suspend. Returns 0 and *out (release with
- * ringo_stream_destroy), or -EPERM outside a loop, -EINVAL, -ENOMEM. */
+ * closes it). O_NONBLOCK is cleared (the stream's ops wait in the kernel;
+ * on a nonblocking pipe they would fail with -EAGAIN), and TCP sockets get
+ * TCP_NODELAY, as asyncio's transports. Does not suspend. Returns 0 and
+ * *out (release with ringo_stream_destroy), or -EPERM outside a loop,
+ * -EINVAL, -EBADF, -ENOMEM. */
 int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out);
-/* asyncio.open_connection: connects to host:port (as ringo_addr_parse;
- * with ringo_executor, host names too) and wraps the socket. May suspend.
- * Returns 0 and *out, or a negative errno (-ECONNREFUSED, -ETIMEDOUT...). */
+/* asyncio.open_connection: connects to host:port (as ringo_addr_parse:
+ * numeric addresses, "localhost", Unix paths; host names need DNS, which
+ * is not there yet: -EINVAL) and wraps the socket. May suspend. Returns 0
+ * and *out, or a negative errno (-ECONNREFUSED, -ETIMEDOUT...). */
 int ringo_open_connection(const char *host, uint16_t port, const ringo_stream_opts *opts,
 			  int64_t deadline, ringo_stream **out);
 
@@ -73,8 +87,10 @@ ssize_t ringo_stream_readline(ringo_stream *s, char *buf, size_t cap);
  * stays buffered); -EMSGSIZE over the limit or cap (the data stays). */
 ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, void *buf,
 			       size_t cap);
-/* Zero-copy reading: points *data at the buffered bytes and returns their
- * count (0 if none); does not suspend. */
+/* Zero-copy reading: points *data (if not NULL) at the buffered bytes and
+ * returns their count (0 if none); does not suspend. The bytes stay valid
+ * until the next consume or read, or until the task next suspends (arrivals
+ * may move the buffer). */
 size_t ringo_stream_peek(const ringo_stream *s, const void **data);
 /* Waits until more bytes than are buffered now have arrived. Returns how
  * many more (> 0), 0 at end of stream, or a negative errno. */
@@ -87,31 +103,42 @@ bool ringo_stream_at_eof(const ringo_stream *s);
 /* ---- writing ---- */
 
 /* Buffers n bytes and starts sending them; does not suspend. Returns 0, or
- * -EPIPE after close or a write error (the error is also returned by
- * drain), -ENOMEM. */
+ * -EPIPE after close, write_eof or a write error (the error is also
+ * returned by drain), -ENOMEM; -EPERM outside the stream's loop. */
 int ringo_stream_write(ringo_stream *s, const void *buf, size_t n);
 /* Waits until at most write_high bytes are buffered (flow control). Returns
  * 0 or the write error (-EPIPE, -ECONNRESET...). May suspend. */
 int ringo_stream_drain(ringo_stream *s);
-/* Sends everything buffered, then shuts down the write side. May suspend.
- * Returns 0 or a negative errno. */
+/* Sends everything buffered, then shuts down the write side (later writes
+ * are -EPIPE; reading goes on). On a pipe, whose write side is the whole
+ * fd, the stream is closed instead (close + wait_closed), as asyncio does.
+ * May suspend. Returns 0 or a negative errno. */
 int ringo_stream_write_eof(ringo_stream *s);
-/* Starts closing: buffered data is still sent, then the fd is closed.
- * Does not suspend; returns 0 (or -EINVAL for NULL). */
+/* Starts closing: reading stops at once (a waiting reader finds the end
+ * of the stream; what was buffered can still be read), buffered output is
+ * still sent, then the fd is closed. Does not suspend; returns 0 (or
+ * -EINVAL for NULL). */
 int ringo_stream_close(ringo_stream *s);
 /* Waits until the stream is closed (calls ringo_stream_close first if
  * needed). Returns 0 or the write error that ended it. May suspend. */
 int ringo_stream_wait_closed(ringo_stream *s);
 /* Frees s. If it is not closed yet it is aborted: buffered output is
- * dropped and the fd closed. Does not suspend. Accepts NULL. */
+ * dropped and the fd closed; tasks waiting on it get -ESHUTDOWN. Ops still
+ * in flight are cancelled and the memory they use is freed when their last
+ * CQE comes. Does not suspend. Accepts NULL; after its loop has ended too
+ * (a stream the loop's end found open had its ops stopped then). */
 void ringo_stream_destroy(ringo_stream *s);
 
 /* ------------------------------------------------------------------------
  * Servers: asyncio.start_server
  * ------------------------------------------------------------------------ */
 
-/* A connection's handler, run as a task of its own. The server closes and
- * frees the stream when the handler returns. */
+/* A connection's handler, run as a task of its own. When it returns, the
+ * server closes the stream, waits for its output to be sent
+ * (wait_closed, under the stream's deadline if the handler set one), and
+ * frees it; a handler that was cancelled has its stream aborted instead.
+ * The handler must not destroy the stream. Its result is dropped, as
+ * asyncio drops the client_connected_cb's. */
 typedef intptr_t (*ringo_conn_fn)(ringo_stream *s, void *arg);
 
 typedef struct ringo_server_opts {
@@ -122,17 +149,22 @@ typedef struct ringo_server_opts {
 /* Listens on host:port (as ringo_listen_on; port 0 picks one) and serves
  * each connection with handler(stream, arg) on a task of its own. May
  * suspend. Returns 0 and *out (release with ringo_server_close), or a
- * negative errno (-EADDRINUSE...). */
+ * negative errno (-EADDRINUSE...; -EPERM outside a task). A Unix socket's
+ * file is removed when the server closes (asyncio 3.13's cleanup_socket). */
 int ringo_start_server(const char *host, uint16_t port, ringo_conn_fn handler, void *arg,
 		       const ringo_server_opts *opts, ringo_server **out);
-/* The port the server listens on. */
+/* The port the server listens on (0 for a Unix socket or NULL). */
 uint16_t ringo_server_port(const ringo_server *srv);
 /* Waits until the server is closed by someone else (serve_forever).
  * Returns 0, or -ECANCELED. May suspend. */
 int ringo_server_wait_closed(ringo_server *srv);
-/* Stops accepting and closes the listening socket; with cancel_handlers,
- * cancels every running handler; then waits for all handlers to end and
- * frees srv. Returns 0 or -EPERM outside its loop. May suspend. */
+/* Stops accepting and closes the listening socket; wakes wait_closed;
+ * with cancel_handlers, cancels every running handler; then waits for all
+ * handlers to end and frees srv. Cancelling the task that closes cancels
+ * the handlers too, and close still waits for them (srv is never freed
+ * under them): it returns 0 and the cancellation is delivered at the next
+ * await. Returns 0, -EPERM outside a task of its loop, -EBUSY if another
+ * task is closing srv already, -EINVAL for NULL. May suspend. */
 int ringo_server_close(ringo_server *srv, bool cancel_handlers);
 
 #ifdef __cplusplus
