@@ -1,0 +1,88 @@
+/* An echo server: asyncio's start_server with a handler that writes back
+ * what it reads.
+ *
+ *   echo_server [--host H] [--port N]      (default 127.0.0.1:8888)
+ *
+ * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
+ * port, and the line says which). SIGINT or SIGTERM closes every
+ * connection and exits 0. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ringo.h>
+
+struct config {
+	const char *host;
+	uint16_t port;
+	sigset_t signals;
+};
+
+/* One connection: echo until the client is done (asyncio: data = await
+ * reader.read(n); writer.write(data); await writer.drain()). */
+static intptr_t echo(ringo_stream *s, void *arg)
+{
+	(void)arg;
+	char buf[16384];
+	for (;;) {
+		ssize_t n = ringo_stream_read(s, buf, sizeof(buf));
+		if (n <= 0)
+			return n;  /* 0: the client closed; or its error */
+		int ret = ringo_stream_write(s, buf, (size_t)n);
+		if (ret == 0)
+			ret = ringo_stream_drain(s);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static intptr_t serve(void *arg)
+{
+	struct config *cfg = arg;
+	ringo_server *srv;
+	int ret = ringo_start_server(cfg->host, cfg->port, echo, NULL, NULL, &srv);
+	if (ret < 0) {
+		fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", cfg->host, cfg->port,
+			strerror(-ret));
+		return ret;
+	}
+	printf("listening on %s:%u\n", cfg->host, ringo_server_port(srv));
+	fflush(stdout);
+	int sig = ringo_signal_wait(&cfg->signals, RINGO_NO_DEADLINE);
+	/* Close: stop accepting, cancel the handlers, wait for them. */
+	ringo_server_close(srv, true);
+	return sig > 0 ? 0 : -EIO;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg = { .host = "127.0.0.1", .port = 8888 };
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--host") && i + 1 < argc) {
+			cfg.host = argv[++i];
+		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+			char *end;
+			unsigned long p = strtoul(argv[++i], &end, 10);
+			if (*end || p > 65535)
+				goto usage;
+			cfg.port = (uint16_t)p;
+		} else {
+			goto usage;
+		}
+	}
+	/* Blocked from the start, so that one arriving before the wait is not
+	 * lost (nor kills us); ringo_signal_wait reads them from a signalfd. */
+	sigemptyset(&cfg.signals);
+	sigaddset(&cfg.signals, SIGINT);
+	sigaddset(&cfg.signals, SIGTERM);
+	sigprocmask(SIG_BLOCK, &cfg.signals, NULL);
+	intptr_t result;
+	if (ringo_run(serve, &cfg, &result) < 0 || result < 0)
+		return 1;
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: %s [--host H] [--port N]\n", argv[0]);
+	return 2;
+}
