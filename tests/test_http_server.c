@@ -1,0 +1,255 @@
+/* The HTTP demo (demos/http_server.c) over a real socket: curl's answer,
+ * keep-alive, pipelining, bodies, HTTP/1.0, malformed and oversized
+ * requests, and a clean exit on SIGTERM and SIGINT. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static const char *server_path;
+
+struct server {
+	pid_t pid;
+	int out;     /* the server's stdout */
+	int port;
+};
+
+/* Starts the server on --port 0 and reads the port from its
+ * "listening on 127.0.0.1:PORT" line. */
+static void start(struct server *s)
+{
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	s->pid = fork();
+	assert_true(s->pid >= 0);
+	if (s->pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(server_path, server_path, "--port", "0", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	s->out = fds[0];
+	char line[128];
+	size_t len = 0;
+	while (len < sizeof(line) - 1) {
+		struct pollfd p = { .fd = s->out, .events = POLLIN };
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		ssize_t n = read(s->out, line + len, 1);
+		assert_int_equal(n, 1);
+		if (line[len++] == '\n')
+			break;
+	}
+	line[len] = '\0';
+	assert_int_equal(sscanf(line, "listening on 127.0.0.1:%d", &s->port), 1);
+	assert_true(s->port > 0);
+}
+
+/* Sends sig and expects the server to exit 0. */
+static void stop(struct server *s, int sig)
+{
+	assert_int_equal(kill(s->pid, sig), 0);
+	int status;
+	assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(s->out);
+}
+
+static int dial(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void send_str(int fd, const char *s)
+{
+	size_t len = strlen(s);
+	assert_int_equal(write(fd, s, len), (ssize_t)len);
+}
+
+/* Reads until n responses (each ends with its Content-Length body) have
+ * come or the server closes; returns the bytes read. */
+static size_t read_some(int fd, char *buf, size_t cap, int timeout_ms)
+{
+	size_t len = 0;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, timeout_ms) != 1)
+			break;
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Whether the server closed the connection (EOF within 2 s). */
+static bool closed_by_server(int fd)
+{
+	char b[512];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (poll(&p, 1, 2000) == 1) {
+		ssize_t n = read(fd, b, sizeof(b));
+		if (n <= 0)
+			return n == 0;
+	}
+	return false;
+}
+
+static void test_curl(void **state)
+{
+	(void)state;
+	if (system("command -v curl >/dev/null 2>&1") != 0)
+		skip();
+	struct server s;
+	start(&s);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "curl -s -i http://127.0.0.1:%d/", s.port);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	char out[2048];
+	size_t n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(out, "Content-Length: 13\r\n"));
+	assert_non_null(strstr(out, "\r\nDate: "));
+	assert_non_null(strstr(out, " GMT\r\n"));
+	assert_string_equal(strstr(out, "\r\n\r\n") + 4, "Hello, World!");
+	stop(&s, SIGTERM);
+}
+
+static void test_keepalive_and_pipelining(void **state)
+{
+	(void)state;
+	struct server s;
+	start(&s);
+	int fd = dial(s.port);
+	/* Two requests on one connection, one after the other. */
+	char buf[8192];
+	for (int i = 0; i < 2; i++) {
+		send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+		read_some(fd, buf, sizeof(buf), 200);
+		assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
+		assert_null(strstr(buf, "Connection: close"));
+	}
+	/* Ten pipelined in one write, with a body to skip and a HEAD and a
+	 * 404 among them: ten answers, in order. */
+	char req[4096] = "";
+	for (int i = 0; i < 7; i++)
+		strcat(req, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+	strcat(req, "GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+	strcat(req, "HEAD / HTTP/1.1\r\n\r\n");
+	strcat(req, "GET /nope HTTP/1.1\r\n\r\n");
+	send_str(fd, req);
+	size_t len = read_some(fd, buf, sizeof(buf), 300);
+	assert_true(len > 0);
+	assert_int_equal(count(buf, "HTTP/1.1 "), 10);
+	assert_int_equal(count(buf, "Hello, World!"), 8);
+	const char *last = strstr(buf, "HTTP/1.1 404 Not Found\r\n");
+	assert_non_null(last);
+	assert_int_equal(count(last, "HTTP/1.1 "), 1);
+	/* Connection: close is honoured after the answer. */
+	send_str(fd, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+	len = read_some(fd, buf, sizeof(buf), 2000);
+	assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
+	assert_non_null(strstr(buf, "Connection: close\r\n"));
+	close(fd);
+	/* HTTP/1.0 closes by default. */
+	fd = dial(s.port);
+	send_str(fd, "GET / HTTP/1.0\r\n\r\n");
+	read_some(fd, buf, sizeof(buf), 2000);
+	assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
+	assert_non_null(strstr(buf, "Connection: close\r\n"));
+	close(fd);
+	stop(&s, SIGINT);
+}
+
+static void test_bad_requests(void **state)
+{
+	(void)state;
+	struct server s;
+	start(&s);
+	static const char *bad[] = {
+		"garbage\r\n\r\n",
+		"GET /\r\n\r\n",
+		"GET / HTTP/2.0\r\n\r\n",
+		"GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+		"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+	};
+	char buf[4096];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = dial(s.port);
+		send_str(fd, bad[i]);
+		read_some(fd, buf, sizeof(buf), 2000);
+		assert_non_null(strstr(buf, "HTTP/1.1 400 Bad Request\r\n"));
+		assert_non_null(strstr(buf, "Connection: close\r\n"));
+		close(fd);
+	}
+	/* A head over 8 KiB without its end: 400, then the server closes. */
+	int fd = dial(s.port);
+	char big[9000];
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
+	assert_int_equal(write(fd, big, sizeof(big)), (ssize_t)sizeof(big));
+	read_some(fd, buf, sizeof(buf), 2000);
+	assert_non_null(strstr(buf, "HTTP/1.1 400 Bad Request\r\n"));
+	close(fd);
+	/* A client that sends half a request and leaves: the server goes on. */
+	fd = dial(s.port);
+	send_str(fd, "GET / HT");
+	close(fd);
+	fd = dial(s.port);
+	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
+	read_some(fd, buf, sizeof(buf), 300);
+	assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
+	/* SIGTERM with this connection still open: the server closes it. */
+	assert_int_equal(kill(s.pid, SIGTERM), 0);
+	assert_true(closed_by_server(fd));
+	close(fd);
+	int status;
+	assert_int_equal(waitpid(s.pid, &status, 0), s.pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(s.out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_http_server HTTP_SERVER_BINARY\n");
+		return 2;
+	}
+	server_path = argv[1];
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_curl),
+		cmocka_unit_test(test_keepalive_and_pipelining),
+		cmocka_unit_test(test_bad_requests),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
