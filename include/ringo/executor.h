@@ -23,7 +23,11 @@
  * The job function runs on another thread: it must not call ringo or touch
  * the loop's objects, and whatever it shares with tasks needs its own
  * synchronization (the job's start and its completion are ordered with
- * the task's calls). Worker threads block every signal.
+ * the task's calls). Worker threads block every signal, so that signals the
+ * loop reads from a signalfd are never delivered to them; a child process
+ * inherits that mask, so a job that starts one should set the child's
+ * (posix_spawnattr_setsigmask) — system(3) and popen(3) would start it
+ * with every signal blocked — or leave it to ringo_process_spawn in a task.
  */
 #ifndef RINGO_EXECUTOR_H
 #define RINGO_EXECUTOR_H
