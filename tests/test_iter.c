@@ -93,7 +93,7 @@ static intptr_t ticker(void *arg)
 	(void)arg;
 	for (int i = 0; i < 2; i++) {
 		harness_log(&log_, "tick");
-		if (ringo_sleep(RINGO_MSEC(15)) < 0)
+		if (ringo_sleep(RINGO_MSEC(150)) < 0)
 			return -ECANCELED;
 	}
 	return 0;
@@ -104,10 +104,11 @@ static intptr_t loop_interleaves(void *arg)
 	(void)arg;
 	ringo_task *t;
 	assert_int_equal(ringo_task_create(ticker, NULL, NULL, &t), 0);
-	struct counter c = counter(3, 0, 10);
+	struct counter c = counter(3, 0, 100);
 	intptr_t item;
 	int err;
-	/* items at 10, 20, 30 ms; ticks at 0 and 15 ms */
+	/* items at 100, 200, 300 ms; ticks at 0 and 150 ms: 50 ms apart, so
+	 * that a loaded machine cannot reorder them */
 	RINGO_ASYNC_FOR(item, &c.aiter, err)
 		harness_log(&log_, "%ld", (long)item);
 	assert_int_equal(err, 0);

@@ -74,7 +74,8 @@ static intptr_t sleep_and_log(void *arg)
 static intptr_t deadline_order(void *arg)
 {
 	(void)arg;
-	intptr_t ms[] = { 30, 10, 20, 0, 40 };
+	/* 100 ms apart, so that a loaded machine cannot reorder them */
+	intptr_t ms[] = { 300, 100, 200, 0, 400 };
 	ringo_task *t[5];
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(ringo_task_create(sleep_and_log, (void *)ms[i], NULL, &t[i]), 0);
@@ -92,7 +93,7 @@ static void test_sleepers_wake_in_deadline_order(void **state)
 	(void)state;
 	memset(&log_, 0, sizeof(log_));
 	assert_int_equal(harness_run(deadline_order, NULL), 0);
-	assert_string_equal(log_.buf, "0 10 20 30 40");
+	assert_string_equal(log_.buf, "0 100 200 300 400");
 }
 
 static intptr_t until(void *arg)
@@ -143,7 +144,7 @@ static void test_ten_thousand_sleepers_on_a_small_ring(void **state)
 	assert_int_equal(result, 0);
 	assert_int_equal(count, 10000);
 	assert_true(took >= RINGO_MSEC(100));
-	assert_true(took < RINGO_SEC(10));
+	assert_true(took < RINGO_SEC(30)); /* about 0.2 s; generous for sanitizers under load */
 }
 
 static int64_t t0;
