@@ -271,7 +271,7 @@ int ringo_open_connection(const char *host, uint16_t port, const ringo_stream_op
 		return -EINVAL;
 	struct sockaddr_storage addr;
 	socklen_t len;
-	int ret = ringo_addr_parse(host, port, &addr, &len);
+	int ret = ringo_resolve(host, port, &addr, &len, deadline);
 	if (ret < 0)
 		return ret;
 	int fd = ringo_socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0, deadline);

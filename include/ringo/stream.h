@@ -55,10 +55,12 @@ typedef struct ringo_stream_opts {
  * *out (release with ringo_stream_destroy), or -EPERM outside a loop,
  * -EINVAL, -EBADF, -ENOMEM. */
 int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out);
-/* asyncio.open_connection: connects to host:port (as ringo_addr_parse:
- * numeric addresses, "localhost", Unix paths; host names need DNS, which
- * is not there yet: -EINVAL) and wraps the socket. May suspend. Returns 0
- * and *out, or a negative errno (-ECONNREFUSED, -ETIMEDOUT...). */
+/* asyncio.open_connection: connects to host:port (as ringo_resolve:
+ * numeric addresses, "localhost" and Unix paths at once, other names
+ * through getaddrinfo on the executor) and wraps the socket. deadline
+ * bounds the lookup and the connect. May suspend. Returns 0 and *out, or a
+ * negative errno (-ECONNREFUSED, -ETIMEDOUT, -ENOENT for an unknown
+ * name...). */
 int ringo_open_connection(const char *host, uint16_t port, const ringo_stream_opts *opts,
 			  int64_t deadline, ringo_stream **out);
 
