@@ -1,0 +1,631 @@
+/* The kv_server demo over real sockets: every command's exact reply bytes,
+ * pipelining, requests split across segments, malformed and oversized
+ * requests, unknown commands, expiry on time, many clients at once, redis-cli
+ * (when installed), and a clean exit on SIGTERM and SIGINT.
+ *
+ * Usage: test_kv_server PATH-TO-kv_server */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *kv_path;
+
+struct server {
+	pid_t pid;
+	int port;
+};
+
+/* The server every test but the signal ones talks to. */
+static struct server srv;
+
+/* Starts kv_server --port 0 and reads the port from its first line. */
+static int server_start(struct server *s)
+{
+	int fds[2];
+	if (pipe(fds) < 0)
+		return -1;
+	fflush(NULL);
+	s->pid = fork();
+	if (s->pid < 0)
+		return -1;
+	if (s->pid == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execl(kv_path, kv_path, "--port", "0", (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	char line[128];
+	size_t len = 0;
+	struct pollfd p = {.fd = fds[0], .events = POLLIN};
+	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+		if (poll(&p, 1, 10000) <= 0)
+			break;
+		ssize_t n = read(fds[0], line + len, sizeof(line) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	line[len] = 0;
+	close(fds[0]);
+	if (sscanf(line, "listening on 127.0.0.1:%d\n", &s->port) != 1 || s->port <= 0) {
+		fprintf(stderr, "kv_server said: '%s'\n", line);
+		kill(s->pid, SIGKILL);
+		waitpid(s->pid, NULL, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sends sig and returns the wait status (-1 if it did not exit in 10 s). */
+static int server_stop(struct server *s, int sig)
+{
+	kill(s->pid, sig);
+	for (int i = 0; i < 1000; i++) {
+		int status;
+		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
+			return status;
+		usleep(10000);
+	}
+	kill(s->pid, SIGKILL);
+	waitpid(s->pid, NULL, 0);
+	return -1;
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	return server_start(&srv);
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	int status = server_stop(&srv, SIGTERM);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int connect_to(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return fd;
+}
+
+static int client(void)
+{
+	return connect_to(srv.port);
+}
+
+/* Sends out[0..outlen) while receiving exactly inlen bytes into in (both
+ * at once, so a large pipelined exchange cannot deadlock). Fails the test
+ * after 10 s without progress or at end of stream. */
+static void pump(int fd, const char *out, size_t outlen, char *in, size_t inlen)
+{
+	size_t sent = 0, got = 0;
+	while (sent < outlen || got < inlen) {
+		struct pollfd p = {.fd = fd, .events = (short)((got < inlen ? POLLIN : 0) |
+							       (sent < outlen ? POLLOUT : 0))};
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		if (p.revents & POLLIN) {
+			ssize_t n = recv(fd, in + got, inlen - got, MSG_DONTWAIT);
+			if (n <= 0)
+				fprintf(stderr, "received so far: '%.*s'\n", (int)got, in);
+			assert_true(n > 0);
+			got += (size_t)n;
+		}
+		if (sent < outlen && (p.revents & POLLOUT)) {
+			ssize_t n = send(fd, out + sent, outlen - sent, MSG_DONTWAIT);
+			assert_true(n > 0 || errno == EAGAIN);
+			if (n > 0)
+				sent += (size_t)n;
+		}
+	}
+}
+
+/* Sends request and checks that exactly reply comes back. */
+static void roundtrip(int fd, const char *request, const char *reply)
+{
+	size_t n = strlen(reply);
+	char *in = malloc(n + 1);
+	assert_non_null(in);
+	pump(fd, request, strlen(request), in, n);
+	in[n] = 0;
+	assert_string_equal(in, reply);
+	free(in);
+}
+
+/* The connection is closed by the server: end of stream, nothing more. */
+static void expect_closed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	char c;
+	ssize_t n = recv(fd, &c, 1, 0);
+	assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
+}
+
+/* A fresh connection to an empty database. */
+static int fresh(void)
+{
+	int fd = client();
+	roundtrip(fd, "FLUSHDB\r\n", "+OK\r\n");
+	return fd;
+}
+
+static void test_ping_echo(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "*1\r\n$4\r\nPING\r\n", "+PONG\r\n");
+	roundtrip(fd, "*2\r\n$4\r\nping\r\n$5\r\nhello\r\n", "$5\r\nhello\r\n");
+	roundtrip(fd, "PING\r\n", "+PONG\r\n");
+	roundtrip(fd, "PING a b\r\n", "-ERR wrong number of arguments for 'ping' command\r\n");
+	roundtrip(fd, "*2\r\n$4\r\nECHO\r\n$0\r\n\r\n", "$0\r\n\r\n");
+	roundtrip(fd, "ECHO \"a b\\r\\n\"\r\n", "$5\r\na b\r\n\r\n");
+	roundtrip(fd, "ECHO\r\n", "-ERR wrong number of arguments for 'echo' command\r\n");
+	close(fd);
+}
+
+static void test_get_set(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "GET k\r\n", "$-1\r\n");
+	roundtrip(fd, "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nv\r\nal\r\n", "+OK\r\n");
+	roundtrip(fd, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", "$5\r\nv\r\nal\r\n");
+	roundtrip(fd, "SET k \"\"\r\nGET k\r\n", "+OK\r\n$0\r\n\r\n");
+	roundtrip(fd, "SET k 'it\\'s'\r\nGET k\r\n", "+OK\r\n$4\r\nit's\r\n");
+	roundtrip(fd, "SET k \"\\x41\\x42\"\r\nGET k\r\n", "+OK\r\n$2\r\nAB\r\n");
+	roundtrip(fd, "GET\r\n", "-ERR wrong number of arguments for 'get' command\r\n");
+	roundtrip(fd, "GET a b\r\n", "-ERR wrong number of arguments for 'get' command\r\n");
+	roundtrip(fd, "SET k\r\n", "-ERR wrong number of arguments for 'set' command\r\n");
+	close(fd);
+}
+
+static void test_set_options(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "SET k 1 NX\r\nSET k 2 NX\r\nGET k\r\n", "+OK\r\n$-1\r\n$1\r\n1\r\n");
+	roundtrip(fd, "SET j 1 XX\r\nGET j\r\nSET k 3 XX\r\nGET k\r\n",
+		  "$-1\r\n$-1\r\n+OK\r\n$1\r\n3\r\n");
+	roundtrip(fd, "SET k 4 GET\r\nSET n 1 GET\r\n", "$1\r\n3\r\n$-1\r\n");
+	roundtrip(fd, "SET k 1 NX XX\r\n", "-ERR syntax error\r\n");
+	roundtrip(fd, "SET k 1 EX 10 PX 100\r\n", "-ERR syntax error\r\n");
+	roundtrip(fd, "SET k 1 EX\r\n", "-ERR syntax error\r\n");
+	roundtrip(fd, "SET k 1 FOO\r\n", "-ERR syntax error\r\n");
+	roundtrip(fd, "SET k 1 EX 0\r\n", "-ERR invalid expire time in 'set' command\r\n");
+	roundtrip(fd, "SET k 1 PX -5\r\n", "-ERR invalid expire time in 'set' command\r\n");
+	roundtrip(fd, "SET k 1 EX 9999999999999999\r\n",
+		  "-ERR invalid expire time in 'set' command\r\n");
+	roundtrip(fd, "SET k 1 EX abc\r\n", "-ERR value is not an integer or out of range\r\n");
+	roundtrip(fd, "SET k 1 ex 100\r\nTTL k\r\nSET k 2 KEEPTTL\r\nTTL k\r\nSET k 3\r\nTTL k\r\n",
+		  "+OK\r\n:100\r\n+OK\r\n:100\r\n+OK\r\n:-1\r\n");
+	close(fd);
+}
+
+static void test_del_exists_dbsize_flushdb(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "MSET a 1 b 2 c 3\r\nDBSIZE\r\n", "+OK\r\n:3\r\n");
+	roundtrip(fd, "EXISTS a a b x\r\nDEL a x b\r\nEXISTS a b c\r\nDBSIZE\r\n",
+		  ":3\r\n:2\r\n:1\r\n:1\r\n");
+	roundtrip(fd, "DEL\r\n", "-ERR wrong number of arguments for 'del' command\r\n");
+	roundtrip(fd, "EXISTS\r\n", "-ERR wrong number of arguments for 'exists' command\r\n");
+	roundtrip(fd, "DBSIZE x\r\n", "-ERR wrong number of arguments for 'dbsize' command\r\n");
+	roundtrip(fd, "FLUSHDB x\r\n", "-ERR syntax error\r\n");
+	roundtrip(fd, "FLUSHDB ASYNC\r\nDBSIZE\r\nGET c\r\n", "+OK\r\n:0\r\n$-1\r\n");
+	close(fd);
+}
+
+static void test_incr_decr(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "INCR n\r\nINCR n\r\nDECR n\r\nDECR m\r\nGET n\r\n",
+		  ":1\r\n:2\r\n:1\r\n:-1\r\n$1\r\n1\r\n");
+	roundtrip(fd, "SET s abc\r\nINCR s\r\n",
+		  "+OK\r\n-ERR value is not an integer or out of range\r\n");
+	/* redis's integers: no spaces, no '+', no leading zeros */
+	roundtrip(fd, "SET s \" 1\"\r\nINCR s\r\nSET s 01\r\nDECR s\r\nSET s +1\r\nINCR s\r\n",
+		  "+OK\r\n-ERR value is not an integer or out of range\r\n"
+		  "+OK\r\n-ERR value is not an integer or out of range\r\n"
+		  "+OK\r\n-ERR value is not an integer or out of range\r\n");
+	roundtrip(fd, "SET s 9223372036854775807\r\nINCR s\r\n",
+		  "+OK\r\n-ERR increment or decrement would overflow\r\n");
+	roundtrip(fd, "SET s -9223372036854775808\r\nDECR s\r\nINCR s\r\n",
+		  "+OK\r\n-ERR increment or decrement would overflow\r\n"
+		  ":-9223372036854775807\r\n");
+	roundtrip(fd, "SET s 9223372036854775808\r\nINCR s\r\n",
+		  "+OK\r\n-ERR value is not an integer or out of range\r\n");
+	/* INCR keeps the key's deadline */
+	roundtrip(fd, "SET t 5 EX 100\r\nINCR t\r\nTTL t\r\n", "+OK\r\n:6\r\n:100\r\n");
+	roundtrip(fd, "INCR\r\n", "-ERR wrong number of arguments for 'incr' command\r\n");
+	roundtrip(fd, "DECR a b\r\n", "-ERR wrong number of arguments for 'decr' command\r\n");
+	close(fd);
+}
+
+static void test_mget_mset(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "MSET a 1 b 22\r\nMGET a x b\r\n",
+		  "+OK\r\n*3\r\n$1\r\n1\r\n$-1\r\n$2\r\n22\r\n");
+	roundtrip(fd, "MSET a\r\n", "-ERR wrong number of arguments for 'mset' command\r\n");
+	roundtrip(fd, "MSET a 1 b\r\n", "-ERR wrong number of arguments for 'mset' command\r\n");
+	roundtrip(fd, "MGET\r\n", "-ERR wrong number of arguments for 'mget' command\r\n");
+	/* MSET takes deadlines away, as SET does */
+	roundtrip(fd, "SET a 1 EX 100\r\nMSET a 2\r\nTTL a\r\n", "+OK\r\n+OK\r\n:-1\r\n");
+	close(fd);
+}
+
+static void test_expire_ttl(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "TTL k\r\nSET k v\r\nTTL k\r\n", ":-2\r\n+OK\r\n:-1\r\n");
+	roundtrip(fd, "EXPIRE k 100\r\nTTL k\r\nEXPIRE nokey 100\r\n", ":1\r\n:100\r\n:0\r\n");
+	/* TTL rounds to the nearest second */
+	roundtrip(fd, "SET k v PX 2700\r\nTTL k\r\n", "+OK\r\n:3\r\n");
+	roundtrip(fd, "EXPIRE k abc\r\n", "-ERR value is not an integer or out of range\r\n");
+	roundtrip(fd, "EXPIRE k 9999999999999999\r\n",
+		  "-ERR invalid expire time in 'expire' command\r\n");
+	roundtrip(fd, "EXPIRE k\r\n", "-ERR wrong number of arguments for 'expire' command\r\n");
+	roundtrip(fd, "TTL\r\n", "-ERR wrong number of arguments for 'ttl' command\r\n");
+	/* a deadline in the past deletes the key */
+	roundtrip(fd, "EXPIRE k -1\r\nEXISTS k\r\n", ":1\r\n:0\r\n");
+	close(fd);
+}
+
+/* Keys expire on time: lazily when read, and actively (DBSIZE counts
+ * them gone without anyone touching them), also when a key that expires
+ * sooner than every other arrives later. */
+static void test_expiry_on_time(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "SET k v PX 100\r\nGET k\r\n", "+OK\r\n$1\r\nv\r\n");
+	usleep(300000);
+	roundtrip(fd, "GET k\r\nTTL k\r\n", "$-1\r\n:-2\r\n");
+
+	roundtrip(fd, "SET late v EX 100\r\nSET keep v\r\nSET a v PX 100\r\nSET b v PX 150\r\n"
+		      "SET c v PX 50\r\nDBSIZE\r\n",
+		  "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n:5\r\n");
+	usleep(400000);
+	roundtrip(fd, "DBSIZE\r\n", ":2\r\n");
+	roundtrip(fd, "EXPIRE late 0\r\nDBSIZE\r\n", ":1\r\n:1\r\n");
+	/* a deadline moved sooner by EXPIRE */
+	roundtrip(fd, "SET late v EX 100\r\nEXPIRE late 1\r\nDBSIZE\r\n", "+OK\r\n:1\r\n:2\r\n");
+	usleep(1300000);
+	roundtrip(fd, "DBSIZE\r\n", ":1\r\n");
+	close(fd);
+}
+
+static void test_command_config(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	/* what redis-benchmark asks first */
+	roundtrip(fd,
+		  "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n"
+		  "*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$10\r\nappendonly\r\n",
+		  "*2\r\n$4\r\nsave\r\n$0\r\n\r\n*2\r\n$10\r\nappendonly\r\n$2\r\nno\r\n");
+	roundtrip(fd, "CONFIG GET nosuch\r\n", "*0\r\n");
+	roundtrip(fd, "CONFIG GET\r\n",
+		  "-ERR wrong number of arguments for 'config|get' command\r\n");
+	roundtrip(fd, "CONFIG SET a b\r\n", "-ERR unknown subcommand 'SET'. Try CONFIG HELP.\r\n");
+	roundtrip(fd, "CONFIG\r\n", "-ERR wrong number of arguments for 'config' command\r\n");
+	/* what redis-cli asks first */
+	roundtrip(fd, "COMMAND DOCS\r\nCOMMAND\r\n", "*0\r\n*0\r\n");
+	roundtrip(fd, "COMMAND FOO\r\n", "-ERR unknown subcommand 'FOO'. Try COMMAND HELP.\r\n");
+	close(fd);
+}
+
+static void test_quit(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	/* nothing after QUIT is answered */
+	roundtrip(fd, "PING\r\nQUIT\r\nPING\r\n", "+PONG\r\n+OK\r\n");
+	expect_closed(fd);
+	close(fd);
+}
+
+/* An unknown command gets redis's error and the connection goes on. */
+static void test_unknown_command(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "FOO\r\n", "-ERR unknown command 'FOO', with args beginning with: \r\n");
+	roundtrip(fd, "*3\r\n$3\r\nfoo\r\n$1\r\na\r\n$2\r\nbb\r\nPING\r\n",
+		  "-ERR unknown command 'foo', with args beginning with: 'a' 'bb' \r\n+PONG\r\n");
+	/* CR and LF in the message become spaces; 128 bytes of arguments */
+	char req[512], reply[512];
+	snprintf(req, sizeof(req), "*3\r\n$3\r\nfoo\r\n$3\r\na\nb\r\n$200\r\n%0200d\r\n", 0);
+	snprintf(reply, sizeof(reply),
+		 "-ERR unknown command 'foo', with args beginning with: 'a b' '%0122d' \r\n", 0);
+	roundtrip(fd, req, reply);
+	roundtrip(fd, "GET k\r\n", "$-1\r\n");
+	close(fd);
+}
+
+/* Many commands in one write: every one answered, in order. */
+static void test_pipelining(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	size_t n = 3000, cap = n * 96;
+	char *req = malloc(cap), *reply = malloc(cap);
+	assert_non_null(req);
+	assert_non_null(reply);
+	size_t rl = 0, pl = 0;
+	for (size_t i = 0; i < n; i++) {
+		rl += (size_t)sprintf(req + rl, "*3\r\n$3\r\nSET\r\n$%d\r\nkey:%zu\r\n$%d\r\n%zu\r\n",
+				      snprintf(NULL, 0, "key:%zu", i), i,
+				      snprintf(NULL, 0, "%zu", i * 7), i * 7);
+		rl += (size_t)sprintf(req + rl, "GET key:%zu\r\nINCR counter\r\n", i);
+		pl += (size_t)sprintf(reply + pl, "+OK\r\n$%d\r\n%zu\r\n:%zu\r\n",
+				      snprintf(NULL, 0, "%zu", i * 7), i * 7, i + 1);
+	}
+	req[rl] = reply[pl] = 0;
+	roundtrip(fd, req, reply);
+	snprintf(req, cap, "DBSIZE\r\n");
+	snprintf(reply, cap, ":%zu\r\n", n + 1);
+	roundtrip(fd, req, reply);
+	free(req);
+	free(reply);
+	close(fd);
+}
+
+/* Commands arriving a few bytes at a time are answered when complete. */
+static void test_split_requests(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	const char *req = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n0123456789\r\nGET key\r\n"
+			  "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
+	for (const char *p = req; *p; p += 3) {
+		assert_int_equal(send(fd, p, strlen(p) < 3 ? strlen(p) : 3, 0),
+				 strlen(p) < 3 ? (ssize_t)strlen(p) : 3);
+		usleep(2000);
+	}
+	roundtrip(fd, "", "+OK\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n");
+	close(fd);
+}
+
+/* A value larger than any buffer, both ways. */
+static void test_large_value(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	size_t n = 3 << 20;
+	char *req = malloc(n + 64), *reply = malloc(n + 64);
+	assert_non_null(req);
+	assert_non_null(reply);
+	int h = sprintf(req, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$%zu\r\n", n);
+	for (size_t i = 0; i < n; i++)
+		req[h + i] = (char)('a' + i % 26);
+	strcpy(req + h + n, "\r\n");
+	roundtrip(fd, req, "+OK\r\n");
+	int r = sprintf(reply, "$%zu\r\n", n);
+	memcpy(reply + r, req + h, n + 3);
+	roundtrip(fd, "GET big\r\n", reply);
+	roundtrip(fd, "DEL big\r\n", ":1\r\n");
+	free(req);
+	free(reply);
+	close(fd);
+}
+
+/* A malformed or oversized request: a protocol error, then the server
+ * closes the connection. What came before it is still answered. */
+static void protocol_error(const char *req, const char *reply)
+{
+	int fd = client();
+	roundtrip(fd, req, reply);
+	expect_closed(fd);
+	close(fd);
+}
+
+static void test_malformed(void **state)
+{
+	(void)state;
+	protocol_error("*abc\r\n", "-ERR Protocol error: invalid multibulk length\r\n");
+	protocol_error("PING\r\n*2\r\n$3\r\nGET\r\n$x\r\n",
+		       "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n");
+	protocol_error("*1\r\nfoo\r\n", "-ERR Protocol error: expected '$', got 'f'\r\n");
+	protocol_error("*1\r\n$4\r\nPINGxx\r\n",
+		       "-ERR Protocol error: expected CRLF after bulk string\r\n");
+	protocol_error("*2147483648\r\n", "-ERR Protocol error: invalid multibulk length\r\n");
+	protocol_error("\"PING\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n");
+	protocol_error("SET k \"v\"x\r\n", "-ERR Protocol error: unbalanced quotes in request\r\n");
+}
+
+static void test_oversized(void **state)
+{
+	(void)state;
+	/* a bulk string over 512 MiB is refused before any of it arrives */
+	protocol_error("*2\r\n$3\r\nSET\r\n$536870913\r\n",
+		       "-ERR Protocol error: invalid bulk length\r\n");
+	/* an inline command, or a length line, over 64 KiB without its end */
+	size_t n = 70 << 10;
+	char *big = malloc(n + 16);
+	assert_non_null(big);
+	memset(big, 'a', n);
+	big[n] = 0;
+	protocol_error(big, "-ERR Protocol error: too big inline request\r\n");
+	big[0] = '*';
+	big[1] = '1';
+	protocol_error(big, "-ERR Protocol error: too big mbulk count string\r\n");
+	memcpy(big, "*1\r\n$", 5);
+	memset(big + 5, '1', n - 5);
+	protocol_error(big, "-ERR Protocol error: too big bulk count string\r\n");
+	free(big);
+}
+
+/* Empty commands ("*0", "*-1", blank lines) are skipped, as in redis. */
+static void test_empty_commands(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	roundtrip(fd, "*0\r\n*-1\r\n\r\n   \r\nPING\r\n", "+PONG\r\n");
+	close(fd);
+}
+
+/* 40 clients at once, each incrementing one counter. */
+static void test_many_clients(void **state)
+{
+	(void)state;
+	enum { CLIENTS = 40, ROUNDS = 50 };
+	int fds[CLIENTS];
+	roundtrip(fds[0] = fresh(), "SET c 0\r\n", "+OK\r\n");
+	for (int i = 1; i < CLIENTS; i++)
+		fds[i] = client();
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = 0; i < CLIENTS; i++)
+			assert_int_equal(send(fds[i], "INCR c\r\n", 8, 0), 8);
+		for (int i = 0; i < CLIENTS; i++) {
+			char in[32];
+			size_t len = 0;
+			while (len < 4 || in[len - 1] != '\n') {
+				ssize_t k = recv(fds[i], in + len, sizeof(in) - len, 0);
+				assert_true(k > 0);
+				len += (size_t)k;
+			}
+			assert_int_equal(in[0], ':');
+		}
+	}
+	char want[32];
+	snprintf(want, sizeof(want), "$%d\r\n%d\r\n", CLIENTS * ROUNDS >= 1000 ? 4 : 3,
+		 CLIENTS * ROUNDS);
+	roundtrip(fds[0], "GET c\r\n", want);
+	for (int i = 0; i < CLIENTS; i++)
+		close(fds[i]);
+}
+
+static bool have_program(const char *name)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
+	return system(cmd) == 0;
+}
+
+/* Runs redis-cli with args against the server; returns its output. */
+static void redis_cli(const char *args, char *out, size_t cap)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s 2>&1", srv.port, args);
+	FILE *p = popen(cmd, "r");
+	assert_non_null(p);
+	size_t n = fread(out, 1, cap - 1, p);
+	out[n] = 0;
+	assert_int_equal(pclose(p), 0);
+}
+
+static void test_redis_cli(void **state)
+{
+	(void)state;
+	if (!have_program("redis-cli")) {
+		fprintf(stderr, "redis-cli is not installed (Debian: redis-tools): skipped\n");
+		skip();
+	}
+	char out[256];
+	redis_cli("flushdb", out, sizeof(out));
+	assert_string_equal(out, "OK\n");
+	redis_cli("ping", out, sizeof(out));
+	assert_string_equal(out, "PONG\n");
+	redis_cli("set greeting 'hello world' ex 100", out, sizeof(out));
+	assert_string_equal(out, "OK\n");
+	redis_cli("get greeting", out, sizeof(out));
+	assert_string_equal(out, "hello world\n");
+	redis_cli("ttl greeting", out, sizeof(out));
+	assert_string_equal(out, "100\n");
+	redis_cli("mget greeting nosuch", out, sizeof(out));
+	assert_string_equal(out, "hello world\n\n");
+	/* errors as redis-cli shows redis's own, when its output is not a tty */
+	redis_cli("incr greeting", out, sizeof(out));
+	assert_string_equal(out, "ERR value is not an integer or out of range\n\n");
+	redis_cli("nosuch a", out, sizeof(out));
+	assert_string_equal(out, "ERR unknown command 'nosuch', with args beginning with: 'a' \n\n");
+}
+
+/* SIGTERM / SIGINT: the server closes its connections, even one in the
+ * middle of a command, and exits 0. */
+static void stop_with(int sig)
+{
+	struct server s;
+	assert_int_equal(server_start(&s), 0);
+	int fd = connect_to(s.port);
+	roundtrip(fd, "SET k v\r\n", "+OK\r\n");
+	assert_int_equal(send(fd, "*2\r\n$3\r\nGET", 11, 0), 11);
+	usleep(50000);
+	int status = server_stop(&s, sig);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	expect_closed(fd);
+	close(fd);
+}
+
+static void test_sigterm(void **state)
+{
+	(void)state;
+	stop_with(SIGTERM);
+}
+
+static void test_sigint(void **state)
+{
+	(void)state;
+	stop_with(SIGINT);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PATH-TO-kv_server\n", argv[0]);
+		return 2;
+	}
+	kv_path = argv[1];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ping_echo),
+		cmocka_unit_test(test_get_set),
+		cmocka_unit_test(test_set_options),
+		cmocka_unit_test(test_del_exists_dbsize_flushdb),
+		cmocka_unit_test(test_incr_decr),
+		cmocka_unit_test(test_mget_mset),
+		cmocka_unit_test(test_expire_ttl),
+		cmocka_unit_test(test_expiry_on_time),
+		cmocka_unit_test(test_command_config),
+		cmocka_unit_test(test_quit),
+		cmocka_unit_test(test_unknown_command),
+		cmocka_unit_test(test_pipelining),
+		cmocka_unit_test(test_split_requests),
+		cmocka_unit_test(test_large_value),
+		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_oversized),
+		cmocka_unit_test(test_empty_commands),
+		cmocka_unit_test(test_many_clients),
+		cmocka_unit_test(test_redis_cli),
+		cmocka_unit_test(test_sigterm),
+		cmocka_unit_test(test_sigint),
+	};
+	return cmocka_run_group_tests_name("kv_server", tests, group_setup, group_teardown);
+}
