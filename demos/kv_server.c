@@ -343,11 +343,6 @@ static void store_unlink(struct entry *e)
 	free(e);
 }
 
-static bool expired(const struct entry *e, int64_t now)
-{
-	return e->expire_ms && now >= e->expire_ms;
-}
-
 /* The live entry for key, or NULL; an expired one found on the way is
  * deleted (lazy expiry). */
 static struct entry *store_get(struct str key)
@@ -356,7 +351,7 @@ static struct entry *store_get(struct str key)
 	for (struct entry *e = *bucket_of(h); e; e = e->next) {
 		if (e->hash != h || e->klen != key.n || memcmp(e->key, key.p, key.n))
 			continue;
-		if (expired(e, now_ms())) {
+		if (e->expire_ms && now_ms() >= e->expire_ms) {
 			store_unlink(e);
 			return NULL;
 		}
@@ -1121,8 +1116,10 @@ static intptr_t serve(ringo_stream *s, void *arg)
 		if (ret < 0)
 			break;
 		ret = ringo_stream_fill(s);
+		if (ret == 0) /* the peer is done sending: send it the last replies */
+			ret = ringo_stream_wait_closed(s);
 		if (ret <= 0)
-			break; /* the peer closed, the stream failed, or shutdown */
+			break; /* closed, failed, or cancelled (shutdown) */
 	}
 	request_free(&q);
 	free(c.out.buf);

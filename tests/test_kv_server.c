@@ -351,6 +351,19 @@ static void test_quit(void **state)
 	close(fd);
 }
 
+/* A client that shuts its side down after its requests still gets every
+ * reply, then the end of the stream. */
+static void test_half_close(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	assert_int_equal(send(fd, "PING\r\nECHO bye\r\n", 16, 0), 16);
+	assert_int_equal(shutdown(fd, SHUT_WR), 0);
+	roundtrip(fd, "", "+PONG\r\n$3\r\nbye\r\n");
+	expect_closed(fd);
+	close(fd);
+}
+
 /* An unknown command gets redis's error and the connection goes on. */
 static void test_unknown_command(void **state)
 {
@@ -615,6 +628,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_expiry_on_time),
 		cmocka_unit_test(test_command_config),
 		cmocka_unit_test(test_quit),
+		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_unknown_command),
 		cmocka_unit_test(test_pipelining),
 		cmocka_unit_test(test_split_requests),

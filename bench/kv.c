@@ -1,0 +1,120 @@
+/* kv_server against redis-server (persistence off), one after the other,
+ * under the same redis-benchmark runs:
+ *
+ *	redis-benchmark -p P -t set,get -c 50 -n 200000 -q [-P 16]
+ *
+ * Prints each server's requests per second for SET and GET, without and
+ * with pipelining, and kv_server's ratio to redis-server. Targets: >= 1.5x
+ * without pipelining, >= 1.0x with it. Each figure is the best of two runs.
+ *
+ * Usage: bench_kv PATH-TO-kv_server (redis-server and redis-benchmark are
+ * looked up in PATH; Debian: redis-server, redis-tools). */
+#include <math.h>
+#include <stdbool.h>
+
+#include "serve.h"
+
+#define ROUNDS 2
+
+/* Runs redis-benchmark against port; stores SET's and GET's requests per
+ * second in rps[0], rps[1] (NAN if missing). */
+static void run_benchmark(int port, int pipeline, double rps[2])
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd),
+		 "redis-benchmark -p %d -t set,get -c 50 -n 200000 -q -P %d 2>/dev/null", port,
+		 pipeline);
+	rps[0] = rps[1] = NAN;
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return;
+	/* Progress lines end in '\r', results in '\n': "SET: 123.45 requests
+	 * per second, p50=..." */
+	char line[512];
+	size_t len = 0;
+	int c;
+	while ((c = fgetc(p)) != EOF) {
+		if (c != '\r' && c != '\n') {
+			if (len < sizeof(line) - 1)
+				line[len++] = (char)c;
+			continue;
+		}
+		line[len] = 0;
+		len = 0;
+		char name[8];
+		double v;
+		if (sscanf(line, "%7[A-Z]: %lf requests per second", name, &v) == 2 &&
+		    strstr(line, "requests per second")) {
+			if (strcmp(name, "SET") == 0)
+				rps[0] = v;
+			else if (strcmp(name, "GET") == 0)
+				rps[1] = v;
+		}
+	}
+	pclose(p);
+}
+
+/* The best of ROUNDS runs against a freshly started server. */
+static int measure(bool kv, const char *kv_path, int pipeline, double best[2])
+{
+	struct bench_server s;
+	int port = bench_free_port();
+	char port_arg[16];
+	snprintf(port_arg, sizeof(port_arg), "%d", port);
+	char *kv_argv[] = {(char *)kv_path, "--port", port_arg, NULL};
+	char *redis_argv[] = {"redis-server", "--port", port_arg, "--save", "", "--appendonly",
+			      "no", NULL};
+	if (bench_server_start(&s, kv ? kv_argv : redis_argv, port) < 0) {
+		fprintf(stderr, "bench_kv: cannot start %s\n", kv ? kv_path : "redis-server");
+		return -1;
+	}
+	best[0] = best[1] = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		double rps[2];
+		run_benchmark(port, pipeline, rps);
+		for (int k = 0; k < 2; k++)
+			best[k] = isnan(rps[k]) || isnan(best[k]) ? NAN : fmax(best[k], rps[k]);
+	}
+	int status = bench_server_stop(&s);
+	if (kv && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		fprintf(stderr, "bench_kv: kv_server did not exit cleanly (status %d)\n", status);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s PATH-TO-kv_server\n", argv[0]);
+		return 2;
+	}
+	if (!bench_have("redis-benchmark") || !bench_have("redis-server")) {
+		printf("kv: redis-server or redis-benchmark not installed (Debian: redis-server, "
+		       "redis-tools): not run\n");
+		return 0;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	static const struct {
+		int pipeline;
+		double target;
+	} modes[] = {{1, 1.5}, {16, 1.0}};
+	int failed = 0;
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		double kv[2], redis[2];
+		if (measure(true, argv[1], modes[m].pipeline, kv) < 0 ||
+		    measure(false, argv[1], modes[m].pipeline, redis) < 0)
+			return 1;
+		for (int k = 0; k < 2; k++) {
+			char name[32];
+			snprintf(name, sizeof(name), "%s -c 50 -P %d", k ? "GET" : "SET",
+				 modes[m].pipeline);
+			double ratio = kv[k] / redis[k];
+			printf("%-20s kv_server %10.0f req/s | redis-server %10.0f req/s | %5.2fx"
+			       " | target >= %.1fx: %s\n",
+			       name, kv[k], redis[k], ratio, modes[m].target,
+			       ratio >= modes[m].target ? "met" : "MISSED");
+			fflush(stdout);
+			failed |= isnan(ratio);
+		}
+	}
+	return failed;
+}
