@@ -286,7 +286,7 @@ static void test_expire_ttl(void **state)
 	roundtrip(fd, "TTL k\r\nSET k v\r\nTTL k\r\n", ":-2\r\n+OK\r\n:-1\r\n");
 	roundtrip(fd, "EXPIRE k 100\r\nTTL k\r\nEXPIRE nokey 100\r\n", ":1\r\n:100\r\n:0\r\n");
 	/* TTL rounds to the nearest second */
-	roundtrip(fd, "SET k v PX 2700\r\nTTL k\r\n", "+OK\r\n:3\r\n");
+	roundtrip(fd, "SET k v PX 2900\r\nTTL k\r\n", "+OK\r\n:3\r\n");
 	roundtrip(fd, "EXPIRE k abc\r\n", "-ERR value is not an integer or out of range\r\n");
 	roundtrip(fd, "EXPIRE k 9999999999999999\r\n",
 		  "-ERR invalid expire time in 'expire' command\r\n");
@@ -295,6 +295,29 @@ static void test_expire_ttl(void **state)
 	/* a deadline in the past deletes the key */
 	roundtrip(fd, "EXPIRE k -1\r\nEXISTS k\r\n", ":1\r\n:0\r\n");
 	close(fd);
+}
+
+/* Polls DBSIZE until it answers n; fails after 5 s. Returns the
+ * nanoseconds it took. */
+static int64_t wait_dbsize(int fd, int n)
+{
+	char want[32];
+	snprintf(want, sizeof(want), ":%d\r\n", n);
+	int64_t t0 = harness_now();
+	for (;;) {
+		char in[32] = {0};
+		size_t len = 0;
+		assert_int_equal(send(fd, "DBSIZE\r\n", 8, 0), 8);
+		while (len == 0 || in[len - 1] != '\n') {
+			ssize_t k = recv(fd, in + len, sizeof(in) - 1 - len, 0);
+			assert_true(k > 0);
+			len += (size_t)k;
+		}
+		if (strcmp(in, want) == 0)
+			return harness_now() - t0;
+		assert_true(harness_now() - t0 < 5000000000LL);
+		usleep(10000);
+	}
 }
 
 /* Keys expire on time: lazily when read, and actively (DBSIZE counts
@@ -308,16 +331,16 @@ static void test_expiry_on_time(void **state)
 	usleep(300000);
 	roundtrip(fd, "GET k\r\nTTL k\r\n", "$-1\r\n:-2\r\n");
 
-	roundtrip(fd, "SET late v EX 100\r\nSET keep v\r\nSET a v PX 100\r\nSET b v PX 150\r\n"
-		      "SET c v PX 50\r\nDBSIZE\r\n",
+	/* each of a, b, c expires sooner than every key before it */
+	roundtrip(fd, "SET late v EX 100\r\nSET keep v\r\nSET a v PX 300\r\nSET b v PX 200\r\n"
+		      "SET c v PX 100\r\nDBSIZE\r\n",
 		  "+OK\r\n+OK\r\n+OK\r\n+OK\r\n+OK\r\n:5\r\n");
-	usleep(400000);
-	roundtrip(fd, "DBSIZE\r\n", ":2\r\n");
+	wait_dbsize(fd, 2);
 	roundtrip(fd, "EXPIRE late 0\r\nDBSIZE\r\n", ":1\r\n:1\r\n");
-	/* a deadline moved sooner by EXPIRE */
+	/* a deadline moved sooner by EXPIRE: not early, and on time */
 	roundtrip(fd, "SET late v EX 100\r\nEXPIRE late 1\r\nDBSIZE\r\n", "+OK\r\n:1\r\n:2\r\n");
-	usleep(1300000);
-	roundtrip(fd, "DBSIZE\r\n", ":1\r\n");
+	int64_t took = wait_dbsize(fd, 1);
+	assert_true(took >= 900000000LL);
 	close(fd);
 }
 
