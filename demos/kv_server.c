@@ -45,7 +45,7 @@
 #define MAX_BULK (512u << 20)        /* redis's proto-max-bulk-len */
 #define MAX_ARGS (1 << 20)           /* arguments of one command */
 #define MAX_INLINE (64u << 10)       /* an inline command, or a '*'/'$' line */
-#define OUT_FLUSH (16u << 10)        /* hand replies to the stream past this */
+#define OUT_FLUSH (64u << 10)        /* replies past which a batch is drained */
 #define BIG_VALUE (4u << 10)         /* written straight from the store */
 
 /* A byte string that points into someone else's memory. */
@@ -103,6 +103,7 @@ struct out {
 	char *buf;
 	size_t len, cap;
 	ringo_stream *s;
+	size_t handed;        /* given to the stream since the last drain */
 	int err;              /* the first write error: the connection is done */
 };
 
@@ -135,10 +136,16 @@ static void out_add(struct out *o, const void *p, size_t n)
 #define out_lit(o, s) out_add((o), s, sizeof(s) - 1)
 
 /* Hands what is buffered to the stream (which sends it in the background). */
+static void out_write(struct out *o, const void *p, size_t n)
+{
+	if (n && !o->err)
+		o->err = ringo_stream_write(o->s, p, n);
+	o->handed += n;
+}
+
 static void out_flush(struct out *o)
 {
-	if (o->len && !o->err)
-		o->err = ringo_stream_write(o->s, o->buf, o->len);
+	out_write(o, o->buf, o->len);
 	o->len = 0;
 }
 
@@ -155,8 +162,7 @@ static void out_bulk(struct out *o, const char *p, size_t n)
 	out_num(o, '$', (long long)n);
 	if (n >= BIG_VALUE) {
 		out_flush(o);
-		if (!o->err)
-			o->err = ringo_stream_write(o->s, p, n);
+		out_write(o, p, n);
 	} else {
 		out_add(o, p, n);
 	}
@@ -1074,7 +1080,10 @@ static void execute(struct conn *c, const struct str *argv, size_t argc)
  * ------------------------------------------------------------------------ */
 
 /* Serves one connection: answers every complete command buffered, hands
- * the batch's replies to the stream, drains once, waits for more. */
+ * the batch's replies to the stream, drains once, waits for more. A batch
+ * whose replies grow large (many GETs of big values, say) is cut short and
+ * drained before the rest is answered, so a client that does not read
+ * cannot make the server buffer without bound. */
 static intptr_t serve(ringo_stream *s, void *arg)
 {
 	(void)arg;
@@ -1086,7 +1095,8 @@ static intptr_t serve(ringo_stream *s, void *arg)
 		const void *data;
 		size_t n = ringo_stream_peek(s, &data);
 		size_t used = 0;
-		while (used < n && !c.quit) {
+		bool full = false;
+		while (used < n && !c.quit && !full) {
 			int r = parse_request(&q, (const char *)data + used, n - used);
 			if (r == PARSE_MORE)
 				break;
@@ -1099,9 +1109,9 @@ static intptr_t serve(ringo_stream *s, void *arg)
 				execute(&c, q.argv, q.argc);
 			used += q.pos;
 			request_reset(&q);
-			if (c.out.len >= OUT_FLUSH)
-				out_flush(&c.out);
+			full = c.out.len + c.out.handed >= OUT_FLUSH;
 		}
+		/* data is valid only until the stream next suspends */
 		ringo_stream_consume(s, used);
 		out_flush(&c.out);
 		if (c.out.err) {
@@ -1115,6 +1125,9 @@ static intptr_t serve(ringo_stream *s, void *arg)
 		ret = ringo_stream_drain(s);
 		if (ret < 0)
 			break;
+		c.out.handed = 0;
+		if (full)
+			continue; /* the rest of the batch, already buffered */
 		ret = ringo_stream_fill(s);
 		if (ret == 0) /* the peer is done sending: send it the last replies */
 			ret = ringo_stream_wait_closed(s);
@@ -1135,7 +1148,8 @@ struct config {
 	uint16_t port;
 };
 
-/* Waits for SIGINT or SIGTERM, read from a signalfd by the ring. */
+/* Waits for SIGINT or SIGTERM, read from a signalfd by the ring. Returns
+ * the signal's number or a negative errno. */
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -1148,7 +1162,7 @@ static int wait_for_signal(void)
 	struct signalfd_siginfo si;
 	ssize_t r = ringo_read(fd, &si, sizeof(si), -1, RINGO_NO_DEADLINE);
 	close(fd);
-	return r < 0 ? (int)r : 0;
+	return r < 0 ? (int)r : (int)si.ssi_signo;
 }
 
 static intptr_t run_server(void *arg)
@@ -1172,6 +1186,11 @@ static intptr_t run_server(void *arg)
 		printf("listening on %s:%u\n", cfg->host, ringo_server_port(srv));
 		fflush(stdout);
 		r = wait_for_signal();
+		if (r > 0) {
+			printf("%s: closing\n", r == SIGINT ? "SIGINT" : "SIGTERM");
+			fflush(stdout);
+			r = 0;
+		}
 		ringo_server_close(srv, true);
 	}
 	ringo_task_cancel(expiry);

@@ -472,6 +472,35 @@ static void test_large_value(void **state)
 	close(fd);
 }
 
+/* Pipelined GETs whose replies far exceed the stream's write buffer: all
+ * answered, in order, while the client reads them. */
+static void test_pipelined_big_replies(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	size_t vlen = 100000, n = 50;
+	char *req = malloc(vlen + 64), *reply = malloc(n * (vlen + 16));
+	assert_non_null(req);
+	assert_non_null(reply);
+	int h = sprintf(req, "*3\r\n$3\r\nSET\r\n$1\r\nv\r\n$%zu\r\n", vlen);
+	memset(req + h, 'x', vlen);
+	strcpy(req + h + vlen, "\r\n");
+	roundtrip(fd, req, "+OK\r\n");
+	size_t rl = 0;
+	for (size_t i = 0; i < n; i++) {
+		rl += (size_t)sprintf(reply + rl, "$%zu\r\n", vlen);
+		memset(reply + rl, 'x', vlen);
+		rl += vlen;
+		rl += (size_t)sprintf(reply + rl, "\r\n");
+	}
+	for (size_t i = 0; i < n; i++)
+		strcpy(req + i * 7, "GET v\r\n");
+	roundtrip(fd, req, reply);
+	free(req);
+	free(reply);
+	close(fd);
+}
+
 /* A malformed or oversized request: a protocol error, then the server
  * closes the connection. What came before it is still answered. */
 static void protocol_error(const char *req, const char *reply)
@@ -656,6 +685,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_pipelining),
 		cmocka_unit_test(test_split_requests),
 		cmocka_unit_test(test_large_value),
+		cmocka_unit_test(test_pipelined_big_replies),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_empty_commands),
