@@ -35,7 +35,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -152,9 +151,22 @@ static void out_flush(struct out *o)
 /* A ':' integer, '*' array or '$' bulk header: the prefix, n, CRLF. */
 static void out_num(struct out *o, char prefix, long long n)
 {
-	char *dst = out_room(o, 24);
-	if (dst)
-		o->len += (size_t)sprintf(dst, "%c%lld\r\n", prefix, n);
+	char digits[20], *dst = out_room(o, 24);
+	if (!dst)
+		return;
+	unsigned long long v = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
+	size_t k = 0;
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while (v /= 10);
+	*dst++ = prefix;
+	if (n < 0)
+		*dst++ = '-';
+	while (k)
+		*dst++ = digits[--k];
+	*dst++ = '\r';
+	*dst++ = '\n';
+	o->len = (size_t)(dst - o->buf);
 }
 
 static void out_bulk(struct out *o, const char *p, size_t n)
@@ -504,23 +516,28 @@ static void request_reset(struct request *q)
 	q->argc = 0;
 }
 
+static bool request_grow(struct request *q)
+{
+	size_t cap = q->cap ? q->cap * 2 : 16;
+	size_t *o = realloc(q->off, cap * sizeof(*o));
+	if (o)
+		q->off = o;
+	size_t *l = realloc(q->len, cap * sizeof(*l));
+	if (l)
+		q->len = l;
+	struct str *v = realloc(q->argv, cap * sizeof(*v));
+	if (v)
+		q->argv = v;
+	if (!o || !l || !v)
+		return false;
+	q->cap = cap;
+	return true;
+}
+
 static bool request_push(struct request *q, size_t off, size_t len)
 {
-	if (q->argc == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		size_t *o = realloc(q->off, cap * sizeof(*o));
-		if (o)
-			q->off = o;
-		size_t *l = realloc(q->len, cap * sizeof(*l));
-		if (l)
-			q->len = l;
-		struct str *v = realloc(q->argv, cap * sizeof(*v));
-		if (v)
-			q->argv = v;
-		if (!o || !l || !v)
-			return false;
-		q->cap = cap;
-	}
+	if (q->argc == q->cap && !request_grow(q))
+		return false;
 	q->off[q->argc] = off;
 	q->len[q->argc] = len;
 	q->argc++;
@@ -731,9 +748,14 @@ struct command {
 	void (*run)(struct conn *c, const struct str *argv, size_t argc);
 };
 
+/* Whether s is word (lower case), ignoring case. */
 static bool is(struct str s, const char *word)
 {
-	return strlen(word) == s.n && strncasecmp(s.p, word, s.n) == 0;
+	size_t i = 0;
+	for (; i < s.n; i++)
+		if (word[i] != (char)tolower((unsigned char)s.p[i]))
+			return false;
+	return word[i] == 0;
 }
 
 static void reply_not_integer(struct out *o)
