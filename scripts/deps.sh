@@ -2,6 +2,8 @@
 # Installs what building and testing ringo needs on Debian/Ubuntu, if missing.
 set -euo pipefail
 pkgs=(gcc meson ninja-build pkg-config liburing-dev libcmocka-dev python3)
+# issue 5: redis-cli, which tests/test_kv_server.c checks the KV server with
+pkgs+=(redis-tools)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
