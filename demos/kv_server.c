@@ -36,8 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <ringo.h>
 
@@ -1170,21 +1168,11 @@ struct config {
 	uint16_t port;
 };
 
-/* Waits for SIGINT or SIGTERM, read from a signalfd by the ring. Returns
- * the signal's number or a negative errno. */
-static int wait_for_signal(void)
+static void signals(sigset_t *set)
 {
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	int fd = signalfd(-1, &set, SFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	struct signalfd_siginfo si;
-	ssize_t r = ringo_read(fd, &si, sizeof(si), -1, RINGO_NO_DEADLINE);
-	close(fd);
-	return r < 0 ? (int)r : (int)si.ssi_signo;
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
 }
 
 static intptr_t run_server(void *arg)
@@ -1207,7 +1195,9 @@ static intptr_t run_server(void *arg)
 	} else {
 		printf("listening on %s:%u\n", cfg->host, ringo_server_port(srv));
 		fflush(stdout);
-		r = wait_for_signal();
+		sigset_t set;
+		signals(&set);
+		r = ringo_signal_wait(&set, RINGO_NO_DEADLINE);
 		if (r > 0) {
 			printf("%s: closing\n", r == SIGINT ? "SIGINT" : "SIGTERM");
 			fflush(stdout);
@@ -1244,11 +1234,10 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	/* Delivered through the signalfd only. */
+	/* Blocked from the start, so that one sent as soon as the server says
+	 * it listens is not lost: ringo_signal_wait takes it. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
+	signals(&set);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	intptr_t result;
