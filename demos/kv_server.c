@@ -962,12 +962,14 @@ static void cmd_ttl(struct conn *c, const struct str *argv, size_t argc)
 {
 	(void)argc;
 	struct entry *e = store_get(argv[1]);
-	if (!e)
+	if (!e) {
 		out_lit(&c->out, ":-2\r\n");
-	else if (!e->expire_ms)
+	} else if (!e->expire_ms) {
 		out_lit(&c->out, ":-1\r\n");
-	else
-		out_num(&c->out, ':', (e->expire_ms - now_ms() + 500) / 1000);
+	} else {
+		int64_t left = e->expire_ms - now_ms(); /* rounded, as redis does */
+		out_num(&c->out, ':', left / 1000 + (left % 1000 >= 500));
+	}
 }
 
 static void cmd_dbsize(struct conn *c, const struct str *argv, size_t argc)
