@@ -1102,7 +1102,8 @@ static void execute(struct conn *c, const struct str *argv, size_t argc)
  * ------------------------------------------------------------------------ */
 
 /* Serves one connection: answers every complete command buffered, hands
- * the batch's replies to the stream, drains once, waits for more. A batch
+ * the batch's replies to the stream, drains once, waits for more. When it
+ * returns, the server sends what is still buffered and closes the stream. A batch
  * whose replies grow large (many GETs of big values, say) is cut short and
  * drained before the rest is answered, so a client that does not read
  * cannot make the server buffer without bound. */
@@ -1140,10 +1141,8 @@ static intptr_t serve(ringo_stream *s, void *arg)
 			ret = c.out.err;
 			break;
 		}
-		if (c.quit) {
-			ret = ringo_stream_wait_closed(s);
-			break;
-		}
+		if (c.quit)
+			break; /* the server sends what is buffered, then closes */
 		ret = ringo_stream_drain(s);
 		if (ret < 0)
 			break;
@@ -1151,10 +1150,8 @@ static intptr_t serve(ringo_stream *s, void *arg)
 		if (full)
 			continue; /* the rest of the batch, already buffered */
 		ret = ringo_stream_fill(s);
-		if (ret == 0) /* the peer is done sending: send it the last replies */
-			ret = ringo_stream_wait_closed(s);
 		if (ret <= 0)
-			break; /* closed, failed, or cancelled (shutdown) */
+			break; /* the peer is done, the stream failed, or shutdown */
 	}
 	request_free(&q);
 	free(c.out.buf);
