@@ -440,9 +440,10 @@ static void test_split_requests(void **state)
 	int fd = fresh();
 	const char *req = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$10\r\n0123456789\r\nGET key\r\n"
 			  "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
-	for (const char *p = req; *p; p += 3) {
-		assert_int_equal(send(fd, p, strlen(p) < 3 ? strlen(p) : 3, 0),
-				 strlen(p) < 3 ? (ssize_t)strlen(p) : 3);
+	for (const char *p = req; *p;) {
+		size_t n = strlen(p) < 3 ? strlen(p) : 3;
+		assert_int_equal(send(fd, p, n, 0), (ssize_t)n);
+		p += n;
 		usleep(2000);
 	}
 	roundtrip(fd, "", "+OK\r\n$10\r\n0123456789\r\n$10\r\n0123456789\r\n");
