@@ -4,6 +4,8 @@ set -euo pipefail
 pkgs=(gcc meson ninja-build pkg-config liburing-dev libcmocka-dev python3)
 # issue 5: redis-cli, which tests/test_kv_server.c checks the KV server with
 pkgs+=(redis-tools)
+# issue 4: curl, which tests/test_http_server.c and scripts/demos.sh ask the HTTP server with
+pkgs+=(curl)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
