@@ -36,6 +36,9 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* netdb.h declares it only in POSIX modes; a strict -std=c11 user sees it here. */
+struct addrinfo;
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -34,6 +34,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/select.h> /* sigset_t, also under a strict -std=c11 */
 
 #ifdef __cplusplus
 extern "C" {
