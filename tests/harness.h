@@ -32,4 +32,20 @@ struct harness_log {
 void harness_log(struct harness_log *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* A demo server run for a test: started with `--port 0`, its stdout a pipe
+ * kept open until it is stopped, and killed if the test process dies. */
+struct harness_server {
+	pid_t pid;
+	int port;
+	int out;   /* the server's stdout */
+};
+
+/* Starts path --port 0 and reads the port from its first line, "listening
+ * on 127.0.0.1:PORT" (10 s at most). Returns 0, or -1 (the server is then
+ * killed and what it said is printed). */
+int harness_server_start(struct harness_server *s, const char *path);
+/* Sends sig (0: none) and waits up to 10 s for the server to exit. Returns
+ * its wait status, or -1 if it had to be killed. */
+int harness_server_stop(struct harness_server *s, int sig);
+
 #endif

@@ -16,41 +16,9 @@
 
 static const char *server_path, *client_path;
 
-struct server {
-	pid_t pid;
-	int port;
-};
-
-static void start_server(struct server *s)
+static void start_server(struct harness_server *s)
 {
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	fflush(NULL);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(server_path, server_path, "--port", "0", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	FILE *f = fdopen(fds[0], "r");
-	assert_non_null(f);
-	char line[128];
-	assert_non_null(fgets(line, sizeof(line), f));
-	fclose(f);
-	assert_int_equal(sscanf(line, "listening on 127.0.0.1:%d", &s->port), 1);
-	assert_true(s->port > 0 && s->port < 65536);
-}
-
-static int stop_server(struct server *s, int sig)
-{
-	assert_int_equal(kill(s->pid, sig), 0);
-	int status;
-	assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
-	return status;
+	assert_int_equal(harness_server_start(s, server_path), 0);
 }
 
 struct client_args {
@@ -78,7 +46,7 @@ static void run_client(struct client_args *a, char *out, size_t cap)
 static void test_round_trips(void **state)
 {
 	(void)state;
-	struct server s;
+	struct harness_server s;
 	start_server(&s);
 	char out[1024];
 	struct client_args a = { s.port, "8", "200", "64" };
@@ -90,7 +58,7 @@ static void test_round_trips(void **state)
 	struct client_args big = { s.port, "4", "20", "300000" };
 	run_client(&big, out, sizeof(out));
 	assert_non_null(strstr(out, "4 connections, 300000-byte messages: 80 round trips"));
-	int status = stop_server(&s, SIGTERM);
+	int status = harness_server_stop(&s, SIGTERM);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
@@ -100,7 +68,7 @@ static void test_round_trips(void **state)
 static void test_sigint_with_a_client(void **state)
 {
 	(void)state;
-	struct server s;
+	struct harness_server s;
 	start_server(&s);
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s.port) };
@@ -110,7 +78,7 @@ static void test_sigint_with_a_client(void **state)
 	char buf[8];
 	assert_int_equal(read(fd, buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "abc", 3);
-	int status = stop_server(&s, SIGINT);
+	int status = harness_server_stop(&s, SIGINT);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	/* The connection was closed. */

@@ -15,53 +15,17 @@
 
 static const char *server_path;
 
-struct server {
-	pid_t pid;
-	int out;     /* the server's stdout */
-	int port;
-};
-
-/* Starts the server on --port 0 and reads the port from its
- * "listening on 127.0.0.1:PORT" line. */
-static void start(struct server *s)
+static void start(struct harness_server *s)
 {
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	s->pid = fork();
-	assert_true(s->pid >= 0);
-	if (s->pid == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(server_path, server_path, "--port", "0", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	s->out = fds[0];
-	char line[128];
-	size_t len = 0;
-	while (len < sizeof(line) - 1) {
-		struct pollfd p = { .fd = s->out, .events = POLLIN };
-		assert_int_equal(poll(&p, 1, 5000), 1);
-		ssize_t n = read(s->out, line + len, 1);
-		assert_int_equal(n, 1);
-		if (line[len++] == '\n')
-			break;
-	}
-	line[len] = '\0';
-	assert_int_equal(sscanf(line, "listening on 127.0.0.1:%d", &s->port), 1);
-	assert_true(s->port > 0);
+	assert_int_equal(harness_server_start(s, server_path), 0);
 }
 
 /* Sends sig and expects the server to exit 0. */
-static void stop(struct server *s, int sig)
+static void stop(struct harness_server *s, int sig)
 {
-	assert_int_equal(kill(s->pid, sig), 0);
-	int status;
-	assert_int_equal(waitpid(s->pid, &status, 0), s->pid);
+	int status = harness_server_stop(s, sig);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	close(s->out);
 }
 
 static int dial(int port)
@@ -124,7 +88,7 @@ static void test_curl(void **state)
 	(void)state;
 	if (system("command -v curl >/dev/null 2>&1") != 0)
 		skip();
-	struct server s;
+	struct harness_server s;
 	start(&s);
 	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "curl -s -i http://127.0.0.1:%d/", s.port);
@@ -145,7 +109,7 @@ static void test_curl(void **state)
 static void test_keepalive_and_pipelining(void **state)
 {
 	(void)state;
-	struct server s;
+	struct harness_server s;
 	start(&s);
 	int fd = dial(s.port);
 	/* Two requests on one connection, one after the other. */
@@ -191,7 +155,7 @@ static void test_keepalive_and_pipelining(void **state)
 static void test_bad_requests(void **state)
 {
 	(void)state;
-	struct server s;
+	struct harness_server s;
 	start(&s);
 	static const char *bad[] = {
 		"garbage\r\n\r\n",
@@ -231,11 +195,7 @@ static void test_bad_requests(void **state)
 	assert_int_equal(kill(s.pid, SIGTERM), 0);
 	assert_true(closed_by_server(fd));
 	close(fd);
-	int status;
-	assert_int_equal(waitpid(s.pid, &status, 0), s.pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-	close(s.out);
+	stop(&s, 0);
 }
 
 int main(int argc, char **argv)

@@ -15,89 +15,26 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char *kv_path;
 
-struct server {
-	pid_t pid;
-	int port;
-};
-
 /* The server every test but the signal ones talks to. */
-static struct server srv;
-
-/* Starts kv_server --port 0 and reads the port from its first line. */
-static int server_start(struct server *s)
-{
-	int fds[2];
-	if (pipe(fds) < 0)
-		return -1;
-	fflush(NULL);
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		/* No server outlives a test that crashed. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execl(kv_path, kv_path, "--port", "0", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	char line[128];
-	size_t len = 0;
-	struct pollfd p = {.fd = fds[0], .events = POLLIN};
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-		if (poll(&p, 1, 10000) <= 0)
-			break;
-		ssize_t n = read(fds[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	line[len] = 0;
-	close(fds[0]);
-	if (sscanf(line, "listening on 127.0.0.1:%d\n", &s->port) != 1 || s->port <= 0) {
-		fprintf(stderr, "kv_server said: '%s'\n", line);
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
-		return -1;
-	}
-	return 0;
-}
-
-/* Sends sig and returns the wait status (-1 if it did not exit in 10 s). */
-static int server_stop(struct server *s, int sig)
-{
-	kill(s->pid, sig);
-	for (int i = 0; i < 1000; i++) {
-		int status;
-		if (waitpid(s->pid, &status, WNOHANG) == s->pid)
-			return status;
-		usleep(10000);
-	}
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
-	return -1;
-}
+static struct harness_server srv;
 
 static int group_setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	return server_start(&srv);
+	return harness_server_start(&srv, kv_path);
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	int status = server_stop(&srv, SIGTERM);
+	int status = harness_server_stop(&srv, SIGTERM);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
@@ -641,13 +578,13 @@ static void test_redis_cli(void **state)
  * middle of a command, and exits 0. */
 static void stop_with(int sig)
 {
-	struct server s;
-	assert_int_equal(server_start(&s), 0);
+	struct harness_server s;
+	assert_int_equal(harness_server_start(&s, kv_path), 0);
 	int fd = connect_to(s.port);
 	roundtrip(fd, "SET k v\r\n", "+OK\r\n");
 	assert_int_equal(send(fd, "*2\r\n$3\r\nGET", 11, 0), 11);
 	usleep(50000);
-	int status = server_stop(&s, sig);
+	int status = harness_server_stop(&s, sig);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	expect_closed(fd);
