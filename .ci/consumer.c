@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Built by .ci/run against the installed library, with nothing but
  * `pkg-config --cflags --libs ringo`: proves the install is usable. */
 #include <stdio.h>

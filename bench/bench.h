@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the benchmark programs: timing, the Python asyncio twin run in
  * the same process tree, and the report line. */
 #ifndef RINGO_BENCH_H

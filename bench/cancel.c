@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cancel 100,000 sleeping tasks and wait until all are done. */
 #include "bench.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* File copy: the cat demo (demos/cat.c: a window of positional reads, each
  * a task, written in order through ringo_write_all) against cp(1) (one
  * copy_file_range, all in the kernel), both copying a 1 GiB file that sits

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Echo servers under one load: ringo's demos/echo_server against a plain
  * epoll server in C (bench/epoll_echo.c). The load: CONNS connections, each
  * sending a MSG-byte message and waiting for its echo before the next

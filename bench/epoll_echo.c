@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The yardstick for bench/echo.c: a plain echo server on epoll, the way a
  * careful C programmer writes one without a framework. One thread,
  * level-triggered, nonblocking sockets, a 64 KiB read buffer shared by

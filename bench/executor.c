@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* run_in_executor: the round trip of a job that does nothing, one at a time
  * (latency: the task suspends, a worker runs it and posts the completion,
  * the task resumes), and 64 tasks keeping 4 workers busy (throughput).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* HTTP server throughput: demos/http_server (one thread) against nginx (one
  * worker, `return 200 "Hello, World!"`) and the same server written with
  * Python asyncio streams, each driven by `wrk -t1 -c64` in the same run.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kv_server against redis-server (persistence off), one after the other,
  * under the same redis-benchmark runs:
  *

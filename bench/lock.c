@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock hand-off: two tasks take turns holding one lock (A holds, B waits;
  * A releases, which hands the lock to B, and queues again; ...). Reports ns
  * per hand-off; then the same with 100 such pairs, each on its own lock,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Resident memory per sleeping task: VmRSS before and after 100,000 tasks
  * have gone to sleep. */
 #include "bench.h"

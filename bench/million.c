@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One million tasks sleeping 1 s at once: wall time until all are done. */
 #include "bench.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Subprocesses: spawn + wait of /bin/true, 8 at a time; and 16 MiB through
  * cat with communicate. */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the server benchmarks (http, echo, kv): start a server program,
  * wait until it listens, drive it with a load generator, stop it. */
 #ifndef RINGO_BENCH_SERVE_H

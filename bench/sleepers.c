@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* 100,000 tasks each sleeping 50 ms: wall time until all are done. */
 #include "bench.h"
 

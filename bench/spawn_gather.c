@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Spawn 100,000 tasks that return their index, gather them. */
 #include "bench.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Context switch: two fibers ping-pong through ringo's switch primitive;
  * each round trip is two switches. */
 #include "bench.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A task group of 100,000 trivial children: spawn them all, exit. */
 #include "bench.h"
 

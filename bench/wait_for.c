@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait_for on a task that is already done: the fast path, per call. */
 #include "bench.h"
 

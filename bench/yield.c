@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* sleep(0): 100 tasks yielding 1,000,000 times in all. */
 #include "bench.h"
 

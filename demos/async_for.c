@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seed's second program: async for over an asynchronous iterator that
  * counts to 3, sleeping 1 s before each item.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seed's third program: async with around an asynchronous context
  * manager whose __aenter__ and __aexit__ await.
  *

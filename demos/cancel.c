@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The seed's first program: a task sleeps 3 s, call_later(1 s) cancels it,
  * and it catches the cancellation.
  *

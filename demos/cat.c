@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cat: copies files to stdout, or to OUT, byte for byte.
  *
  *	cat [-o OUT] FILE...      ("-" is stdin)

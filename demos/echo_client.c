@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An echo client and load generator: many connections (asyncio's
  * open_connection), each sending a message and reading its echo back, one
  * at a time.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An echo server: asyncio's start_server with a handler that writes back
  * what it reads.
  *

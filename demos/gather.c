@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gather: three tasks sleeping 1, 2 and 3 s run at once; their results come
  * back in argument order after about 3 s. Then the same with one child
  * failing and RINGO_RETURN_EXCEPTIONS, so every slot holds a value or an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* An HTTP/1.1 server: keep-alive, pipelining, `GET /` answers
  * "Hello, World!".
  *

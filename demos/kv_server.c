@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A key-value server that speaks the Redis protocol (RESP2), on ringo's
  * streams: one task per connection, one task expiring keys on time.
  *

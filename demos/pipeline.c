@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A pipeline: two producers and two consumers over a bounded queue, inside
  * a task group, inside a timeout scope that expires and cancels them all.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — asyncio's programming model in C, on io_uring.
  *
  * Every await is an io_uring SQE and every resumption is its CQE: a task that

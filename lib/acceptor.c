@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Acceptor: a listening socket served by one multishot accept, re-armed
  * whenever its CQE ends without IORING_CQE_F_MORE (single-shot accepts,
  * re-armed after each connection, where the kernel lacks multishot).

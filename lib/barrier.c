@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Barrier: asyncio.Barrier without its draining phase. The arrival that
  * completes a cycle wakes every waiter with its index at once, so the
  * barrier is empty again before any of them runs and a new arrival simply

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop's provided buffer ring: one buffer group shared by every
  * multishot receive of the loop. A receive's CQE names the buffer the
  * kernel filled; the stream copies the bytes out and gives the buffer back

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the loop's provided buffer ring, which multishot receives pick
  * their buffers from (IORING_REGISTER_PBUF_RING, 5.19+). Never installed.
  * It is freed at the loop's end by ringo__bufring_destroy (internal.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Completions: the state and waiter list that futures and tasks share, and
  * done callbacks, which run from a NOP's CQE, never inside the call that
  * completes. */

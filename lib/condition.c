@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Condition: asyncio.Condition on a ringo_lock. wait() releases the lock,
  * waits for a notification, and re-acquires the lock before returning in
  * every case; the re-acquisition cannot be cancelled, so a cancelled

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous context managers: entering, leaving with the body's outcome,
  * and the enter/leave pair adapters (also for the primitives of sync.h,
  * through their public functions only). */

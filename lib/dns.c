@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name resolution: getaddrinfo(3) run on the executor, its EAI_* codes
  * turned into negative errnos, and host names for ringo's socket calls.
  *

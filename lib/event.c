@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event: asyncio.Event. set() wakes every waiter with 1 at once; clearing
  * the event afterwards cannot take that back, since each woken waiter's
  * answer travels with its wake-up. */

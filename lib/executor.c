@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The executor: a loop's pool of threads for blocking calls.
  *
  * A job is a heap record; the task that runs it suspends in a NOTIFY wait

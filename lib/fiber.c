@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fibers: execution contexts switched in user space.
  *
  * The register work is done by the architecture primitives in lib/arch/;

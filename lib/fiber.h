@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: execution contexts (fibers) and their stacks. Never installed. */
 #ifndef RINGO_FIBER_H
 #define RINGO_FIBER_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Files: each call one SQE (lib/io.c), the io_uring counterpart of the
  * system call it is named after; read_all/write_all resubmit after short
  * transfers. */

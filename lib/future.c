@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futures: a result that some code sets and tasks await. */
 #include <stdlib.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gather: one wait for many tasks. Each child gets a waiter that records its
  * result; the gathering task is woken by one NOP, when the last child is
  * done (or the first fails). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous generators: a body on its own task that hands items to one
  * consumer at a time.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* call_soon, call_later, call_at: a callback run from the CQE of a NOP (soon)
  * or of an absolute IORING_OP_TIMEOUT (later, at). The loop holds a
  * reference on each handle until that CQE has arrived, so a cancelled

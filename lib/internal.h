@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the loop, operations, waits and completions shared by lib/.
  * Never installed. */
 #ifndef RINGO_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* One I/O await: the operation's SQE, optionally linked to an
  * IORING_OP_LINK_TIMEOUT for its deadline, and the task suspended on its
  * CQE (both CQEs, with a deadline) through the core's one wait mechanism,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: one I/O await — an SQE (and, with a deadline, its linked
  * IORING_OP_LINK_TIMEOUT) whose CQE resumes the calling task. Every file and
  * socket operation is built from ringo__io_begin, an io_uring_prep_* call

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous iteration: the protocol's entry points and async for. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock: asyncio.Lock with direct hand-off. release() never frees a lock
  * that has waiters: it hands it to the first one, so a task that calls
  * acquire() before that waiter runs finds it held and queues behind.

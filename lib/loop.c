@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The loop: ringo_run creates it, runs the main task until it is done, then
  * cancels what is left, drains the ring and closes it. The loop itself is
  * nothing but: submit, wait, and for each CQE switch to the fiber it names

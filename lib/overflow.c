@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Stack overflow detection.
  *
  * A task that overflows its stack faults on the guard below it. The fault

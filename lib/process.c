@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Subprocesses: posix_spawn, a pidfd, and one SQE per wait for the child's
  * exit — IORING_OP_WAITID with WNOWAIT (Linux 6.7+), or IORING_OP_POLL_ADD
  * on the pidfd, which becomes readable when the child exits. Neither

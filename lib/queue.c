@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Queues: FIFO, LIFO and priority, bounded or not, with task_done/join,
  * shutdown and asynchronous iteration.
  *

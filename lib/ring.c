@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ring: with lib/ring.h, the only code that calls liburing.
  *
  * Every SQE carries the address of a struct ringo__op and a 16-bit tag in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the ring's state and its hot paths, inlined into the code that
  * waits (a yield, a wake-up). With lib/ring.c, the only code that calls
  * liburing; never installed. */

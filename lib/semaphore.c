@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Semaphore and BoundedSemaphore: asyncio's, with direct hand-off. A
  * release with tasks queued gives the permit to the first of them instead
  * of to the count, so no later arrival can take it first.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Servers and client connections: asyncio.start_server and open_connection.
  *
  * A server is a listening socket, an acceptor (lib/acceptor.c: a multishot

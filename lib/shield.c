@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shield: awaiting a task without passing the awaiter's cancellation on. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signals: read from signalfds by SQEs.
  *
  * Each loop has a hub: one signalfd whose mask holds the signals with a

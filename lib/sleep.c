@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sleeping and yielding: an IORING_OP_TIMEOUT, or a NOP for ringo_sleep(0). */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Sockets: each call that may suspend is one SQE (lib/io.c); bind, listen
  * and the address helpers are plain calls. IPv4, IPv6 and Unix. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task stacks: mmap'd, committed lazily, guarded, pooled.
  *
  * Default-size stacks are carved from slabs, one mapping per slab_stacks

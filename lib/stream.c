@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Streams: asyncio's StreamReader and StreamWriter over one fd.
  *
  * Reading. On a socket, a multishot recv picks buffers from the loop's

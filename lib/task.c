@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tasks: a function on its own fiber, and the one suspension mechanism
  * (struct ringo__wait) through which every await goes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task groups: asyncio's TaskGroup. Each child has a waiter on its
  * completion; the group records failures, cancels the rest when one fails,
  * and exit waits, on one NOTIFY wait, until the last child is done.

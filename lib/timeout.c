@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timeout scopes: asyncio 3.12's Timeout. The deadline is a call_at handle
  * (an IORING_OP_TIMEOUT); when it fires the scope cancels its task, and at
  * exit it turns its own cancellation, and only that, into -ETIMEDOUT. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait, wait_for and as_completed: waiting on tasks without owning them.
  *
  * Each watched task gets a waiter on its completion; the waiting task is

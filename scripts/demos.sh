@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Sets up a fresh machine, builds ringo and runs every demo in turn; the servers
 # are started on a free port, driven by their client (echo_client, curl,
 # redis-cli), and stopped with SIGINT/SIGTERM.

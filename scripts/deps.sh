@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what building and testing ringo needs on Debian/Ubuntu, if missing.
 set -euo pipefail
 pkgs=(gcc meson ninja-build pkg-config liburing-dev libcmocka-dev python3)

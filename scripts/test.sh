@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Sets up a fresh machine, builds ringo and runs the whole test suite.
 # Extra arguments go to meson setup (e.g. -Db_sanitize=address,undefined).
 set -euo pipefail

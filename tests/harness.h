@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared helpers for the cmocka tests. */
 #ifndef RINGO_TEST_HARNESS_H
 #define RINGO_TEST_HARNESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The acceptor (lib/acceptor.c) over real loopback connections: a
  * thousand connections with none lost or duplicated, FIFO hand-off,
  * deadlines, cancellation, close, back-off when descriptors run out, and

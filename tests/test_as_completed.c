@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* as_completed: completion order, timeout, the async iterator protocol,
  * cancelling the consumer. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Barrier: arrival indices, cycles, abort and reset, cancellation. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cancellation: asyncio's semantics, nothing completed thrown away. */
 #include "harness.h"
 

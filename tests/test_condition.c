@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Condition: notify order, the lock re-acquired on every return, also on
  * cancellation; wait_for; bad input. */
 #include "harness.h"

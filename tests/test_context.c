@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous context managers: aenter/aexit on every way out of the
  * RINGO_ASYNC_WITH block and of ringo_async_with, suppression, replacement,
  * cancellation, nesting, and the enter/leave pair adapter. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Runs the demo programs and checks their exact output and timing. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Name resolution through the executor: localhost, numeric hosts, a name
  * that does not exist (no network needed: .invalid never resolves), the
  * EAI_* mapping, cancellation, and ringo_resolve feeding a connect. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The echo demos together: echo_server --port 0 says where it listens,
  * echo_client runs its round trips against it and exits 0, and the server
  * exits 0 on SIGTERM (and on SIGINT) with clients still connected.

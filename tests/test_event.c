@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Event: set wakes every waiter, clear cannot take it back, cancellation. */
 #include "harness.h"
 

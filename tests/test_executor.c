@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The executor: results, FIFO order, a pool smaller than the work,
  * cancellation of running and queued jobs, and the loop's end waiting for
  * running jobs. Every case runs with completions posted by MSG_RING and by

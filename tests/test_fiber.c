@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fibers: switching order, register and stack preservation, alignment,
  * reuse of finished fibers' stacks, and the raw switch cost. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Futures: results, errors, cancellation, waiters and done callbacks, all
  * woken through the ring and never inside set_*. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* gather: argument order, first error, return-exceptions, cancellation. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous generators: lazy start, hand-offs through the ring, asend,
  * ends and errors, aclose (awaited cleanup, yield during close, unstarted
  * and finished generators), owners, shutdown and cancellation. */

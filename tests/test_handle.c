@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* call_soon, call_later, call_at and their handles. */
 #include "harness.h"
 

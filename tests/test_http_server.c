@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP demo (demos/http_server.c) over a real socket: curl's answer,
  * keep-alive, pipelining, bodies, HTTP/1.0, malformed and oversized
  * requests, and a clean exit on SIGTERM and SIGINT. */

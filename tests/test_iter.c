@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Asynchronous iteration: the protocol, the RINGO_ASYNC_FOR loop and the
  * ringo_async_for function form, break, close, errors, cancellation. */
 #include "harness.h"

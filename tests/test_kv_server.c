@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The kv_server demo over real sockets: every command's exact reply bytes,
  * pipelining, requests split across segments, malformed and oversized
  * requests, unknown commands, expiry on time, many clients at once, redis-cli

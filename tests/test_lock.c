@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Lock: FIFO hand-off without barging, cancellation, bad input. */
 #include "harness.h"
 

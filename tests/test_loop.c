@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_run: results, nesting, shutdown of leftover tasks, deadlocks. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Subprocesses (lib/process.c): spawning with pipes, /dev/null and given
  * fds, exit statuses, signals, deadlines, cancellation, communicate, and
  * that no path leaves a zombie or an fd behind. Every test runs twice: on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Queues: FIFO/LIFO/priority order, maxsize and the nowait errors, blocked
  * getters and putters served FIFO without barging, cancellation that loses
  * and duplicates nothing, task_done/join, both shutdown modes, iteration. */

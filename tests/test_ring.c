@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The ring: io_uring unavailable, full submission queues, ring modes. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Semaphore and BoundedSemaphore: counting, FIFO hand-off without
  * barging, cancellation, over-release, bad input. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* shield: the awaiter's cancellation does not reach the shielded task. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Signals: ringo_signal_wait, handlers as tasks, and ringo_run's SIGINT
  * (in child processes). The in-process cases run with the signalfd read by
  * IORING_OP_READ and by the poll fallback (RINGO_SIGNALFD=poll). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task stacks: pooling and reuse, giving memory back, guard modes, overflow
  * detection, and many stacks alive at once within vm.max_map_count. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Tasks: spawning, awaiting, results, names, done callbacks, references. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Task groups: waiting for every child, a failure cancelling siblings and
  * the body, every error readable, outside cancellation, the parent's
  * cancelling() count, spawning into a finished group. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timeout scopes: expiry, only its own cancellation turned into
  * -ETIMEDOUT, nested scopes (equal deadlines as asyncio 3.12), foreign
  * cancellations, reschedule. */

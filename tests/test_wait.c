@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait: the three modes, timeouts, never raising or cancelling children. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait_for: result in time, timeout after the inner task's cleanup, a
  * suppressed cancellation, timeout <= 0, cancelling the caller. */
 #include "harness.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's mass-cancellation benchmark.
 
 N tasks (default 100,000) each ``await asyncio.sleep(10)``.  Once every task

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's executor benchmark.
 
 serial: one task awaits ``loop.run_in_executor(None, noop, i)`` N times

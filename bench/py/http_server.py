@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of demos/http_server.c: HTTP/1.1 keep-alive, `GET /` answers
 "Hello, World!", written with asyncio streams (start_server, readuntil).
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's lock hand-off benchmark.
 
 P pairs of tasks (default 1), each pair on its own asyncio.Lock. In a pair

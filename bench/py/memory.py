@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's per-task memory benchmark.
 
 Reads VmRSS from /proc/self/status, starts N tasks (default 100,000) that

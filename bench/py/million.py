@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's one-million-sleepers benchmark.
 
 N tasks (default 1,000,000) each ``await asyncio.sleep(DELAY)`` (default

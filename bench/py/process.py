@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's subprocess benchmark.
 
 --what spawn: N processes (default 100) of /bin/true, 8 at a time, each

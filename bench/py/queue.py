@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's queue ping-pong benchmark.
 
 P pairs of tasks (default 100) run at once; in each pair, ping puts an item

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's concurrent-sleepers benchmark.
 
 N tasks (default 100,000) each ``await asyncio.sleep(DELAY)`` (default

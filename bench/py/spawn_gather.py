@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's spawn+gather benchmark.
 
 Creates N tasks (default 100,000) of a trivial coroutine that returns its

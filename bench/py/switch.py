@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Python analogue of ringo's raw fiber context switch.
 
 What it measures

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's task group benchmark.
 
 Inside ``async with asyncio.TaskGroup() as tg`` creates N children

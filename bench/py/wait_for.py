@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's wait_for benchmark.
 
 Creates one task that returns 7, awaits it, then calls

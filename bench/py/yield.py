@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's sleep(0) yield benchmark.
 
 T tasks (default 100) each perform K = N / T ``await asyncio.sleep(0)``

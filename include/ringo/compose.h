@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — composing tasks: wait, wait_for, timeout scopes, shield,
  * as_completed and task groups (asyncio.wait, wait_for, timeout, shield,
  * as_completed, TaskGroup).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — asynchronous context managers (asyncio's async with,
  * __aenter__/__aexit__).
  * Included by <ringo.h>; do not include directly. */

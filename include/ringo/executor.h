@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — blocking calls on a thread pool, and name resolution through it
  * (asyncio's run_in_executor with the default executor, and getaddrinfo).
  * Included by <ringo.h>.

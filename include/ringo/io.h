@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — files and sockets (included by <ringo.h>).
  *
  * Each call that may suspend is one io_uring SQE whose CQE resumes the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — asynchronous iteration (asyncio's async for, __aiter__/__anext__)
  * and asynchronous generators.
  * Included by <ringo.h>; do not include directly. */

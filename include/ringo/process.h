@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — subprocesses, asyncio's create_subprocess_exec (included by
  * <ringo.h>).
  *

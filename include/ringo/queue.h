@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — queues (asyncio.Queue, LifoQueue, PriorityQueue).
  * Included by <ringo.h>; do not include directly. */
 #ifndef RINGO_QUEUE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — Unix signals as awaits and as handler tasks (asyncio's
  * loop.add_signal_handler / remove_signal_handler). Included by <ringo.h>.
  *

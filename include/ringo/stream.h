@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — streams and servers, asyncio's StreamReader/StreamWriter,
  * open_connection and start_server (included by <ringo.h>).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — synchronization primitives (asyncio's Lock, Event, Condition,
  * Semaphore, BoundedSemaphore and Barrier).
  * Included by <ringo.h>; do not include directly.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Context switch for AArch64 (AAPCS64).
  *
  * Only the callee-saved registers are switched: x19-x28, the frame pointer

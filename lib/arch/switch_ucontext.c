@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Portable context switch on <ucontext.h>, for architectures without a
  * hand-written switch. Slower: swapcontext also saves and restores the
  * signal mask, a syscall per switch.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Context switch for x86-64 (System V ABI).
  *
  * Only the callee-saved general registers (rbp rbx r12-r15) are switched:
