@@ -5,9 +5,15 @@
 # redis-cli), and stopped with SIGINT/SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+start_all=$(date +%s)
 scripts/deps.sh
-[ -d build ] || meson setup build >/dev/null
-meson compile -C build >/dev/null
+if [ ! -d build ]; then
+	echo "== configuring: meson setup build --werror"
+	meson setup build --werror
+fi
+echo "== building: meson compile -C build (about a minute the first time)"
+meson compile -C build
+echo
 for demo in cancel gather async_for async_with pipeline; do
 	echo "== demos/$demo.c"
 	start=$(date +%s%N)
@@ -57,3 +63,4 @@ if command -v redis-cli >/dev/null; then
 	redis-cli -p "$port" INCR counter
 fi
 stop_server TERM
+echo "== all demos ran in $(( $(date +%s) - start_all )) s (build included)"

@@ -7,13 +7,19 @@ pkgs=(gcc meson ninja-build pkg-config liburing-dev libcmocka-dev python3)
 pkgs+=(redis-tools)
 # issue 4: curl, which tests/test_http_server.c and scripts/demos.sh ask the HTTP server with
 pkgs+=(curl)
+# issue 14: mandoc, which the man page test lints every generated page with
+pkgs+=(mandoc)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} Debian packages present (${pkgs[*]})"
+	exit 0
+fi
 SUDO=
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
-echo "installing: ${missing[*]}"
+echo "deps: installing ${missing[*]} with ${SUDO:+sudo }apt-get (apt-get update first; this can take a minute)"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: installed ${missing[*]}"
