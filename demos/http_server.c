@@ -13,18 +13,16 @@
  * head exceeds 8 KiB, or a chunked body gets 400 and the connection is
  * closed. SIGINT or SIGTERM closes the server, cancels the connections and
  * exits 0. */
-#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <ringo.h>
 
-#define HEAD_MAX 8192
+#include "http/parse.h"
 
 static const char hello[] = "Hello, World!";
 
@@ -53,115 +51,6 @@ static const char *http_date(void)
 		     true);
 	}
 	return date_line;
-}
-
-/* ---- parsing ---- */
-
-struct request {
-	size_t head_len;        /* bytes up to and including the blank line */
-	size_t body_len;        /* Content-Length */
-	bool head_only;         /* HEAD */
-	bool is_get;            /* GET or HEAD */
-	bool root;              /* target "/" */
-	bool keep_alive;
-};
-
-enum { PARSE_OK, PARSE_MORE, PARSE_BAD };
-
-static bool token_is(const char *p, size_t n, const char *word)
-{
-	return strlen(word) == n && strncasecmp(p, word, n) == 0;
-}
-
-/* Whether a comma-separated header value holds token (case-insensitive). */
-static bool value_has(const char *v, size_t n, const char *token)
-{
-	size_t i = 0;
-	while (i < n) {
-		while (i < n && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-			i++;
-		size_t start = i;
-		while (i < n && v[i] != ',')
-			i++;
-		size_t end = i;
-		while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
-			end--;
-		if (token_is(v + start, end - start, token))
-			return true;
-	}
-	return false;
-}
-
-/* Parses the request at the start of buf (len bytes). */
-static int parse(const char *buf, size_t len, struct request *rq)
-{
-	const char *end = memmem(buf, len < HEAD_MAX ? len : HEAD_MAX, "\r\n\r\n", 4);
-	if (!end)
-		return len >= HEAD_MAX ? PARSE_BAD : PARSE_MORE;
-	memset(rq, 0, sizeof(*rq));
-	rq->head_len = (size_t)(end - buf) + 4;
-
-	/* Request line: METHOD SP target SP HTTP/1.x CRLF */
-	const char *line_end = memmem(buf, rq->head_len, "\r\n", 2);
-	const char *sp1 = memchr(buf, ' ', (size_t)(line_end - buf));
-	if (!sp1 || sp1 == buf)
-		return PARSE_BAD;
-	const char *sp2 = memchr(sp1 + 1, ' ', (size_t)(line_end - sp1 - 1));
-	if (!sp2 || sp2 == sp1 + 1 || line_end - sp2 - 1 != 8)
-		return PARSE_BAD;
-	for (const char *p = buf; p < sp1; p++)
-		if (!isupper((unsigned char)*p))
-			return PARSE_BAD;
-	if (memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || (sp2[8] != '0' && sp2[8] != '1'))
-		return PARSE_BAD;
-	bool http11 = sp2[8] == '1';
-	size_t mlen = (size_t)(sp1 - buf);
-	rq->head_only = mlen == 4 && memcmp(buf, "HEAD", 4) == 0;
-	rq->is_get = rq->head_only || (mlen == 3 && memcmp(buf, "GET", 3) == 0);
-	rq->root = sp2 - sp1 - 1 == 1 && sp1[1] == '/';
-	rq->keep_alive = http11;
-
-	/* Header fields: name ":" OWS value OWS CRLF */
-	bool have_length = false;
-	const char *p = line_end + 2;
-	while (p < end + 2) {
-		const char *eol = memmem(p, (size_t)(end + 2 - p), "\r\n", 2);
-		const char *colon = memchr(p, ':', (size_t)(eol - p));
-		if (!colon || colon == p)
-			return PARSE_BAD;
-		for (const char *q = p; q < colon; q++)
-			if (*q == ' ' || *q == '\t' || (unsigned char)*q < 0x21)
-				return PARSE_BAD;
-		const char *v = colon + 1;
-		while (v < eol && (*v == ' ' || *v == '\t'))
-			v++;
-		size_t vlen = (size_t)(eol - v);
-		size_t nlen = (size_t)(colon - p);
-		if (token_is(p, nlen, "Connection")) {
-			if (value_has(v, vlen, "close"))
-				rq->keep_alive = false;
-			else if (value_has(v, vlen, "keep-alive"))
-				rq->keep_alive = true;
-		} else if (token_is(p, nlen, "Content-Length")) {
-			size_t n = 0;
-			size_t i = 0;
-			while (i < vlen && isdigit((unsigned char)v[i])) {
-				if (n > (SIZE_MAX - 9) / 10)
-					return PARSE_BAD;
-				n = n * 10 + (size_t)(v[i++] - '0');
-			}
-			while (i < vlen && (v[i] == ' ' || v[i] == '\t'))
-				i++;
-			if (i == 0 || i != vlen || (have_length && n != rq->body_len))
-				return PARSE_BAD;
-			rq->body_len = n;
-			have_length = true;
-		} else if (token_is(p, nlen, "Transfer-Encoding")) {
-			return PARSE_BAD; /* bodies in chunks are not supported */
-		}
-		p = eol + 2;
-	}
-	return PARSE_OK;
 }
 
 /* ---- answering ---- */
@@ -219,11 +108,11 @@ static intptr_t serve(ringo_stream *s, void *arg)
 			}
 			if (len == 0)
 				break;
-			struct request rq;
-			int r = parse(data, len, &rq);
-			if (r == PARSE_MORE)
+			struct http_request rq;
+			enum http_parse_result r = http_parse_request(data, len, &rq);
+			if (r == HTTP_PARSE_MORE)
 				break;
-			if (r == PARSE_BAD) {
+			if (r == HTTP_PARSE_BAD) {
 				respond(s, "400 Bad Request", "Bad Request", false, false);
 				close_after = true;
 				break;

@@ -1,0 +1,32 @@
+/* The HTTP/1.x request head parser of the HTTP demo (demos/http_server.c),
+ * a unit of its own so that a fuzzer (tests/fuzz/http_parse.c) and other
+ * programs can link it. It needs no loop and allocates nothing. */
+#ifndef DEMOS_HTTP_PARSE_H
+#define DEMOS_HTTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HTTP_HEAD_MAX 8192      /* a longer request head is refused */
+
+struct http_request {
+	size_t head_len;        /* bytes up to and including the blank line */
+	size_t body_len;        /* Content-Length */
+	bool head_only;         /* HEAD */
+	bool is_get;            /* GET or HEAD */
+	bool root;              /* target "/" */
+	bool keep_alive;        /* HTTP/1.1 unless "Connection: close"... */
+};
+
+enum http_parse_result {
+	HTTP_PARSE_OK,          /* *rq describes the request at buf */
+	HTTP_PARSE_MORE,        /* buf holds only part of a head: wait for more */
+	HTTP_PARSE_BAD,         /* malformed: answer 400 and close */
+};
+
+/* Parses the request head at the start of buf (len bytes; not
+ * NUL-terminated). Only the head: the caller skips rq->body_len bytes of
+ * body after rq->head_len. */
+enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *rq);
+
+#endif
