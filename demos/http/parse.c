@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.x request head parser (see parse.h). */
 #include "parse.h"
 

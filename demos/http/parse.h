@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The HTTP/1.x request head parser of the HTTP demo (demos/http_server.c),
  * a unit of its own so that a fuzzer (tests/fuzz/http_parse.c) and other
  * programs can link it. It needs no loop and allocates nothing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The KV demo's commands (see command.h). Replies and error messages are
  * byte for byte those of redis 7. */
 #include "command.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The KV demo's commands, executed against one store: PING, ECHO, GET, SET
  * (EX, PX, NX, XX, KEEPTTL, GET), DEL, EXISTS, INCR, DECR, MGET, MSET,
  * EXPIRE, TTL, DBSIZE, FLUSHDB, QUIT, and the COMMAND and CONFIG GET

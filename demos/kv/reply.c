@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RESP2 replies (see reply.h). */
 #include "reply.h"
 

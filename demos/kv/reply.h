@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* RESP2 replies of the KV demo, built in a connection's own buffer. */
 #ifndef DEMOS_KV_REPLY_H
 #define DEMOS_KV_REPLY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The RESP2 request parser of the KV demo (demos/kv_server.c): arrays of
  * bulk strings ("*2\r\n$3\r\nGET\r\n$1\r\nk\r\n") and inline commands
  * ("GET k\r\n"), parsed where they lie. A unit of its own so that a fuzzer

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The KV demo's store (see store.h). */
 #include "store.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The KV demo's store: a chained hash table of keys, and a min-heap of the
  * keys that have a deadline. One store is one shard: it knows nothing of
  * connections, loops or other stores, so a server may keep one per thread

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Byte strings and integers (see str.h). */
 #include "str.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Byte strings and integers as the KV demo's protocol reads them. */
 #ifndef DEMOS_KV_STR_H
 #define DEMOS_KV_STR_H
