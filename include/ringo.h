@@ -17,7 +17,8 @@
  *    what it returns; release functions accept NULL.
  *  - Times and durations are int64_t nanoseconds on CLOCK_MONOTONIC.
  *  - A loop belongs to the thread that runs it; ringo objects must not be
- *    touched from other threads.
+ *    touched from other threads. <ringo/thread.h> says what may cross
+ *    threads (ringo_call_soon_threadsafe, xfutures, channels).
  */
 #ifndef RINGO_H
 #define RINGO_H
@@ -310,5 +311,6 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/process.h>
 #include <ringo/executor.h>
 #include <ringo/signal.h>
+#include <ringo/thread.h>
 
 #endif /* RINGO_H */

@@ -194,6 +194,9 @@ struct ringo_loop {
 	/* lib/bufring.c: the provided buffer ring, made on first use */
 	struct ringo__bufring *bufring;
 	uint8_t bufring_state;          /* RINGO__BUFRING_* */
+	/* lib/mailbox.c: how other threads reach the loop (its public
+	 * handle, ringo_loop, which outlives it while referenced) */
+	struct ringo_mailbox *mailbox;
 };
 
 enum { RINGO__BUFRING_UNTRIED = 0, RINGO__BUFRING_READY, RINGO__BUFRING_OFF };
@@ -315,6 +318,31 @@ static inline void ringo__resource_remove(struct ringo__resource *res)
 }
 /* Handles (lib/handle.c): cancels every handle not yet run (shutdown). */
 void ringo__handle_cancel_all(struct ringo_loop *loop);
+
+/* ---- the mailbox (lib/mailbox.c): messages from other threads ---- */
+
+/* A message for a loop. run(m) is called on the loop's thread from a CQE's
+ * dispatch, on the loop's stack (it must not suspend); it owns m. */
+struct ringo__msg {
+	struct ringo__msg *next;
+	void (*run)(struct ringo__msg *m);
+};
+/* Any thread: queues m for to's loop, waking it with a MSG_RING CQE.
+ * Returns 0, or -EPIPE once the loop has begun to end (m stays the
+ * caller's). Messages from one thread run in the order they were posted. */
+int ringo__mailbox_post(struct ringo_mailbox *to, struct ringo__msg *m);
+/* The loop's side: open creates loop->mailbox (0 or -ENOMEM/-EMFILE);
+ * listen, at the top of each turn, keeps the loop waiting for messages
+ * while other threads hold references; close, once main is done, refuses
+ * new messages and runs those already queued; end, after the ring is
+ * closed, drops the loop's own reference. */
+int ringo__mailbox_open(struct ringo_loop *loop);
+void ringo__mailbox_listen(struct ringo_loop *loop);
+void ringo__mailbox_close(struct ringo_loop *loop);
+void ringo__mailbox_end(struct ringo_loop *loop);
+/* The ring fd of ringo_run_threads' first loop, whose kernel worker pool
+ * this thread's ring attaches to (IORING_SETUP_ATTACH_WQ); -1: none. */
+extern __thread int ringo__ring_attach_wq;
 
 /* Executor (lib/executor.c): after the loop's ring is closed, stops and
  * joins the worker threads of loop_id's executor and frees it (safe if it

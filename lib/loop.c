@@ -23,6 +23,7 @@ int64_t ringo_time(void)
  * no operation is in flight, so no CQE will come. */
 static bool turn(struct ringo_loop *loop)
 {
+	ringo__mailbox_listen(loop);
 	int n = ringo__ring_run(loop->ring, true);
 	if (n < 0) {
 		fprintf(stderr, "ringo: the ring failed: %s\n", strerror(-n));
@@ -38,6 +39,7 @@ static bool turn(struct ringo_loop *loop)
 static bool loop_shutdown(struct ringo_loop *loop)
 {
 	loop->closing = true;
+	ringo__mailbox_close(loop);
 	for (;;) {
 		ringo__task_cancel_all(loop);
 		if (loop->ntasks == 0) {
@@ -100,6 +102,9 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ringo__list_init(&loop.handles);
 	ringo__list_init(&loop.resources);
 	ringo__loop = &loop;
+	ret = ringo__mailbox_open(&loop);
+	if (ret < 0)
+		goto err_guard;
 
 	ringo_task *main_task;
 	ringo_task_opts main_opts = { .name = "main" };
@@ -133,6 +138,7 @@ err_pool:
 err_ring:
 	ringo__ring_destroy(loop.ring);
 	/* With the ring closed, nothing of theirs is in flight. */
+	ringo__mailbox_end(&loop);
 	ringo__executor_loop_end(loop.id);
 	ringo__signal_loop_end(loop.id);
 	return ret;

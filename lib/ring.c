@@ -26,6 +26,15 @@ static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
 	p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
 	/* CLAMP lowers both sizes to the kernel's limits. */
 	p.cq_entries = entries > UINT32_MAX / 16 ? UINT32_MAX : entries * 16;
+	/* ringo_run_threads: share the first loop's kernel worker pool. */
+	if (ringo__ring_attach_wq >= 0) {
+		struct io_uring_params q = p;
+		q.flags |= IORING_SETUP_ATTACH_WQ;
+		q.wq_fd = (unsigned)ringo__ring_attach_wq;
+		int ret = io_uring_queue_init_params(entries, &r->uring, &q);
+		if (ret != -EINVAL)
+			return ret;
+	}
 	return io_uring_queue_init_params(entries, &r->uring, &p);
 }
 

@@ -1,0 +1,95 @@
+/* ringo — one loop per thread, and what crosses between them: thread-safe
+ * calls, loops run together on several threads (ringo_run_threads), results
+ * awaited across loops (ringo_xfuture) and channels between loops
+ * (ringo_channel). Included by <ringo.h>.
+ *
+ * A loop still belongs to its thread: no ringo object becomes thread-safe.
+ * What crosses threads is a message: it goes into the target loop's
+ * mailbox, and the loop is woken by a CQE that another ring posts into its
+ * ring with IORING_OP_MSG_RING (from the sender loop's own ring, or, on a
+ * plain thread, from a small ring of that thread's), so that in the target,
+ * too, every wake-up is a CQE. Messages from one sender arrive in the order
+ * they were sent.
+ *
+ * Thread-safe (callable from any thread, a loop's or a plain one): the
+ * functions marked "Thread-safe" below. Everything else follows the rule of
+ * <ringo.h>: only from the loop's own thread; where checking is cheap, a
+ * ringo object used from another loop's thread answers -EXDEV.
+ */
+#ifndef RINGO_THREAD_H
+#define RINGO_THREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A loop as other threads see it: its mailbox. The handle stays valid while
+ * a reference is held, also after the loop has ended (calls then return
+ * -EPIPE). */
+typedef struct ringo_mailbox ringo_loop;
+
+/* The running loop on this thread, borrowed: valid until that loop ends
+ * (take a reference to keep it longer, or to hand it to another thread).
+ * NULL outside a loop. */
+ringo_loop *ringo_loop_current(void);
+
+/* Takes a reference on loop and returns it. While anything but the loop
+ * itself holds a reference, the loop waits for messages instead of
+ * reporting a deadlock when no operation is in flight (asyncio's loop waits
+ * for call_soon_threadsafe the same way). Thread-safe, given a handle that
+ * is valid (held, or the loop's own). */
+ringo_loop *ringo_loop_ref(ringo_loop *loop);
+/* Drops a reference; accepts NULL. Thread-safe. */
+void ringo_loop_unref(ringo_loop *loop);
+
+/* Schedules fn(arg) to run on loop's thread, from the loop (on its stack,
+ * as ringo_call_soon's callbacks: it must not suspend). Callbacks from one
+ * sender thread run in the order they were sent. Thread-safe: from the
+ * loop's own thread, another loop's, or a plain thread. Does not suspend.
+ * Returns 0; -EPIPE if the loop has ended or is ending (its main task has
+ * finished: fn will never run); -EINVAL (NULL loop or fn); -ENOMEM. A
+ * callback accepted before the loop began to end still runs. */
+int ringo_call_soon_threadsafe(ringo_loop *loop, ringo_callback_fn fn, void *arg);
+
+/* ------------------------------------------------------------------------
+ * Several loops, one per thread (thread-per-core)
+ * ------------------------------------------------------------------------ */
+
+/* ringo_run_opts.flags for ringo_run_threads: pin loop i's thread to the
+ * i-th CPU this process may run on (modulo their number). */
+#define RINGO_RUN_PIN_CPUS 0x100u
+
+/* Runs n loops, each on a thread of its own, each running main(arg) as its
+ * main task (as ringo_run does), and returns when every one has ended.
+ * n == 0: one loop per CPU this process may run on. Loop i stores main's
+ * result in results[i] (results may be NULL; otherwise it has n entries,
+ * or one per CPU for n == 0). Every main starts once all n loops are up,
+ * so ringo_loop_at() answers for each from the start. The rings share one
+ * kernel worker pool (IORING_SETUP_ATTACH_WQ) where the kernel allows it.
+ * SIGINT, as for ringo_run (the caller must be the process's main thread,
+ * with SIGINT at its default disposition and not blocked;
+ * RINGO_RUN_NO_SIGINT opts out): the first one cancels every main, a
+ * second ends the process. Blocks the calling thread; the loops' threads
+ * start with the caller's signal mask with SIGINT blocked. opts may be NULL.
+ * Returns 0 when every main ran; -EINVAL (NULL main, n > 1024), -EBUSY (a
+ * loop runs on the calling thread), or the first error of a loop that
+ * could not start (then no main runs), or -EDEADLK if a loop ended so. */
+int ringo_run_threads(unsigned n, ringo_task_fn main, void *arg,
+		      const ringo_run_opts *opts, intptr_t *results);
+
+/* In a loop of ringo_run_threads: its index (0 .. count-1), the number of
+ * loops, and loop i (borrowed: valid until ringo_run_threads returns; NULL
+ * if i >= count). In a loop of ringo_run: 0, 1, and that loop for i == 0.
+ * Outside a loop: 0, 0 and NULL. */
+unsigned ringo_loop_index(void);
+unsigned ringo_loop_count(void);
+ringo_loop *ringo_loop_at(unsigned i);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RINGO_THREAD_H */
