@@ -19,7 +19,7 @@ static intptr_t spawner(void *arg)
 		int rc = -1;
 		if (ringo_process_spawn(argv, NULL, &p) < 0)
 			return -1;
-		int r = ringo_process_wait(p, &rc, 0);
+		int r = ringo_process_wait(p, &rc, RINGO_NO_DEADLINE);
 		ringo_process_destroy(p);
 		if (r < 0 || rc != 0)
 			return -1;
@@ -57,7 +57,7 @@ static intptr_t cat_workload(void *arg)
 	char *out;
 	size_t outlen;
 	int rc = -1;
-	int r = ringo_process_communicate(p, input, CAT_BYTES, &out, &outlen, NULL, NULL, &rc, 0);
+	int r = ringo_process_communicate(p, input, CAT_BYTES, &out, &outlen, NULL, NULL, &rc, RINGO_NO_DEADLINE);
 	int64_t ns = bench_now() - t0;
 	ringo_process_destroy(p);
 	if (r < 0 || rc != 0 || outlen != CAT_BYTES || memcmp(out, input, CAT_BYTES) != 0)

@@ -15,7 +15,16 @@
  *    callback, or outside ringo_run).
  *  - Handles are opaque. Every constructor names the function that releases
  *    what it returns; release functions accept NULL.
- *  - Times and durations are int64_t nanoseconds on CLOCK_MONOTONIC.
+ *  - Times and durations are int64_t nanoseconds on CLOCK_MONOTONIC, with
+ *    one exception that the compiler enforces: I/O deadlines (every call in
+ *    io.h, stream.h, process.h, signal.h, executor.h that takes a
+ *    `deadline`) are a ringo_deadline, a one-member struct made with
+ *    ringo_deadline_in(delay) or ringo_deadline_at(when), or
+ *    RINGO_NO_DEADLINE. Passing a bare number (RINGO_SEC(2), 0) where a
+ *    deadline is expected does not compile. Relative timeouts (wait_for,
+ *    timeout scopes, as_completed: RINGO_NO_TIMEOUT for none) and asyncio's
+ *    absolute `when` times (sleep_until, call_at, timeout_enter_at) stay
+ *    int64_t, as in asyncio.
  *  - A loop belongs to the thread that runs it; ringo objects must not be
  *    touched from other threads. <ringo/thread.h> says what may cross
  *    threads (ringo_call_soon_threadsafe, xfutures, channels).
@@ -40,6 +49,53 @@ extern "C" {
 #define RINGO_USEC(us) ((int64_t)(us) * 1000LL)
 #define RINGO_MSEC(ms) ((int64_t)(ms) * 1000000LL)
 #define RINGO_SEC(s) ((int64_t)(s) * 1000000000LL)
+
+/* A relative timeout meaning "no timeout" (asyncio's timeout=None), and an
+ * absolute `when` meaning "never". */
+#define RINGO_NO_TIMEOUT INT64_MAX
+
+/* Loop time: CLOCK_MONOTONIC in nanoseconds. Usable anywhere. */
+int64_t ringo_time(void);
+
+/* An I/O deadline: the absolute CLOCK_MONOTONIC time (as ringo_time()) at
+ * which an operation still pending is cancelled and returns -ETIMEDOUT; ns
+ * 0 means none. A distinct type so that a relative duration cannot be
+ * passed where a deadline is expected (it would be long past). Build one
+ * with the functions below; reading .ns is fine. */
+typedef struct ringo_deadline {
+	int64_t ns;
+} ringo_deadline;
+
+#ifdef __cplusplus
+#define RINGO_NO_DEADLINE (ringo_deadline{ 0 })
+#else
+#define RINGO_NO_DEADLINE ((ringo_deadline){ 0 })
+#endif
+
+/* The deadline at monotonic time when_ns. A time <= 0 is already past (it
+ * does not mean "none"); RINGO_NO_TIMEOUT (INT64_MAX) means none. */
+static inline ringo_deadline ringo_deadline_at(int64_t when_ns)
+{
+	ringo_deadline d;
+	d.ns = when_ns == RINGO_NO_TIMEOUT ? 0 : when_ns > 0 ? when_ns : 1;
+	return d;
+}
+
+/* The deadline delay_ns from now (a delay <= 0: already past);
+ * RINGO_NO_TIMEOUT, or a delay beyond the clock's range, means none. */
+static inline ringo_deadline ringo_deadline_in(int64_t delay_ns)
+{
+	int64_t now = ringo_time();
+	if (delay_ns > RINGO_NO_TIMEOUT - now)
+		delay_ns = RINGO_NO_TIMEOUT - now;
+	return ringo_deadline_at(now + delay_ns);
+}
+
+/* True if d is RINGO_NO_DEADLINE. */
+static inline bool ringo_deadline_none(ringo_deadline d)
+{
+	return d.ns == 0;
+}
 
 typedef struct ringo_task ringo_task;
 typedef struct ringo_future ringo_future;
@@ -98,9 +154,6 @@ int ringo_run(ringo_task_fn main, void *arg, intptr_t *result);
 /* ringo_run with options; opts may be NULL. */
 int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result,
 		       const ringo_run_opts *opts);
-
-/* Loop time: CLOCK_MONOTONIC in nanoseconds. Usable anywhere. */
-int64_t ringo_time(void);
 
 /* ------------------------------------------------------------------------
  * Tasks

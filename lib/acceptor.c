@@ -267,7 +267,7 @@ static void accept_timeout(void *arg)
 	ringo__wait_wake(w, -ETIMEDOUT);
 }
 
-int ringo_acceptor_accept(ringo_acceptor *a, int64_t deadline)
+int ringo_acceptor_accept(ringo_acceptor *a, ringo_deadline deadline)
 {
 	if (!a)
 		return -EINVAL;
@@ -286,12 +286,12 @@ int ringo_acceptor_accept(ringo_acceptor *a, int64_t deadline)
 	ringo_task *t = ringo__await_begin(&err);
 	if (!t)
 		return err;
-	if (deadline > 0 && deadline <= ringo_time())
+	if (!ringo_deadline_none(deadline) && deadline.ns <= ringo_time())
 		return -ETIMEDOUT;
 	struct ringo__wait w;
 	ringo_handle *timer = NULL;
-	if (deadline > 0) {
-		int ret = ringo_call_at(deadline, accept_timeout, &w, &timer);
+	if (!ringo_deadline_none(deadline)) {
+		int ret = ringo_call_at(deadline.ns, accept_timeout, &w, &timer);
 		if (ret < 0)
 			return ret;
 	}

@@ -128,7 +128,7 @@ static bool is_unix_path(const char *host)
 }
 
 int ringo_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr,
-		  socklen_t *len, int64_t deadline)
+		  socklen_t *len, ringo_deadline deadline)
 {
 	if (!addr || !len)
 		return -EINVAL;
@@ -143,10 +143,10 @@ int ringo_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr
 	char service[8];
 	snprintf(service, sizeof(service), "%u", (unsigned)port);
 	struct addrinfo *res;
-	if (deadline > 0) {
+	if (!ringo_deadline_none(deadline)) {
 		/* The deadline cancels the wait; the scope makes that a timeout. */
 		ringo_timeout *to;
-		ret = ringo_timeout_enter_at(&to, deadline);
+		ret = ringo_timeout_enter_at(&to, deadline.ns);
 		if (ret < 0)
 			return ret;
 		ret = (int)ringo_timeout_exit(to, ringo_getaddrinfo(host, service, &hints, &res));

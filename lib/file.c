@@ -20,7 +20,7 @@ static uint64_t kernel_offset(int64_t offset)
 	return offset < 0 ? (uint64_t)-1 : (uint64_t)offset;
 }
 
-int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, int64_t deadline)
+int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, ringo_deadline deadline)
 {
 	if (!path)
 		return -EINVAL;
@@ -32,12 +32,12 @@ int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, int64_t de
 	return (int)ringo__io_await(&io);
 }
 
-int ringo_open(const char *path, int flags, mode_t mode, int64_t deadline)
+int ringo_open(const char *path, int flags, mode_t mode, ringo_deadline deadline)
 {
 	return ringo_openat(AT_FDCWD, path, flags, mode, deadline);
 }
 
-ssize_t ringo_read(int fd, void *buf, size_t n, int64_t offset, int64_t deadline)
+ssize_t ringo_read(int fd, void *buf, size_t n, int64_t offset, ringo_deadline deadline)
 {
 	if ((!buf && n) || offset < -1)
 		return -EINVAL;
@@ -50,7 +50,7 @@ ssize_t ringo_read(int fd, void *buf, size_t n, int64_t offset, int64_t deadline
 	return ringo__io_await(&io);
 }
 
-ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, int64_t deadline)
+ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, ringo_deadline deadline)
 {
 	if ((!buf && n) || offset < -1)
 		return -EINVAL;
@@ -65,7 +65,7 @@ ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, int64_t d
 }
 
 ssize_t ringo_readv(int fd, const struct iovec *iov, int iovcnt, int64_t offset,
-		    int64_t deadline)
+		    ringo_deadline deadline)
 {
 	if (iovcnt < 0 || (!iov && iovcnt) || offset < -1)
 		return -EINVAL;
@@ -78,7 +78,7 @@ ssize_t ringo_readv(int fd, const struct iovec *iov, int iovcnt, int64_t offset,
 }
 
 ssize_t ringo_writev(int fd, const struct iovec *iov, int iovcnt, int64_t offset,
-		     int64_t deadline)
+		     ringo_deadline deadline)
 {
 	if (iovcnt < 0 || (!iov && iovcnt) || offset < -1)
 		return -EINVAL;
@@ -95,7 +95,7 @@ ssize_t ringo_writev(int fd, const struct iovec *iov, int iovcnt, int64_t offset
  * a pending cancellation are reported even for n == 0), then more until n
  * bytes have moved, an error, or a read reaches the end of the file. */
 static ssize_t transfer_all(bool writing, int fd, void *buf, size_t n, int64_t offset,
-			    size_t *done, int64_t deadline)
+			    size_t *done, ringo_deadline deadline)
 {
 	size_t total = 0;
 	ssize_t err = 0;
@@ -128,18 +128,18 @@ out:
 }
 
 ssize_t ringo_read_all(int fd, void *buf, size_t n, int64_t offset, size_t *done,
-		       int64_t deadline)
+		       ringo_deadline deadline)
 {
 	return transfer_all(false, fd, buf, n, offset, done, deadline);
 }
 
 ssize_t ringo_write_all(int fd, const void *buf, size_t n, int64_t offset, size_t *done,
-			int64_t deadline)
+			ringo_deadline deadline)
 {
 	return transfer_all(true, fd, (void *)buf, n, offset, done, deadline);
 }
 
-static int fsync_op(int fd, unsigned flags, int64_t deadline)
+static int fsync_op(int fd, unsigned flags, ringo_deadline deadline)
 {
 	struct ringo__io io;
 	int ret = ringo__io_begin(&io, IORING_OP_FSYNC, deadline);
@@ -149,18 +149,18 @@ static int fsync_op(int fd, unsigned flags, int64_t deadline)
 	return (int)ringo__io_await(&io);
 }
 
-int ringo_fsync(int fd, int64_t deadline)
+int ringo_fsync(int fd, ringo_deadline deadline)
 {
 	return fsync_op(fd, 0, deadline);
 }
 
-int ringo_fdatasync(int fd, int64_t deadline)
+int ringo_fdatasync(int fd, ringo_deadline deadline)
 {
 	return fsync_op(fd, IORING_FSYNC_DATASYNC, deadline);
 }
 
 int ringo_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *out,
-		int64_t deadline)
+		ringo_deadline deadline)
 {
 	if (!path || !out)
 		return -EINVAL;
@@ -172,7 +172,7 @@ int ringo_statx(int dirfd, const char *path, int flags, unsigned mask, struct st
 	return (int)ringo__io_await(&io);
 }
 
-int ringo_close(int fd, int64_t deadline)
+int ringo_close(int fd, ringo_deadline deadline)
 {
 	struct ringo__io io;
 	int ret = ringo__io_begin(&io, IORING_OP_CLOSE, deadline);
@@ -188,7 +188,7 @@ int ringo_close(int fd, int64_t deadline)
 	return ret == -EOPNOTSUPP ? err : ret;
 }
 
-int ringo_unlink(const char *path, int flags, int64_t deadline)
+int ringo_unlink(const char *path, int flags, ringo_deadline deadline)
 {
 	if (!path)
 		return -EINVAL;
@@ -200,7 +200,7 @@ int ringo_unlink(const char *path, int flags, int64_t deadline)
 	return (int)ringo__io_await(&io);
 }
 
-int ringo_rename(const char *from, const char *to, int64_t deadline)
+int ringo_rename(const char *from, const char *to, ringo_deadline deadline)
 {
 	if (!from || !to)
 		return -EINVAL;
@@ -212,7 +212,7 @@ int ringo_rename(const char *from, const char *to, int64_t deadline)
 	return (int)ringo__io_await(&io);
 }
 
-int ringo_mkdir(const char *path, mode_t mode, int64_t deadline)
+int ringo_mkdir(const char *path, mode_t mode, ringo_deadline deadline)
 {
 	if (!path)
 		return -EINVAL;

@@ -13,7 +13,7 @@
 #define RWF_NOSIGNAL 0x00000100
 #endif
 
-int ringo__io_begin(struct ringo__io *io, unsigned opcode, int64_t deadline)
+int ringo__io_begin(struct ringo__io *io, unsigned opcode, ringo_deadline deadline)
 {
 	int err;
 	ringo_task *t = ringo__await_begin(&err);
@@ -24,7 +24,7 @@ int ringo__io_begin(struct ringo__io *io, unsigned opcode, int64_t deadline)
 		return -EOPNOTSUPP;
 	ringo__wait_init(&io->w, t);
 	io->deadline = deadline;
-	if (deadline > 0) {
+	if (!ringo_deadline_none(deadline)) {
 		/* The op and its timeout go to the kernel in the same
 		 * submission, or the link would be broken. */
 		ringo__ring_sqe_pair(r, &io->sqe, &io->link_sqe);
@@ -42,7 +42,7 @@ intptr_t ringo__io_await(struct ringo__io *io)
 	if (io->link_sqe) {
 		io->sqe->flags |= IOSQE_IO_LINK;
 		ringo__ring_link_timeout(r, io->link_sqe, ringo__wait_link_op(&io->w),
-					 io->deadline);
+					 io->deadline.ns);
 	}
 	return ringo__wait_suspend(&io->w);
 }

@@ -12,16 +12,16 @@ struct ringo__io {
 	struct ringo__wait w;
 	struct io_uring_sqe *sqe;       /* to fill with an io_uring_prep_* call */
 	struct io_uring_sqe *link_sqe;  /* the deadline's, or NULL */
-	int64_t deadline;
+	ringo_deadline deadline;
 };
 
 /* Begins an operation with IORING_OP_* opcode for the current task, with
- * deadline (CLOCK_MONOTONIC ns, 0 for none). Returns 0 with io->sqe ready
+ * deadline (RINGO_NO_DEADLINE: none). Returns 0 with io->sqe ready
  * to be prepared, or -EPERM (not in a task), -ECANCELED (a cancellation was
  * pending: delivered), -EOPNOTSUPP (the kernel lacks opcode) with nothing
  * queued. Between this and ringo__io_await the caller must queue no other
  * SQE and must not fail: validate arguments first. */
-int ringo__io_begin(struct ringo__io *io, unsigned opcode, int64_t deadline);
+int ringo__io_begin(struct ringo__io *io, unsigned opcode, ringo_deadline deadline);
 
 /* Submits the prepared SQE (keeping flags the prep set, adding IOSQE_IO_LINK
  * for a deadline) and suspends until its CQE, and the linked timeout's, have

@@ -97,7 +97,7 @@ static void prep_exit(struct io_uring_sqe *sqe, unsigned opcode, int pidfd)
 }
 
 /* Suspends the current task until the child has exited (not reaped). */
-static int await_exit(ringo_process *p, int64_t deadline)
+static int await_exit(ringo_process *p, ringo_deadline deadline)
 {
 	unsigned opcode = watch_opcode(p, ringo__io_ring());
 	struct ringo__io io;
@@ -345,7 +345,7 @@ ringo_stream *ringo_process_stderr(const ringo_process *p)
 
 /* ---- waiting and signals ---- */
 
-int ringo_process_wait(ringo_process *p, int *returncode, int64_t deadline)
+int ringo_process_wait(ringo_process *p, int *returncode, ringo_deadline deadline)
 {
 	if (!p)
 		return -EINVAL;
@@ -526,13 +526,13 @@ static int talk(ringo_process *p, struct pump *pumps, int *returncode)
 		ringo_task_unref(tasks[i]);
 	}
 	if (ret == 0)
-		ret = ringo_process_wait(p, returncode, 0);
+		ret = ringo_process_wait(p, returncode, RINGO_NO_DEADLINE);
 	return ret;
 }
 
 int ringo_process_communicate(ringo_process *p, const void *input, size_t len, char **out,
 			      size_t *outlen, char **err, size_t *errlen, int *returncode,
-			      int64_t deadline)
+			      ringo_deadline deadline)
 {
 	if (out)
 		*out = NULL;
@@ -561,8 +561,8 @@ int ringo_process_communicate(ringo_process *p, const void *input, size_t len, c
 	 * wait_for(communicate()): it cancels this task, which cancels the
 	 * pumps, and the cancellation comes out as -ETIMEDOUT. */
 	ringo_timeout *to = NULL;
-	if (deadline > 0) {
-		int r = ringo_timeout_enter_at(&to, deadline);
+	if (!ringo_deadline_none(deadline)) {
+		int r = ringo_timeout_enter_at(&to, deadline.ns);
 		if (r < 0)
 			return r;
 	}

@@ -266,7 +266,7 @@ int ringo_server_close(ringo_server *srv, bool cancel)
 }
 
 int ringo_open_connection(const char *host, uint16_t port, const ringo_stream_opts *opts,
-			  int64_t deadline, ringo_stream **out)
+			  ringo_deadline deadline, ringo_stream **out)
 {
 	if (!out)
 		return -EINVAL;

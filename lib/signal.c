@@ -305,7 +305,7 @@ void ringo__signal_loop_end(uint64_t loop_id)
 /* ---- the API ---- */
 
 /* One signal from fd into *si: a read SQE, or a poll SQE and read(2). */
-static int read_signal(struct hub *h, int fd, struct signalfd_siginfo *si, int64_t deadline)
+static int read_signal(struct hub *h, int fd, struct signalfd_siginfo *si, ringo_deadline deadline)
 {
 	for (;;) {
 		struct ringo__io io;
@@ -335,7 +335,7 @@ static int read_signal(struct hub *h, int fd, struct signalfd_siginfo *si, int64
 	}
 }
 
-int ringo_signal_wait(const sigset_t *set, int64_t deadline)
+int ringo_signal_wait(const sigset_t *set, ringo_deadline deadline)
 {
 	if (!set)
 		return -EINVAL;

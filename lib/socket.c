@@ -13,7 +13,7 @@
 
 #include "io.h"
 
-int ringo_socket(int domain, int type, int protocol, int64_t deadline)
+int ringo_socket(int domain, int type, int protocol, ringo_deadline deadline)
 {
 	struct ringo__io io;
 	int ret = ringo__io_begin(&io, IORING_OP_SOCKET, deadline);
@@ -35,7 +35,7 @@ int ringo_listen(int fd, int backlog)
 	return listen(fd, backlog) < 0 ? -errno : 0;
 }
 
-int ringo_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int64_t deadline)
+int ringo_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, ringo_deadline deadline)
 {
 	if (addr && !len)
 		return -EINVAL;
@@ -47,7 +47,7 @@ int ringo_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int64
 	return (int)ringo__io_await(&io);
 }
 
-int ringo_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline)
+int ringo_connect(int fd, const struct sockaddr *addr, socklen_t len, ringo_deadline deadline)
 {
 	if (!addr)
 		return -EINVAL;
@@ -59,7 +59,7 @@ int ringo_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t de
 	return (int)ringo__io_await(&io);
 }
 
-ssize_t ringo_recv(int fd, void *buf, size_t n, int flags, int64_t deadline)
+ssize_t ringo_recv(int fd, void *buf, size_t n, int flags, ringo_deadline deadline)
 {
 	if (!buf && n)
 		return -EINVAL;
@@ -71,7 +71,7 @@ ssize_t ringo_recv(int fd, void *buf, size_t n, int flags, int64_t deadline)
 	return ringo__io_await(&io);
 }
 
-ssize_t ringo_send(int fd, const void *buf, size_t n, int flags, int64_t deadline)
+ssize_t ringo_send(int fd, const void *buf, size_t n, int flags, ringo_deadline deadline)
 {
 	if (!buf && n)
 		return -EINVAL;
@@ -83,7 +83,7 @@ ssize_t ringo_send(int fd, const void *buf, size_t n, int flags, int64_t deadlin
 	return ringo__io_await(&io);
 }
 
-ssize_t ringo_recvmsg(int fd, struct msghdr *msg, int flags, int64_t deadline)
+ssize_t ringo_recvmsg(int fd, struct msghdr *msg, int flags, ringo_deadline deadline)
 {
 	if (!msg)
 		return -EINVAL;
@@ -95,7 +95,7 @@ ssize_t ringo_recvmsg(int fd, struct msghdr *msg, int flags, int64_t deadline)
 	return ringo__io_await(&io);
 }
 
-ssize_t ringo_sendmsg(int fd, const struct msghdr *msg, int flags, int64_t deadline)
+ssize_t ringo_sendmsg(int fd, const struct msghdr *msg, int flags, ringo_deadline deadline)
 {
 	if (!msg)
 		return -EINVAL;
@@ -108,7 +108,7 @@ ssize_t ringo_sendmsg(int fd, const struct msghdr *msg, int flags, int64_t deadl
 }
 
 ssize_t ringo_send_all(int fd, const void *buf, size_t n, int flags, size_t *done,
-		       int64_t deadline)
+		       ringo_deadline deadline)
 {
 	size_t sent = 0;
 	ssize_t ret = 0;
@@ -132,7 +132,7 @@ out:
 	return ret;
 }
 
-int ringo_shutdown(int fd, int how, int64_t deadline)
+int ringo_shutdown(int fd, int how, ringo_deadline deadline)
 {
 	struct ringo__io io;
 	int ret = ringo__io_begin(&io, IORING_OP_SHUTDOWN, deadline);

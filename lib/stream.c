@@ -55,7 +55,7 @@ struct ringo_stream {
 	bool is_socket;
 	uint8_t rmode;                /* R_* */
 	size_t limit, write_high;
-	int64_t deadline;
+	ringo_deadline deadline;
 
 	/* reading */
 	struct sbuf in;
@@ -227,10 +227,10 @@ static bool readable(const ringo_stream *s);
 static int swait(ringo_stream *s, ringo_task *t, struct swait *sw, struct ringo__list *list)
 {
 	ringo_handle *timer = NULL;
-	if (s->deadline != RINGO_NO_DEADLINE) {
-		if (s->deadline <= ringo_time())
+	if (!ringo_deadline_none(s->deadline)) {
+		if (s->deadline.ns <= ringo_time())
 			return -ETIMEDOUT;
-		int ret = ringo_call_at(s->deadline, swait_timer, sw, &timer);
+		int ret = ringo_call_at(s->deadline.ns, swait_timer, sw, &timer);
 		if (ret < 0)
 			return ret;
 	}
@@ -920,7 +920,7 @@ int ringo_stream_fd(const ringo_stream *s)
 	return s ? s->fd : -EINVAL;
 }
 
-void ringo_stream_set_deadline(ringo_stream *s, int64_t deadline)
+void ringo_stream_set_deadline(ringo_stream *s, ringo_deadline deadline)
 {
 	if (s)
 		s->deadline = deadline;

@@ -34,12 +34,12 @@ static int dial_send(uint16_t port, uint32_t idx)
 	int ret = ringo_addr_parse("127.0.0.1", port, &a, &len);
 	if (ret < 0)
 		return ret;
-	int fd = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+	int fd = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	if (fd < 0)
 		return fd;
 	ret = ringo_connect(fd, (struct sockaddr *)&a, len, ringo_deadline_in(RINGO_SEC(5)));
 	if (ret == 0)
-		ret = (int)ringo_send(fd, &idx, sizeof(idx), 0, 0);
+		ret = (int)ringo_send(fd, &idx, sizeof(idx), 0, RINGO_NO_DEADLINE);
 	if (ret < 0) {
 		close(fd);
 		return ret;
@@ -185,7 +185,7 @@ struct waiter_arg {
 	ringo_acceptor *a;
 	struct harness_log *log;
 	const char *name;
-	int64_t deadline;
+	ringo_deadline deadline;
 };
 
 /* Accepts one connection and logs "<name>:<index>" or "<name>:<error>". */
@@ -217,7 +217,7 @@ static intptr_t fifo_main(void *arg)
 	ringo_acceptor *a;
 	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
 	struct waiter_arg w[4] = {
-		{ a, &log, "A", 0 }, { a, &log, "B", 0 }, { a, &log, "C", 0 }, { a, &log, "D", 0 },
+		{ a, &log, "A", RINGO_NO_DEADLINE }, { a, &log, "B", RINGO_NO_DEADLINE }, { a, &log, "C", RINGO_NO_DEADLINE }, { a, &log, "D", RINGO_NO_DEADLINE },
 	};
 	ringo_task *t[4];
 	for (int i = 0; i < 4; i++)
@@ -249,7 +249,7 @@ static intptr_t fifo_main(void *arg)
 		assert_int_equal(ringo_sleep(RINGO_MSEC(5)), 0);
 	}
 	for (int i = 0; i < 3; i++) {
-		int fd = ringo_acceptor_accept(a, ringo_time() - 1);
+		int fd = ringo_acceptor_accept(a, ringo_deadline_in(-1));
 		assert_true(fd >= 0);
 		assert_int_equal(read_index(fd), 10 + i);
 		close(fd);
@@ -282,7 +282,7 @@ static intptr_t deadline_main(void *arg)
 	assert_true(took < RINGO_SEC(2));
 	/* A deadline already past, nothing queued: at once. */
 	t0 = ringo_time();
-	assert_int_equal(ringo_acceptor_accept(a, ringo_time() - 1), -ETIMEDOUT);
+	assert_int_equal(ringo_acceptor_accept(a, ringo_deadline_in(-1)), -ETIMEDOUT);
 	assert_true(ringo_time() - t0 < RINGO_MSEC(10));
 	/* The timed-out waiter took nothing: the next connection goes to
 	 * the next accept. */
@@ -297,7 +297,7 @@ static intptr_t deadline_main(void *arg)
 	close(c);
 	/* A pending cancellation is delivered before waiting. */
 	assert_true(ringo_task_cancel(ringo_task_current()));
-	assert_int_equal(ringo_acceptor_accept(a, 0), -ECANCELED);
+	assert_int_equal(ringo_acceptor_accept(a, RINGO_NO_DEADLINE), -ECANCELED);
 	assert_int_equal(ringo_acceptor_close(a), 0);
 	close(lfd);
 	return 0;
@@ -328,7 +328,7 @@ static intptr_t close_main(void *arg)
 	struct waiter_arg w[3] = {
 		{ a, &log, "A", ringo_deadline_in(RINGO_SEC(5)) },
 		{ a, &log, "B", ringo_deadline_in(RINGO_SEC(5)) },
-		{ a, &log, "C", 0 },
+		{ a, &log, "C", RINGO_NO_DEADLINE },
 	};
 	ringo_task *t[3];
 	for (int i = 0; i < 3; i++)
@@ -460,7 +460,7 @@ static intptr_t leftover_main(void *arg)
 	 * both accepts. */
 	l->c = dial_send(port_of(l->lfd[0]), 5);
 	assert_true(l->c >= 0);
-	l->w = (struct waiter_arg){ l->a[1], &l->log, "late", 0 };
+	l->w = (struct waiter_arg){ l->a[1], &l->log, "late", RINGO_NO_DEADLINE };
 	assert_int_equal(ringo_task_create(waiter, &l->w, NULL, NULL), 0);
 	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
 	return 0;
@@ -510,7 +510,7 @@ static intptr_t broken_main(void *arg)
 	assert_int_equal(shutdown(lfd, SHUT_RDWR), 0);
 	assert_int_equal(ringo_task_await(t), -EINVAL);
 	ringo_task_unref(t);
-	assert_int_equal(ringo_acceptor_accept(a, 0), -EINVAL);
+	assert_int_equal(ringo_acceptor_accept(a, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(ringo_acceptor_close(a), 0);
 	close(lfd);
 	assert_string_equal(log.buf, "W:EINVAL");
@@ -532,7 +532,7 @@ static intptr_t open_errors_main(void *arg)
 	assert_int_equal(ringo_acceptor_open(-1, &a), -EINVAL);
 	assert_int_equal(ringo_acceptor_open(0, NULL), -EINVAL);
 	/* Not listening, not a socket, not open. */
-	int s = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+	int s = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(s >= 0);
 	assert_int_equal(ringo_acceptor_open(s, &a), -EINVAL);
 	close(s);
@@ -543,7 +543,7 @@ static intptr_t open_errors_main(void *arg)
 	close(p[1]);
 	assert_int_equal(ringo_acceptor_open(p[0], &a), -EBADF);
 	assert_null(a);
-	assert_int_equal(ringo_acceptor_accept(NULL, 0), -EINVAL);
+	assert_int_equal(ringo_acceptor_accept(NULL, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(ringo_acceptor_close(NULL), 0);
 	return 0;
 }
@@ -611,7 +611,7 @@ static intptr_t emfile_main(void *arg)
 	ret = ringo_sleep(RINGO_SEC(1));
 	int64_t cpu = cpu_ns() - cpu0;
 	printf("cpu_ms=%d\n", (int)(cpu / 1000000));
-	printf("while_full=%d\n", ringo_acceptor_accept(a, ringo_time() - 1));
+	printf("while_full=%d\n", ringo_acceptor_accept(a, ringo_deadline_in(-1)));
 	printf("cpu_small=%d\n", cpu < RINGO_MSEC(100));
 	/* Free some descriptors: the pending connections are accepted. */
 	for (int i = 0; i < 10; i++)

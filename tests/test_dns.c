@@ -197,29 +197,29 @@ static intptr_t resolve_main(void *arg)
 	(void)arg;
 	struct sockaddr_storage ss;
 	socklen_t len = 0;
-	assert_int_equal(ringo_resolve("127.0.0.1", 9, &ss, &len, 0), 0);
+	assert_int_equal(ringo_resolve("127.0.0.1", 9, &ss, &len, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ss.ss_family, AF_INET);
 	assert_int_equal(len, sizeof(struct sockaddr_in));
 	assert_int_equal(port_of((struct sockaddr *)&ss), 9);
-	assert_int_equal(ringo_resolve("::1", 9, &ss, &len, 0), 0);
+	assert_int_equal(ringo_resolve("::1", 9, &ss, &len, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ss.ss_family, AF_INET6);
-	assert_int_equal(ringo_resolve("/tmp/x.sock", 0, &ss, &len, 0), 0);
+	assert_int_equal(ringo_resolve("/tmp/x.sock", 0, &ss, &len, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ss.ss_family, AF_UNIX);
-	assert_int_equal(ringo_resolve("unix:", 0, &ss, &len, 0), -EINVAL);
-	int r = ringo_resolve("no-such-host.ringo-test.invalid", 9, &ss, &len, 0);
+	assert_int_equal(ringo_resolve("unix:", 0, &ss, &len, RINGO_NO_DEADLINE), -EINVAL);
+	int r = ringo_resolve("no-such-host.ringo-test.invalid", 9, &ss, &len, RINGO_NO_DEADLINE);
 	assert_true(r == -ENOENT || r == -EAGAIN);
 
 	/* Not "localhost" (ringo_addr_parse knows that one): the name goes to
 	 * the resolver, which finds it in /etc/hosts whatever its case. */
-	assert_int_equal(ringo_resolve("LOCALHOST", 0, &ss, &len, 0), 0);
+	assert_int_equal(ringo_resolve("LOCALHOST", 0, &ss, &len, RINGO_NO_DEADLINE), 0);
 	assert_true(is_loopback((struct sockaddr *)&ss));
 	int lfd = ringo_listen_on(ss.ss_family == AF_INET ? "127.0.0.1" : "::1", 0, 4);
 	assert_true(lfd >= 0);
 	int port = ringo_local_port(lfd);
 	assert_true(port > 0);
-	assert_int_equal(ringo_resolve("LOCALHOST", (uint16_t)port, &ss, &len, 0), 0);
+	assert_int_equal(ringo_resolve("LOCALHOST", (uint16_t)port, &ss, &len, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(port_of((struct sockaddr *)&ss), port);
-	int fd = ringo_socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+	int fd = ringo_socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	assert_int_equal(ringo_connect(fd, (struct sockaddr *)&ss, len,
 				       ringo_deadline_in(RINGO_SEC(5))),
@@ -244,12 +244,12 @@ static intptr_t resolve_deadline_main(void *arg)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int64_t t0 = ringo_time();
-	assert_int_equal(ringo_resolve("LOCALHOST", 80, &ss, &len, t0 + RINGO_MSEC(20)),
+	assert_int_equal(ringo_resolve("LOCALHOST", 80, &ss, &len, ringo_deadline_at(t0 + RINGO_MSEC(20))),
 			 -ETIMEDOUT);
 	int64_t took = ringo_time() - t0;
 	assert_true(took >= RINGO_MSEC(20));
 	assert_true(took < RINGO_MSEC(250));
-	assert_int_equal(ringo_resolve("127.0.0.1", 80, &ss, &len, t0 - 1), 0);
+	assert_int_equal(ringo_resolve("127.0.0.1", 80, &ss, &len, ringo_deadline_at(t0 - 1)), 0);
 	assert_int_equal(ringo_task_await(busy), 0);
 	ringo_task_unref(busy);
 	/* With the worker free, a deadline well ahead does not get in the way. */

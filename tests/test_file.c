@@ -51,7 +51,7 @@ static int create(const char *name)
 {
 	char path[128];
 	int fd = ringo_open(in_dir(path, sizeof(path), name),
-			    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600, 0);
+			    O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	return fd;
 }
@@ -60,38 +60,38 @@ static intptr_t round_trip(void *arg)
 {
 	(void)arg;
 	int fd = create("round_trip");
-	assert_int_equal(ringo_write(fd, "hello world", 11, 0, 0), 11);
+	assert_int_equal(ringo_write(fd, "hello world", 11, 0, RINGO_NO_DEADLINE), 11);
 	char buf[32] = { 0 };
-	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 0, 0), 11);
+	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 0, RINGO_NO_DEADLINE), 11);
 	assert_memory_equal(buf, "hello world", 11);
-	assert_int_equal(ringo_read(fd, buf, 5, 6, 0), 5);
+	assert_int_equal(ringo_read(fd, buf, 5, 6, RINGO_NO_DEADLINE), 5);
 	assert_memory_equal(buf, "world", 5);
 	/* At and past the end: 0. A zero-length read is a read. */
-	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 11, 0), 0);
-	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 1000, 0), 0);
-	assert_int_equal(ringo_read(fd, buf, 0, 0, 0), 0);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 11, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 1000, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_read(fd, buf, 0, 0, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	/* Opened again read-only: the bytes are on file; writing is refused. */
 	char path[128];
-	fd = ringo_open(in_dir(path, sizeof(path), "round_trip"), O_RDONLY | O_CLOEXEC, 0, 0);
+	fd = ringo_open(in_dir(path, sizeof(path), "round_trip"), O_RDONLY | O_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	memset(buf, 0, sizeof(buf));
-	assert_int_equal(ringo_read(fd, buf, sizeof(buf), -1, 0), 11);
+	assert_int_equal(ringo_read(fd, buf, sizeof(buf), -1, RINGO_NO_DEADLINE), 11);
 	assert_string_equal(buf, "hello world");
-	assert_int_equal(ringo_write(fd, "x", 1, 0, 0), -EBADF);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_write(fd, "x", 1, 0, RINGO_NO_DEADLINE), -EBADF);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	/* openat relative to a directory fd. */
-	int dfd = ringo_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0);
+	int dfd = ringo_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(dfd >= 0);
-	fd = ringo_openat(dfd, "round_trip", O_RDONLY | O_CLOEXEC, 0, 0);
+	fd = ringo_openat(dfd, "round_trip", O_RDONLY | O_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
-	assert_int_equal(ringo_read(fd, buf, 5, 0, 0), 5);
+	assert_int_equal(ringo_read(fd, buf, 5, 0, RINGO_NO_DEADLINE), 5);
 	assert_memory_equal(buf, "hello", 5);
-	assert_int_equal(ringo_close(fd, 0), 0);
-	assert_int_equal(ringo_openat(dfd, "missing", O_RDONLY, 0, 0), -ENOENT);
-	assert_int_equal(ringo_openat(dfd, "round_trip", O_RDWR | O_CREAT | O_EXCL, 0600, 0),
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_openat(dfd, "missing", O_RDONLY, 0, RINGO_NO_DEADLINE), -ENOENT);
+	assert_int_equal(ringo_openat(dfd, "round_trip", O_RDWR | O_CREAT | O_EXCL, 0600, RINGO_NO_DEADLINE),
 			 -EEXIST);
-	assert_int_equal(ringo_close(dfd, 0), 0);
+	assert_int_equal(ringo_close(dfd, RINGO_NO_DEADLINE), 0);
 	return 0;
 }
 
@@ -106,31 +106,31 @@ static intptr_t offsets(void *arg)
 	(void)arg;
 	int fd = create("offsets");
 	/* offset -1 writes at the position and advances it. */
-	assert_int_equal(ringo_write(fd, "abc", 3, -1, 0), 3);
-	assert_int_equal(ringo_write(fd, "def", 3, -1, 0), 3);
+	assert_int_equal(ringo_write(fd, "abc", 3, -1, RINGO_NO_DEADLINE), 3);
+	assert_int_equal(ringo_write(fd, "def", 3, -1, RINGO_NO_DEADLINE), 3);
 	assert_int_equal(lseek(fd, 0, SEEK_CUR), 6);
 	/* A positional write leaves the position alone. */
-	assert_int_equal(ringo_write(fd, "XY", 2, 10, 0), 2);
+	assert_int_equal(ringo_write(fd, "XY", 2, 10, RINGO_NO_DEADLINE), 2);
 	assert_int_equal(lseek(fd, 0, SEEK_CUR), 6);
 	char buf[16];
-	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 0, 0), 12);
+	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 0, RINGO_NO_DEADLINE), 12);
 	assert_memory_equal(buf, "abcdef\0\0\0\0XY", 12);
 	/* Two current-position reads advance; a positional one does not. */
 	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	assert_int_equal(ringo_read(fd, buf, 3, -1, 0), 3);
+	assert_int_equal(ringo_read(fd, buf, 3, -1, RINGO_NO_DEADLINE), 3);
 	assert_memory_equal(buf, "abc", 3);
-	assert_int_equal(ringo_read(fd, buf, 3, -1, 0), 3);
+	assert_int_equal(ringo_read(fd, buf, 3, -1, RINGO_NO_DEADLINE), 3);
 	assert_memory_equal(buf, "def", 3);
-	assert_int_equal(ringo_read(fd, buf, 3, 1, 0), 3);
+	assert_int_equal(ringo_read(fd, buf, 3, 1, RINGO_NO_DEADLINE), 3);
 	assert_memory_equal(buf, "bcd", 3);
 	assert_int_equal(lseek(fd, 0, SEEK_CUR), 6);
-	assert_int_equal(ringo_read(fd, buf, 2, -1, 0), 2);
+	assert_int_equal(ringo_read(fd, buf, 2, -1, RINGO_NO_DEADLINE), 2);
 	assert_memory_equal(buf, "\0\0", 2);
 	/* Offsets below -1 are refused before anything is submitted. */
-	assert_int_equal(ringo_read(fd, buf, 1, -2, 0), -EINVAL);
-	assert_int_equal(ringo_write(fd, buf, 1, -2, 0), -EINVAL);
+	assert_int_equal(ringo_read(fd, buf, 1, -2, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_write(fd, buf, 1, -2, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(lseek(fd, 0, SEEK_CUR), 8);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	return 0;
 }
 
@@ -147,30 +147,30 @@ static intptr_t vectored(void *arg)
 	struct iovec out[3] = {
 		{ (void *)"one ", 4 }, { (void *)"two ", 4 }, { (void *)"three", 5 },
 	};
-	assert_int_equal(ringo_writev(fd, out, 3, 0, 0), 13);
+	assert_int_equal(ringo_writev(fd, out, 3, 0, RINGO_NO_DEADLINE), 13);
 	char a[6], b[16];
 	memset(b, 0, sizeof(b));
 	struct iovec in[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
-	assert_int_equal(ringo_readv(fd, in, 2, 0, 0), 13);
+	assert_int_equal(ringo_readv(fd, in, 2, 0, RINGO_NO_DEADLINE), 13);
 	assert_memory_equal(a, "one tw", 6);
 	assert_string_equal(b, "o three");
 	/* At the current position, which they advance. */
-	assert_int_equal(ringo_writev(fd, out, 2, -1, 0), 8);
-	assert_int_equal(ringo_writev(fd, out + 2, 1, -1, 0), 5);
+	assert_int_equal(ringo_writev(fd, out, 2, -1, RINGO_NO_DEADLINE), 8);
+	assert_int_equal(ringo_writev(fd, out + 2, 1, -1, RINGO_NO_DEADLINE), 5);
 	assert_int_equal(lseek(fd, 0, SEEK_CUR), 13);
 	assert_int_equal(lseek(fd, 4, SEEK_SET), 4);
 	memset(b, 0, sizeof(b));
-	assert_int_equal(ringo_readv(fd, in, 2, -1, 0), 9);
+	assert_int_equal(ringo_readv(fd, in, 2, -1, RINGO_NO_DEADLINE), 9);
 	assert_memory_equal(a, "two th", 6);
 	assert_string_equal(b, "ree");
-	assert_int_equal(ringo_readv(fd, in, 2, -1, 0), 0);
+	assert_int_equal(ringo_readv(fd, in, 2, -1, RINGO_NO_DEADLINE), 0);
 	/* No vectors: nothing moves. Bad counts are refused. */
-	assert_int_equal(ringo_readv(fd, NULL, 0, 0, 0), 0);
-	assert_int_equal(ringo_readv(fd, in, -1, 0, 0), -EINVAL);
-	assert_int_equal(ringo_writev(fd, out, -1, 0, 0), -EINVAL);
-	assert_int_equal(ringo_readv(fd, NULL, 1, 0, 0), -EINVAL);
-	assert_int_equal(ringo_writev(fd, NULL, 1, 0, 0), -EINVAL);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_readv(fd, NULL, 0, 0, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_readv(fd, in, -1, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_writev(fd, out, -1, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_readv(fd, NULL, 1, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_writev(fd, NULL, 1, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	return 0;
 }
 
@@ -202,36 +202,36 @@ static intptr_t all(void *arg)
 	fill_pattern(src, BIG, 12345);
 	int fd = create("all");
 	size_t done = 1;
-	assert_int_equal(ringo_write_all(fd, src, BIG, 0, &done, 0), BIG);
+	assert_int_equal(ringo_write_all(fd, src, BIG, 0, &done, RINGO_NO_DEADLINE), BIG);
 	assert_int_equal(done, BIG);
 	done = 1;
-	assert_int_equal(ringo_read_all(fd, dst, BIG, 0, &done, 0), BIG);
+	assert_int_equal(ringo_read_all(fd, dst, BIG, 0, &done, RINGO_NO_DEADLINE), BIG);
 	assert_int_equal(done, BIG);
 	assert_memory_equal(src, dst, BIG);
 	/* At the current position, in two halves. */
 	memset(dst, 0, BIG);
-	assert_int_equal(ringo_read_all(fd, dst, BIG / 2, -1, NULL, 0), BIG / 2);
-	assert_int_equal(ringo_read_all(fd, dst + BIG / 2, BIG / 2, -1, NULL, 0), BIG / 2);
+	assert_int_equal(ringo_read_all(fd, dst, BIG / 2, -1, NULL, RINGO_NO_DEADLINE), BIG / 2);
+	assert_int_equal(ringo_read_all(fd, dst + BIG / 2, BIG / 2, -1, NULL, RINGO_NO_DEADLINE), BIG / 2);
 	assert_memory_equal(src, dst, BIG);
 	/* The end of the file comes first: less, and done says so too. */
-	assert_int_equal(ringo_read_all(fd, dst, 1000, (int64_t)BIG - 100, &done, 0), 100);
+	assert_int_equal(ringo_read_all(fd, dst, 1000, (int64_t)BIG - 100, &done, RINGO_NO_DEADLINE), 100);
 	assert_int_equal(done, 100);
 	assert_memory_equal(dst, src + BIG - 100, 100);
-	assert_int_equal(ringo_read_all(fd, dst, 1000, (int64_t)BIG, &done, 0), 0);
+	assert_int_equal(ringo_read_all(fd, dst, 1000, (int64_t)BIG, &done, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(done, 0);
-	assert_int_equal(ringo_read_all(fd, dst, BIG + 100, 0, &done, 0), BIG);
+	assert_int_equal(ringo_read_all(fd, dst, BIG + 100, 0, &done, RINGO_NO_DEADLINE), BIG);
 	assert_int_equal(done, BIG);
 	/* Refused arguments still set done. */
 	done = 1;
-	assert_int_equal(ringo_read_all(fd, NULL, 1, 0, &done, 0), -EINVAL);
+	assert_int_equal(ringo_read_all(fd, NULL, 1, 0, &done, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(done, 0);
 	done = 1;
-	assert_int_equal(ringo_write_all(fd, src, 1, -2, &done, 0), -EINVAL);
+	assert_int_equal(ringo_write_all(fd, src, 1, -2, &done, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(done, 0);
 	/* An error after nothing moved. */
-	assert_int_equal(ringo_write_all(-1, src, 10, 0, &done, 0), -EBADF);
+	assert_int_equal(ringo_write_all(-1, src, 10, 0, &done, RINGO_NO_DEADLINE), -EBADF);
 	assert_int_equal(done, 0);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	free(src);
 	free(dst);
 	return 0;
@@ -257,11 +257,11 @@ static intptr_t trickler(void *arg)
 	struct trickle *t = arg;
 	for (int i = 0; i < TRICKLE + 10; i++) {
 		unsigned char b = (unsigned char)('A' + i % 26);
-		assert_int_equal(ringo_write(t->p[1], &b, 1, -1, 0), 1);
+		assert_int_equal(ringo_write(t->p[1], &b, 1, -1, RINGO_NO_DEADLINE), 1);
 		t->writes++;
 		assert_int_equal(ringo_sleep(0), 0);
 	}
-	assert_int_equal(ringo_close(t->p[1], 0), 0);
+	assert_int_equal(ringo_close(t->p[1], RINGO_NO_DEADLINE), 0);
 	return 0;
 }
 
@@ -272,14 +272,14 @@ static intptr_t read_all_short(void *arg)
 	assert_int_equal(ringo_task_create(trickler, t, NULL, &w), 0);
 	unsigned char buf[TRICKLE + 100];
 	size_t done = 0;
-	assert_int_equal(ringo_read_all(t->p[0], buf, TRICKLE, -1, &done, 0), TRICKLE);
+	assert_int_equal(ringo_read_all(t->p[0], buf, TRICKLE, -1, &done, RINGO_NO_DEADLINE), TRICKLE);
 	assert_int_equal(done, TRICKLE);
 	/* The writer had not got far ahead: the reads were short. */
 	assert_true(t->writes <= TRICKLE + 1);
 	for (int i = 0; i < TRICKLE; i++)
 		assert_int_equal(buf[i], 'A' + i % 26);
 	/* 10 more, then end of file: less than asked for. */
-	assert_int_equal(ringo_read_all(t->p[0], buf, 100, -1, &done, 0), 10);
+	assert_int_equal(ringo_read_all(t->p[0], buf, 100, -1, &done, RINGO_NO_DEADLINE), 10);
 	assert_int_equal(done, 10);
 	for (int i = 0; i < 10; i++)
 		assert_int_equal(buf[i], 'A' + (TRICKLE + i) % 26);
@@ -302,35 +302,35 @@ static intptr_t stat_and_sync(void *arg)
 	(void)arg;
 	char path[128];
 	in_dir(path, sizeof(path), "stat");
-	int fd = ringo_open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640, 0);
+	int fd = ringo_open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	assert_int_equal(fchmod(fd, 0640), 0);  /* whatever the umask */
 	static char data[12345];
-	assert_int_equal(ringo_write_all(fd, data, sizeof(data), 0, NULL, 0), sizeof(data));
-	assert_int_equal(ringo_fsync(fd, 0), 0);
-	assert_int_equal(ringo_fdatasync(fd, 0), 0);
+	assert_int_equal(ringo_write_all(fd, data, sizeof(data), 0, NULL, RINGO_NO_DEADLINE), sizeof(data));
+	assert_int_equal(ringo_fsync(fd, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_fdatasync(fd, RINGO_NO_DEADLINE), 0);
 	struct statx st;
 	memset(&st, 0, sizeof(st));
-	assert_int_equal(ringo_statx(AT_FDCWD, path, 0, STATX_SIZE | STATX_MODE, &st, 0), 0);
+	assert_int_equal(ringo_statx(AT_FDCWD, path, 0, STATX_SIZE | STATX_MODE, &st, RINGO_NO_DEADLINE), 0);
 	assert_true(st.stx_mask & STATX_SIZE);
 	assert_int_equal(st.stx_size, sizeof(data));
 	assert_true(S_ISREG(st.stx_mode));
 	assert_int_equal(st.stx_mode & 07777, 0640);
 	/* Of an open fd. */
 	memset(&st, 0, sizeof(st));
-	assert_int_equal(ringo_statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, &st, 0), 0);
+	assert_int_equal(ringo_statx(fd, "", AT_EMPTY_PATH, STATX_SIZE, &st, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(st.stx_size, sizeof(data));
 	/* Of a directory; of nothing. */
-	assert_int_equal(ringo_statx(AT_FDCWD, dir, 0, STATX_MODE, &st, 0), 0);
+	assert_int_equal(ringo_statx(AT_FDCWD, dir, 0, STATX_MODE, &st, RINGO_NO_DEADLINE), 0);
 	assert_true(S_ISDIR(st.stx_mode));
 	assert_int_equal(ringo_statx(AT_FDCWD, in_dir(path, sizeof(path), "none"), 0,
-				     STATX_SIZE, &st, 0),
+				     STATX_SIZE, &st, RINGO_NO_DEADLINE),
 			 -ENOENT);
-	assert_int_equal(ringo_statx(AT_FDCWD, NULL, 0, STATX_SIZE, &st, 0), -EINVAL);
-	assert_int_equal(ringo_statx(AT_FDCWD, dir, 0, STATX_SIZE, NULL, 0), -EINVAL);
-	assert_int_equal(ringo_close(fd, 0), 0);
-	assert_int_equal(ringo_fsync(fd, 0), -EBADF);
-	assert_int_equal(ringo_fdatasync(fd, 0), -EBADF);
+	assert_int_equal(ringo_statx(AT_FDCWD, NULL, 0, STATX_SIZE, &st, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_statx(AT_FDCWD, dir, 0, STATX_SIZE, NULL, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_fsync(fd, RINGO_NO_DEADLINE), -EBADF);
+	assert_int_equal(ringo_fdatasync(fd, RINGO_NO_DEADLINE), -EBADF);
 	return 0;
 }
 
@@ -343,7 +343,7 @@ static void test_statx_and_sync(void **state)
 static bool exists(const char *path)
 {
 	struct statx st;
-	return ringo_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &st, 0) == 0;
+	return ringo_statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, 0, &st, RINGO_NO_DEADLINE) == 0;
 }
 
 static intptr_t names(void *arg)
@@ -355,36 +355,36 @@ static intptr_t names(void *arg)
 	in_dir(a, sizeof(a), "a");
 	in_dir(b, sizeof(b), "sub/b");
 	in_dir(c, sizeof(c), "c");
-	assert_int_equal(ringo_mkdir(sub, 0700, 0), 0);
-	assert_int_equal(ringo_mkdir(sub, 0700, 0), -EEXIST);
-	assert_int_equal(ringo_mkdir(sub2, 0700, 0), -ENOENT);
+	assert_int_equal(ringo_mkdir(sub, 0700, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_mkdir(sub, 0700, RINGO_NO_DEADLINE), -EEXIST);
+	assert_int_equal(ringo_mkdir(sub2, 0700, RINGO_NO_DEADLINE), -ENOENT);
 	int fd = create("a");
-	assert_int_equal(ringo_write(fd, "data", 4, 0, 0), 4);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_write(fd, "data", 4, 0, RINGO_NO_DEADLINE), 4);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	/* Renamed into the directory: gone from here, there with its bytes. */
-	assert_int_equal(ringo_rename(a, b, 0), 0);
+	assert_int_equal(ringo_rename(a, b, RINGO_NO_DEADLINE), 0);
 	assert_false(exists(a));
 	assert_true(exists(b));
-	assert_int_equal(ringo_rename(a, c, 0), -ENOENT);
-	fd = ringo_open(b, O_RDONLY | O_CLOEXEC, 0, 0);
+	assert_int_equal(ringo_rename(a, c, RINGO_NO_DEADLINE), -ENOENT);
+	fd = ringo_open(b, O_RDONLY | O_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	char buf[8];
-	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 0, 0), 4);
+	assert_int_equal(ringo_read(fd, buf, sizeof(buf), 0, RINGO_NO_DEADLINE), 4);
 	assert_memory_equal(buf, "data", 4);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	/* A full directory stays; a directory needs AT_REMOVEDIR. */
-	assert_int_equal(ringo_unlink(sub, AT_REMOVEDIR, 0), -ENOTEMPTY);
-	assert_int_equal(ringo_unlink(sub, 0, 0), -EISDIR);
-	assert_int_equal(ringo_unlink(b, 0, 0), 0);
+	assert_int_equal(ringo_unlink(sub, AT_REMOVEDIR, RINGO_NO_DEADLINE), -ENOTEMPTY);
+	assert_int_equal(ringo_unlink(sub, 0, RINGO_NO_DEADLINE), -EISDIR);
+	assert_int_equal(ringo_unlink(b, 0, RINGO_NO_DEADLINE), 0);
 	assert_false(exists(b));
-	assert_int_equal(ringo_unlink(b, 0, 0), -ENOENT);
-	assert_int_equal(ringo_unlink(sub, AT_REMOVEDIR, 0), 0);
+	assert_int_equal(ringo_unlink(b, 0, RINGO_NO_DEADLINE), -ENOENT);
+	assert_int_equal(ringo_unlink(sub, AT_REMOVEDIR, RINGO_NO_DEADLINE), 0);
 	assert_false(exists(sub));
-	assert_int_equal(ringo_unlink(NULL, 0, 0), -EINVAL);
-	assert_int_equal(ringo_rename(NULL, b, 0), -EINVAL);
-	assert_int_equal(ringo_rename(a, NULL, 0), -EINVAL);
-	assert_int_equal(ringo_mkdir(NULL, 0700, 0), -EINVAL);
-	assert_int_equal(ringo_open(NULL, O_RDONLY, 0, 0), -EINVAL);
+	assert_int_equal(ringo_unlink(NULL, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_rename(NULL, b, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_rename(a, NULL, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_mkdir(NULL, 0700, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_open(NULL, O_RDONLY, 0, RINGO_NO_DEADLINE), -EINVAL);
 	return 0;
 }
 
@@ -399,15 +399,15 @@ static intptr_t closing(void *arg)
 	(void)arg;
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(ringo_close(p[1], 0), 0);
+	assert_int_equal(ringo_close(p[1], RINGO_NO_DEADLINE), 0);
 	assert_int_equal(fcntl(p[1], F_GETFD), -1);
 	/* Closed: the number is free (nothing else opens fds meanwhile). */
-	assert_int_equal(ringo_close(p[1], 0), -EBADF);
-	assert_int_equal(ringo_close(-1, 0), -EBADF);
+	assert_int_equal(ringo_close(p[1], RINGO_NO_DEADLINE), -EBADF);
+	assert_int_equal(ringo_close(-1, RINGO_NO_DEADLINE), -EBADF);
 	/* The read end sees the end of the pipe. */
 	char c;
-	assert_int_equal(ringo_read(p[0], &c, 1, -1, 0), 0);
-	assert_int_equal(ringo_close(p[0], 0), 0);
+	assert_int_equal(ringo_read(p[0], &c, 1, -1, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_close(p[0], RINGO_NO_DEADLINE), 0);
 	return 0;
 }
 
@@ -466,9 +466,9 @@ static intptr_t reader(void *arg)
 {
 	struct cancel_case *c = arg;
 	if (c->all)
-		c->res = ringo_read_all(c->p[0], c->buf, sizeof(c->buf), -1, &c->done, 0);
+		c->res = ringo_read_all(c->p[0], c->buf, sizeof(c->buf), -1, &c->done, RINGO_NO_DEADLINE);
 	else
-		c->res = ringo_read(c->p[0], c->buf, sizeof(c->buf), -1, 0);
+		c->res = ringo_read(c->p[0], c->buf, sizeof(c->buf), -1, RINGO_NO_DEADLINE);
 	return c->res;
 }
 
@@ -496,7 +496,7 @@ static intptr_t cancel_read(void *arg)
 		assert_memory_equal(c->buf, "untouched-buffer", 16);
 	}
 	char again[8];
-	assert_int_equal(ringo_read(c->p[0], again, sizeof(again), -1, 0), 4);
+	assert_int_equal(ringo_read(c->p[0], again, sizeof(again), -1, RINGO_NO_DEADLINE), 4);
 	assert_memory_equal(again, "late", 4);
 	return 0;
 }
@@ -533,20 +533,20 @@ static void test_cancel_read_all(void **state)
 static intptr_t huge(void *arg)
 {
 	char *buf = arg;
-	int fd = ringo_open("/dev/null", O_WRONLY | O_CLOEXEC, 0, 0);
+	int fd = ringo_open("/dev/null", O_WRONLY | O_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	ssize_t max = INT_MAX & ~(ssize_t)4095;
-	assert_int_equal(ringo_write(fd, buf, HUGE, -1, 0), max);
+	assert_int_equal(ringo_write(fd, buf, HUGE, -1, RINGO_NO_DEADLINE), max);
 	size_t done = 0;
-	assert_int_equal(ringo_write_all(fd, buf, HUGE, -1, &done, 0), (ssize_t)HUGE);
+	assert_int_equal(ringo_write_all(fd, buf, HUGE, -1, &done, RINGO_NO_DEADLINE), (ssize_t)HUGE);
 	assert_int_equal(done, HUGE);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	fd = create("huge");
-	assert_int_equal(ringo_write(fd, "0123456789", 10, 0, 0), 10);
-	assert_int_equal(ringo_read(fd, buf, HUGE, 0, 0), 10);
+	assert_int_equal(ringo_write(fd, "0123456789", 10, 0, RINGO_NO_DEADLINE), 10);
+	assert_int_equal(ringo_read(fd, buf, HUGE, 0, RINGO_NO_DEADLINE), 10);
 	assert_memory_equal(buf, "0123456789", 10);
-	assert_int_equal(ringo_read_all(fd, buf, HUGE, 0, &done, 0), 10);
-	assert_int_equal(ringo_close(fd, 0), 0);
+	assert_int_equal(ringo_read_all(fd, buf, HUGE, 0, &done, RINGO_NO_DEADLINE), 10);
+	assert_int_equal(ringo_close(fd, RINGO_NO_DEADLINE), 0);
 	return 0;
 }
 
@@ -567,22 +567,22 @@ static void test_outside_a_task(void **state)
 	char b = 0;
 	size_t done = 1;
 	struct statx st;
-	assert_int_equal(ringo_open("/dev/null", O_RDONLY, 0, 0), -EPERM);
-	assert_int_equal(ringo_read(0, &b, 1, -1, 0), -EPERM);
-	assert_int_equal(ringo_write(1, &b, 1, -1, 0), -EPERM);
-	assert_int_equal(ringo_read_all(0, &b, 1, 0, &done, 0), -EPERM);
+	assert_int_equal(ringo_open("/dev/null", O_RDONLY, 0, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_read(0, &b, 1, -1, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_write(1, &b, 1, -1, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_read_all(0, &b, 1, 0, &done, RINGO_NO_DEADLINE), -EPERM);
 	assert_int_equal(done, 0);
-	assert_int_equal(ringo_write_all(1, &b, 0, 0, NULL, 0), -EPERM);
-	assert_int_equal(ringo_fsync(1, 0), -EPERM);
-	assert_int_equal(ringo_statx(AT_FDCWD, "/", 0, 0, &st, 0), -EPERM);
-	assert_int_equal(ringo_mkdir("/nonexistent-ringo", 0700, 0), -EPERM);
+	assert_int_equal(ringo_write_all(1, &b, 0, 0, NULL, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_fsync(1, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_statx(AT_FDCWD, "/", 0, 0, &st, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_mkdir("/nonexistent-ringo", 0700, RINGO_NO_DEADLINE), -EPERM);
 	/* Arguments are checked first. */
-	assert_int_equal(ringo_read(0, NULL, 1, -1, 0), -EINVAL);
-	assert_int_equal(ringo_readv(0, NULL, -1, -1, 0), -EINVAL);
+	assert_int_equal(ringo_read(0, NULL, 1, -1, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_readv(0, NULL, -1, -1, RINGO_NO_DEADLINE), -EINVAL);
 	/* close keeps its word that the fd is gone, even here. */
 	int p[2];
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	assert_int_equal(ringo_close(p[0], 0), -EPERM);
+	assert_int_equal(ringo_close(p[0], RINGO_NO_DEADLINE), -EPERM);
 	assert_int_equal(fcntl(p[0], F_GETFD), -1);
 	close(p[1]);
 }

@@ -46,7 +46,7 @@ static intptr_t recv_deadline(void *arg)
 	assert_memory_equal(buf, "hello", 5);
 	/* A deadline already past still lets data that is there through. */
 	assert_int_equal(write(p->fd[1], "again", 5), 5);
-	assert_int_equal(ringo_recv(p->fd[0], buf, sizeof(buf), 0, ringo_time() - 1), 5);
+	assert_int_equal(ringo_recv(p->fd[0], buf, sizeof(buf), 0, ringo_deadline_in(-1)), 5);
 	/* No deadline: waits for the data. */
 	return 0;
 }
@@ -94,7 +94,7 @@ static intptr_t cancel_recv(void *arg)
 	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
 	assert_memory_equal(c->buf, "untouched-buffer", 16);
 	char again[8];
-	assert_int_equal(ringo_recv(c->p.fd[0], again, sizeof(again), 0, 0), 4);
+	assert_int_equal(ringo_recv(c->p.fd[0], again, sizeof(again), 0, RINGO_NO_DEADLINE), 4);
 	assert_memory_equal(again, "late", 4);
 	return 0;
 }
@@ -185,8 +185,8 @@ static void test_outside_a_task(void **state)
 {
 	(void)state;
 	char b;
-	assert_int_equal(ringo_recv(0, &b, 1, 0, 0), -EPERM);
-	assert_int_equal(ringo_recv(0, NULL, 1, 0, 0), -EINVAL);
+	assert_int_equal(ringo_recv(0, &b, 1, 0, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_recv(0, NULL, 1, 0, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(harness_run(outside, NULL), 0);
 }
 

@@ -89,13 +89,13 @@ static intptr_t echo_body(void *arg)
 	assert_string_equal(buf, "hi\n");
 	assert_int_equal(ringo_stream_read(s, buf, sizeof(buf)), 0);
 	int rc = -1;
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, 0);
 	assert_true(ringo_process_returncode(p, &rc));
 	assert_int_equal(rc, 0);
 	/* Exited: waiting again answers at once, signals find nobody. */
 	rc = -1;
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(ringo_process_kill(p), -ESRCH);
 	assert_int_equal(ringo_process_destroy(p), 0);
@@ -106,7 +106,7 @@ static intptr_t echo_body(void *arg)
 	size_t outlen, errlen;
 	rc = -1;
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, &err, &errlen,
-						   &rc, 0),
+						   &rc, RINGO_NO_DEADLINE),
 			 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(outlen, 3);
@@ -147,14 +147,14 @@ static intptr_t dialogue_body(void *arg)
 	assert_int_equal(ringo_stream_write_eof(in), 0);
 	assert_int_equal(ringo_stream_readline(out, line, sizeof(line)), 0);
 	int rc = -1;
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(ringo_process_destroy(p), 0);
 
 	/* Writing to a child that has exited fails; no SIGPIPE kills us. */
 	const char *tru[] = { "true", NULL };
 	assert_int_equal(ringo_process_spawn(tru, &o, &p), 0);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ringo_stream_write(ringo_process_stdin(p), "abc", 3), 0);
 	int ret = ringo_stream_write_eof(ringo_process_stdin(p));
 	assert_true(ret == -EPIPE || ret == -ECONNRESET);
@@ -186,13 +186,13 @@ static intptr_t exit_code_body(void *arg)
 	ringo_process *p;
 	assert_int_equal(ringo_process_spawn(argv, NULL, &p), 0);
 	int rc = -1;
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, 3);
 	assert_int_equal(ringo_process_destroy(p), 0);
 	/* A signal the child sends itself is a negative return code too. */
 	const char *argv2[] = { "sh", "-c", "kill -USR1 $$", NULL };
 	assert_int_equal(ringo_process_spawn(argv2, NULL, &p), 0);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGUSR1);
 	assert_int_equal(ringo_process_destroy(p), 0);
 	return 0;
@@ -216,7 +216,7 @@ static intptr_t stdio_body(void *arg)
 	ringo_process_opts o = { .out = PIPE, .err = PIPE };
 	assert_int_equal(ringo_process_spawn(argv, &o, &p), 0);
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, &err, &errlen,
-						   &rc, 0),
+						   &rc, RINGO_NO_DEADLINE),
 			 0);
 	assert_int_equal(rc, 5);
 	assert_string_equal(out, "out\n");
@@ -229,7 +229,7 @@ static intptr_t stdio_body(void *arg)
 	o.err = (ringo_stdio){ RINGO_STDIO_STDOUT, -1 };
 	assert_int_equal(ringo_process_spawn(argv, &o, &p), 0);
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, &err, &errlen,
-						   &rc, 0),
+						   &rc, RINGO_NO_DEADLINE),
 			 0);
 	assert_string_equal(out, "out\nerr\n");
 	assert_null(err);
@@ -242,7 +242,7 @@ static intptr_t stdio_body(void *arg)
 				  .err = { RINGO_STDIO_DEVNULL, -1 } };
 	assert_int_equal(ringo_process_spawn(cat, &o, &p), 0);
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, NULL, NULL, &rc,
-						   0),
+						   RINGO_NO_DEADLINE),
 			 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(outlen, 0);
@@ -257,7 +257,7 @@ static intptr_t stdio_body(void *arg)
 	o = (ringo_process_opts){ .out = { RINGO_STDIO_FD, fds[1] } };
 	assert_int_equal(ringo_process_spawn(hello, &o, &p), 0);
 	close(fds[1]);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	char buf[16];
 	assert_int_equal(read(fds[0], buf, sizeof(buf)), 5);
 	assert_memory_equal(buf, "hello", 5);
@@ -277,7 +277,7 @@ static intptr_t stdio_body(void *arg)
 	assert_int_equal(dup2(saved0, 0), 0);
 	close(saved0);
 	assert_int_equal(ret, 0);
-	assert_int_equal(ringo_process_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, &rc, 0),
+	assert_int_equal(ringo_process_communicate(p, NULL, 0, NULL, NULL, NULL, NULL, &rc, RINGO_NO_DEADLINE),
 			 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(read(fds[0], buf, sizeof(buf)), 7);
@@ -291,7 +291,7 @@ static intptr_t stdio_body(void *arg)
 	o = (ringo_process_opts){ .out = PIPE, .env = env, .cwd = "/" };
 	assert_int_equal(ringo_process_spawn(show, &o, &p), 0);
 	assert_int_equal(ringo_process_communicate(p, NULL, 0, &out, &outlen, NULL, NULL, &rc,
-						   0),
+						   RINGO_NO_DEADLINE),
 			 0);
 	assert_string_equal(out, "bonjour\n/\n");
 	free(out);
@@ -339,7 +339,7 @@ static intptr_t cat_body(void *arg)
 	const char *tru[] = { "true", NULL };
 	assert_int_equal(ringo_process_spawn(tru, &o, &p), 0);
 	assert_int_equal(ringo_process_communicate(p, in, MIB, &out, &outlen, NULL, NULL, &rc,
-						   0),
+						   RINGO_NO_DEADLINE),
 			 0);
 	assert_int_equal(rc, 0);
 	assert_int_equal(outlen, 0);
@@ -349,10 +349,10 @@ static intptr_t cat_body(void *arg)
 	/* Input without a stdin pipe is refused. */
 	assert_int_equal(ringo_process_spawn(tru, NULL, &p), 0);
 	assert_int_equal(ringo_process_communicate(p, "x", 1, &out, &outlen, NULL, NULL, &rc,
-						   0),
+						   RINGO_NO_DEADLINE),
 			 -EINVAL);
 	assert_null(out);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ringo_process_destroy(p), 0);
 	free(in);
 	return 0;
@@ -382,7 +382,7 @@ static intptr_t communicate_deadline_body(void *arg)
 	assert_null(out);
 	assert_int_equal(rc, 99);
 	assert_int_equal(ringo_process_kill(p), 0);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGKILL);
 	assert_int_equal(ringo_process_destroy(p), 0);
 	return 0;
@@ -406,14 +406,14 @@ static intptr_t kill_body(void *arg)
 	assert_false(ringo_process_returncode(p, &rc));
 	int64_t t0 = ringo_time();
 	assert_int_equal(ringo_process_kill(p), 0);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGKILL);
 	assert_true(ringo_time() - t0 < RINGO_SEC(5));
 	assert_int_equal(ringo_process_destroy(p), 0);
 
 	assert_int_equal(ringo_process_spawn(argv, NULL, &p), 0);
 	assert_int_equal(ringo_process_terminate(p), 0);
-	assert_int_equal(ringo_process_wait(p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGTERM);
 	assert_int_equal(ringo_process_send_signal(p, SIGTERM), -ESRCH);
 	assert_int_equal(ringo_process_destroy(p), 0);
@@ -464,7 +464,7 @@ struct waiting {
 static intptr_t waiter(void *arg)
 {
 	struct waiting *w = arg;
-	w->ret = ringo_process_wait(w->p, &w->rc, 0);
+	w->ret = ringo_process_wait(w->p, &w->rc, RINGO_NO_DEADLINE);
 	return w->ret;
 }
 
@@ -496,7 +496,7 @@ static intptr_t cancel_body(void *arg)
 	assert_int_equal(ringo_sleep(RINGO_MSEC(20)), 0);
 	assert_int_equal(ringo_process_kill(w.p), 0);
 	int rc;
-	assert_int_equal(ringo_process_wait(w.p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(w.p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGKILL);
 	assert_int_equal(ringo_task_await(t), 0);
 	assert_int_equal(ringo_task_await(t2), 0);
@@ -527,7 +527,7 @@ static intptr_t talker(void *arg)
 	size_t outlen;
 	int rc;
 	c->ret = ringo_process_communicate(c->p, c->in, MIB, &out, &outlen, NULL, NULL, &rc,
-					   0);
+					   RINGO_NO_DEADLINE);
 	assert_null(out);
 	return c->ret;
 }
@@ -553,7 +553,7 @@ static intptr_t cancel_communicate_body(void *arg)
 	ringo_task_unref(t);
 	int rc;
 	assert_int_equal(ringo_process_kill(c.p), 0);
-	assert_int_equal(ringo_process_wait(c.p, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(c.p, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGKILL);
 	assert_int_equal(ringo_process_destroy(c.p), 0);
 	free((void *)c.in);
@@ -624,7 +624,7 @@ static intptr_t spawner(void *arg)
 		if (ret < 0)
 			return ret;
 		int rc = -1;
-		ret = ringo_process_wait(p, &rc, 0);
+		ret = ringo_process_wait(p, &rc, RINGO_NO_DEADLINE);
 		ringo_process_destroy(p);
 		if (ret < 0)
 			return ret;
@@ -713,7 +713,7 @@ static void test_loop_end(void **state)
 	int rc = 0;
 	assert_true(ringo_process_returncode(kept, &rc));
 	assert_int_equal(rc, -SIGKILL);
-	assert_int_equal(ringo_process_wait(kept, &rc, 0), 0);
+	assert_int_equal(ringo_process_wait(kept, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGKILL);
 	assert_int_equal(ringo_process_destroy(kept), 0);
 	assert_int_equal(count_fds(), fds);

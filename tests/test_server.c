@@ -140,7 +140,7 @@ static intptr_t close_cancels(void *arg)
 	assert_int_equal(ringo_start_server("127.0.0.1", 0, upper, &c->sh, NULL, &srv), 0);
 	uint16_t port = ringo_server_port(srv);
 	for (int i = 0; i < 8; i++)
-		assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, 0, &c->clients[i]),
+		assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, RINGO_NO_DEADLINE, &c->clients[i]),
 				 0);
 	/* Every handler is running, waiting for a line. */
 	assert_int_equal(ringo_stream_write(c->clients[0], "ping\n", 5), 0);
@@ -159,7 +159,7 @@ static intptr_t close_cancels(void *arg)
 		ringo_stream_destroy(c->clients[i]);
 	}
 	ringo_stream *late;
-	assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, 0, &late), -ECONNREFUSED);
+	assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, RINGO_NO_DEADLINE, &late), -ECONNREFUSED);
 	return 0;
 }
 
@@ -189,7 +189,7 @@ static intptr_t close_waits(void *arg)
 	assert_int_equal(ringo_start_server("127.0.0.1", 0, upper, &c->sh, NULL, &srv), 0);
 	uint16_t port = ringo_server_port(srv);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, 0, &c->clients[i]),
+		assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, RINGO_NO_DEADLINE, &c->clients[i]),
 				 0);
 		/* A round trip: its handler is running. */
 		char back[8];
@@ -231,7 +231,7 @@ static intptr_t close_cancelled(void *arg)
 	assert_int_equal(ringo_start_server("127.0.0.1", 0, upper, &c->sh, NULL, &srv), 0);
 	uint16_t port = ringo_server_port(srv);
 	for (int i = 0; i < 4; i++) {
-		assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, 0, &c->clients[i]),
+		assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, RINGO_NO_DEADLINE, &c->clients[i]),
 				 0);
 		char back[8];
 		assert_int_equal(ringo_stream_write(c->clients[i], "x\n", 2), 0);
@@ -281,7 +281,7 @@ static intptr_t handler_errors(void *arg)
 	for (int i = 0; i < 3; i++) {
 		ringo_stream *s;
 		assert_int_equal(ringo_open_connection("127.0.0.1", ringo_server_port(srv), NULL,
-						       0, &s),
+						       RINGO_NO_DEADLINE, &s),
 				 0);
 		static char buf[65536];
 		size_t total = 0;
@@ -410,12 +410,12 @@ static intptr_t errors(void *arg)
 	assert_int_equal(ringo_start_server("127.0.0.1", port, upper, NULL, NULL, &again),
 			 -EADDRINUSE);
 	assert_int_equal(ringo_server_close(srv, false), 0);
-	assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, 0, &s), -ECONNREFUSED);
+	assert_int_equal(ringo_open_connection("127.0.0.1", port, NULL, RINGO_NO_DEADLINE, &s), -ECONNREFUSED);
 	/* An unknown name (or no resolver answering in time). */
 	int ret = ringo_open_connection("no.such.host.invalid", 80, NULL,
 					ringo_deadline_in(RINGO_SEC(5)), &s);
 	assert_true(ret == -ENOENT || ret == -EAGAIN || ret == -ETIMEDOUT);
-	assert_int_equal(ringo_open_connection("127.0.0.1", 1, NULL, 0, NULL), -EINVAL);
+	assert_int_equal(ringo_open_connection("127.0.0.1", 1, NULL, RINGO_NO_DEADLINE, NULL), -EINVAL);
 	assert_int_equal(ringo_start_server("127.0.0.1", 0, NULL, NULL, NULL, &srv), -EINVAL);
 	assert_null(s);
 	return 0;

@@ -78,7 +78,8 @@ static void test_wait(void **state)
 static intptr_t waiter(void *arg)
 {
 	sigset_t s = set_of(SIGUSR1);
-	return ringo_signal_wait(&s, (int64_t)(intptr_t)arg);
+	ringo_deadline d = { (int64_t)(intptr_t)arg }; /* arg NULL: none */
+	return ringo_signal_wait(&s, d);
 }
 
 static intptr_t cancel_main(void *arg)
@@ -107,13 +108,13 @@ static intptr_t bad_main(void *arg)
 	(void)arg;
 	sigset_t s;
 	sigemptyset(&s);
-	assert_int_equal(ringo_signal_wait(NULL, 0), -EINVAL);
-	assert_int_equal(ringo_signal_wait(&s, 0), -EINVAL);
+	assert_int_equal(ringo_signal_wait(NULL, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_signal_wait(&s, RINGO_NO_DEADLINE), -EINVAL);
 	s = set_of(SIGKILL);
-	assert_int_equal(ringo_signal_wait(&s, 0), -EINVAL);
+	assert_int_equal(ringo_signal_wait(&s, RINGO_NO_DEADLINE), -EINVAL);
 	s = set_of(SIGSEGV);
 	sigaddset(&s, SIGUSR1);
-	assert_int_equal(ringo_signal_wait(&s, 0), -EINVAL);
+	assert_int_equal(ringo_signal_wait(&s, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(ringo_signal_add_handler(SIGSTOP, waiter, NULL), -EINVAL);
 	assert_int_equal(ringo_signal_add_handler(0, waiter, NULL), -EINVAL);
 	assert_int_equal(ringo_signal_add_handler(NSIG, waiter, NULL), -EINVAL);
@@ -126,7 +127,7 @@ static void test_bad_arguments(void **state)
 {
 	(void)state;
 	sigset_t s = set_of(SIGUSR1);
-	assert_int_equal(ringo_signal_wait(&s, 0), -EPERM);
+	assert_int_equal(ringo_signal_wait(&s, RINGO_NO_DEADLINE), -EPERM);
 	assert_int_equal(ringo_signal_add_handler(SIGUSR1, waiter, NULL), -EPERM);
 	assert_false(ringo_signal_remove_handler(SIGUSR1));
 	assert_int_equal(harness_run(bad_main, NULL), 0);
@@ -191,7 +192,7 @@ static intptr_t handler_main(void *arg)
 	/* A waiter comes first. */
 	ringo_event_clear(h->ev);
 	ringo_task *t;
-	assert_int_equal(ringo_task_create(waiter, (void *)(intptr_t)ringo_deadline_in(RINGO_SEC(5)),
+	assert_int_equal(ringo_task_create(waiter, (void *)(intptr_t)ringo_deadline_in(RINGO_SEC(5)).ns,
 					   NULL, &t),
 			 0);
 	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);

@@ -121,11 +121,11 @@ static intptr_t bulk_main(void *arg)
 	assert_int_equal(ringo_addr_parse("127.0.0.1", (uint16_t)ringo_local_port(c.lfd), &a,
 					  &len),
 			 0);
-	c.cfd = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+	c.cfd = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(c.cfd >= 0);
 	small_buffers(c.cfd);
-	assert_int_equal(ringo_connect(c.cfd, (struct sockaddr *)&a, len, 0), 0);
-	c.sfd = ringo_accept(c.lfd, NULL, NULL, SOCK_CLOEXEC, 0);
+	assert_int_equal(ringo_connect(c.cfd, (struct sockaddr *)&a, len, RINGO_NO_DEADLINE), 0);
+	c.sfd = ringo_accept(c.lfd, NULL, NULL, SOCK_CLOEXEC, RINGO_NO_DEADLINE);
 	assert_true(c.sfd >= 0);
 
 	struct bulk b = { .fd = c.sfd, .got = malloc(BULK), .len = 0 };
@@ -137,7 +137,7 @@ static intptr_t bulk_main(void *arg)
 					ringo_deadline_in(RINGO_SEC(20))),
 			 BULK);
 	assert_int_equal(done, BULK);
-	assert_int_equal(ringo_shutdown(c.cfd, SHUT_WR, 0), 0);
+	assert_int_equal(ringo_shutdown(c.cfd, SHUT_WR, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ringo_task_await(rx), 0);
 	ringo_task_unref(rx);
 	assert_int_equal(b.len, BULK);
@@ -182,7 +182,7 @@ static intptr_t echo_server(void *arg)
 		}
 		total += n;
 		size_t done;
-		ssize_t s = ringo_send_all(fd, buf, (size_t)n, 0, &done, 0);
+		ssize_t s = ringo_send_all(fd, buf, (size_t)n, 0, &done, RINGO_NO_DEADLINE);
 		if (s != n) {
 			close(fd);
 			return s < 0 ? s : -EIO;
@@ -202,7 +202,7 @@ static intptr_t echo_main(void *arg)
 	assert_int_equal(ringo_task_create(echo_server, (void *)(intptr_t)lfd, NULL, &srv), 0);
 	int fd = dial(host, is_unix ? 0 : (uint16_t)port);
 	static const char msg[] = "ping over one family, then pong";
-	assert_int_equal(ringo_send(fd, msg, sizeof(msg), 0, 0), sizeof(msg));
+	assert_int_equal(ringo_send(fd, msg, sizeof(msg), 0, RINGO_NO_DEADLINE), sizeof(msg));
 	char back[sizeof(msg)];
 	size_t got = 0;
 	while (got < sizeof(msg)) {
@@ -212,7 +212,7 @@ static intptr_t echo_main(void *arg)
 		got += (size_t)n;
 	}
 	assert_memory_equal(back, msg, sizeof(msg));
-	assert_int_equal(ringo_shutdown(fd, SHUT_WR, 0), 0);
+	assert_int_equal(ringo_shutdown(fd, SHUT_WR, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(ringo_task_await(srv), sizeof(msg));
 	ringo_task_unref(srv);
 	close(fd);
@@ -315,18 +315,18 @@ static intptr_t refused_main(void *arg)
 	struct sockaddr_storage a;
 	socklen_t len;
 	assert_int_equal(ringo_addr_parse("127.0.0.1", (uint16_t)port, &a, &len), 0);
-	int fd = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, 0);
+	int fd = ringo_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0, RINGO_NO_DEADLINE);
 	assert_true(fd >= 0);
 	assert_int_equal(ringo_connect(fd, (struct sockaddr *)&a, len,
 				       ringo_deadline_in(RINGO_SEC(5))),
 			 -ECONNREFUSED);
 	close(fd);
 	/* Arguments checked before anything is submitted. */
-	assert_int_equal(ringo_connect(0, NULL, 0, 0), -EINVAL);
+	assert_int_equal(ringo_connect(0, NULL, 0, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(ringo_bind(0, NULL, 0), -EINVAL);
-	assert_int_equal(ringo_recvmsg(0, NULL, 0, 0), -EINVAL);
-	assert_int_equal(ringo_sendmsg(0, NULL, 0, 0), -EINVAL);
-	assert_int_equal(ringo_socket(12345, SOCK_STREAM, 0, 0), -EAFNOSUPPORT);
+	assert_int_equal(ringo_recvmsg(0, NULL, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_sendmsg(0, NULL, 0, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_socket(12345, SOCK_STREAM, 0, RINGO_NO_DEADLINE), -EAFNOSUPPORT);
 	assert_int_equal(ringo_local_port(-1), -EBADF);
 	assert_int_equal(ringo_listen(-1, 1), -EBADF);
 	return 0;
@@ -337,8 +337,8 @@ static void test_errors(void **state)
 	(void)state;
 	int fds = count_fds();
 	assert_int_equal(harness_run(refused_main, NULL), 0);
-	assert_int_equal(ringo_socket(AF_INET, SOCK_STREAM, 0, 0), -EPERM);
-	assert_int_equal(ringo_connect(0, NULL, 0, 0), -EINVAL);
+	assert_int_equal(ringo_socket(AF_INET, SOCK_STREAM, 0, RINGO_NO_DEADLINE), -EPERM);
+	assert_int_equal(ringo_connect(0, NULL, 0, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(count_fds(), fds);
 }
 
@@ -353,7 +353,7 @@ static intptr_t msg_main(void *arg)
 		{ (void *)"abc", 3 }, { (void *)"defg", 4 }, { (void *)"hi", 2 },
 	};
 	struct msghdr m = { .msg_iov = out, .msg_iovlen = 3 };
-	assert_int_equal(ringo_sendmsg(c.cfd, &m, 0, 0), 9);
+	assert_int_equal(ringo_sendmsg(c.cfd, &m, 0, RINGO_NO_DEADLINE), 9);
 	char a[4], b[5];
 	struct iovec in[2] = { { a, sizeof(a) }, { b, sizeof(b) } };
 	struct msghdr r = { .msg_iov = in, .msg_iovlen = 2 };
@@ -381,14 +381,14 @@ static intptr_t msg_main(void *arg)
 	cm->cmsg_type = SCM_RIGHTS;
 	cm->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(cm), &pipefd[1], sizeof(int));
-	assert_int_equal(ringo_sendmsg(sp[0], &fm, 0, 0), 1);
+	assert_int_equal(ringo_sendmsg(sp[0], &fm, 0, RINGO_NO_DEADLINE), 1);
 	close(pipefd[1]);
 	memset(&ctl, 0, sizeof(ctl));
 	char f;
 	struct iovec rone = { &f, 1 };
 	struct msghdr rm = { .msg_iov = &rone, .msg_iovlen = 1, .msg_control = ctl.buf,
 			     .msg_controllen = sizeof(ctl.buf) };
-	assert_int_equal(ringo_recvmsg(sp[1], &rm, MSG_CMSG_CLOEXEC, 0), 1);
+	assert_int_equal(ringo_recvmsg(sp[1], &rm, MSG_CMSG_CLOEXEC, RINGO_NO_DEADLINE), 1);
 	assert_int_equal(f, 'F');
 	cm = CMSG_FIRSTHDR(&rm);
 	assert_non_null(cm);
@@ -422,8 +422,8 @@ static intptr_t shutdown_main(void *arg)
 	(void)arg;
 	struct conn c;
 	open_conn(&c, "127.0.0.1");
-	assert_int_equal(ringo_send(c.cfd, "last", 4, 0, 0), 4);
-	assert_int_equal(ringo_shutdown(c.cfd, SHUT_WR, 0), 0);
+	assert_int_equal(ringo_send(c.cfd, "last", 4, 0, RINGO_NO_DEADLINE), 4);
+	assert_int_equal(ringo_shutdown(c.cfd, SHUT_WR, RINGO_NO_DEADLINE), 0);
 	char buf[8];
 	assert_int_equal(ringo_recv(c.sfd, buf, sizeof(buf), MSG_WAITALL,
 				    ringo_deadline_in(RINGO_SEC(5))),
@@ -432,11 +432,11 @@ static intptr_t shutdown_main(void *arg)
 	assert_int_equal(ringo_recv(c.sfd, buf, sizeof(buf), 0, ringo_deadline_in(RINGO_SEC(5))),
 			 0);
 	/* Only one direction is shut: the peer still answers. */
-	assert_int_equal(ringo_send(c.sfd, "reply", 5, 0, 0), 5);
+	assert_int_equal(ringo_send(c.sfd, "reply", 5, 0, RINGO_NO_DEADLINE), 5);
 	assert_int_equal(ringo_recv(c.cfd, buf, 5, MSG_WAITALL, ringo_deadline_in(RINGO_SEC(5))),
 			 5);
 	assert_memory_equal(buf, "reply", 5);
-	assert_int_equal(ringo_shutdown(-1, SHUT_RDWR, 0), -EBADF);
+	assert_int_equal(ringo_shutdown(-1, SHUT_RDWR, RINGO_NO_DEADLINE), -EBADF);
 	close_conn(&c);
 	return 0;
 }
@@ -466,7 +466,7 @@ static intptr_t deadline_main(void *arg)
 	assert_true(took < RINGO_SEC(2));
 	assert_string_equal(buf, "untouched");
 	/* The connection is intact: what is sent now is received. */
-	assert_int_equal(ringo_send(c.cfd, "later", 5, 0, 0), 5);
+	assert_int_equal(ringo_send(c.cfd, "later", 5, 0, RINGO_NO_DEADLINE), 5);
 	assert_int_equal(ringo_recv(c.sfd, buf, sizeof(buf), 0, ringo_deadline_in(RINGO_SEC(5))),
 			 5);
 	assert_memory_equal(buf, "later", 5);
@@ -476,7 +476,7 @@ static intptr_t deadline_main(void *arg)
 	c.cfd = dial("127.0.0.1", (uint16_t)ringo_local_port(c.lfd));
 	c.sfd = ringo_accept(c.lfd, NULL, NULL, SOCK_CLOEXEC, ringo_deadline_in(RINGO_SEC(5)));
 	assert_true(c.sfd >= 0);
-	assert_int_equal(ringo_send(c.sfd, "fresh", 5, 0, 0), 5);
+	assert_int_equal(ringo_send(c.sfd, "fresh", 5, 0, RINGO_NO_DEADLINE), 5);
 	assert_int_equal(ringo_recv(c.cfd, buf, sizeof(buf), 0, ringo_deadline_in(RINGO_SEC(5))),
 			 5);
 	assert_memory_equal(buf, "fresh", 5);
@@ -506,7 +506,7 @@ static intptr_t send_all_deadline_main(void *arg)
 	small_buffers(c.lfd);
 	c.cfd = dial("127.0.0.1", (uint16_t)ringo_local_port(c.lfd));
 	small_buffers(c.cfd);
-	c.sfd = ringo_accept(c.lfd, NULL, NULL, SOCK_CLOEXEC, 0);
+	c.sfd = ringo_accept(c.lfd, NULL, NULL, SOCK_CLOEXEC, RINGO_NO_DEADLINE);
 	assert_true(c.sfd >= 0);
 	size_t n = 4u << 20;
 	char *data = calloc(1, n);
@@ -527,9 +527,9 @@ static intptr_t send_all_deadline_main(void *arg)
 	assert_int_equal(got, done);
 	/* Bad arguments: done still says 0. */
 	done = 1;
-	assert_int_equal(ringo_send_all(c.cfd, NULL, 1, 0, &done, 0), -EINVAL);
+	assert_int_equal(ringo_send_all(c.cfd, NULL, 1, 0, &done, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(done, 0);
-	assert_int_equal(ringo_send_all(c.cfd, data, 0, 0, &done, 0), 0);
+	assert_int_equal(ringo_send_all(c.cfd, data, 0, 0, &done, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(done, 0);
 	free(data);
 	close_conn(&c);
@@ -557,7 +557,7 @@ static intptr_t epipe_main(void *arg)
 	 * them into errors, never into SIGPIPE. */
 	ssize_t r = 0;
 	for (int i = 0; i < 200 && r >= 0; i++) {
-		r = ringo_send(c.cfd, "x", 1, 0, 0);
+		r = ringo_send(c.cfd, "x", 1, 0, RINGO_NO_DEADLINE);
 		if (r >= 0)
 			assert_int_equal(ringo_sleep(RINGO_MSEC(1)), 0);
 	}
@@ -565,9 +565,9 @@ static intptr_t epipe_main(void *arg)
 	/* Once reset, sendmsg and send_all say EPIPE too. */
 	struct iovec v = { (void *)"y", 1 };
 	struct msghdr m = { .msg_iov = &v, .msg_iovlen = 1 };
-	assert_int_equal(ringo_sendmsg(c.cfd, &m, 0, 0), -EPIPE);
+	assert_int_equal(ringo_sendmsg(c.cfd, &m, 0, RINGO_NO_DEADLINE), -EPIPE);
 	size_t done = 7;
-	assert_int_equal(ringo_send_all(c.cfd, "zz", 2, 0, &done, 0), -EPIPE);
+	assert_int_equal(ringo_send_all(c.cfd, "zz", 2, 0, &done, RINGO_NO_DEADLINE), -EPIPE);
 	assert_int_equal(done, 0);
 	close(c.cfd);
 	close(c.lfd);

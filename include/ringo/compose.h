@@ -14,10 +14,6 @@
 extern "C" {
 #endif
 
-/* A timeout argument meaning "no timeout" (asyncio's timeout=None), and a
- * deadline meaning "never". */
-#define RINGO_NO_TIMEOUT INT64_MAX
-
 /* ------------------------------------------------------------------------
  * wait (asyncio.wait)
  * ------------------------------------------------------------------------ */

@@ -102,11 +102,11 @@ int ringo_getaddrinfo(const char *host, const char *service, const struct addrin
  * (numeric addresses, "localhost", Unix paths) without suspending, and any
  * other host through ringo_getaddrinfo (TCP, IPv4 or IPv6: the first
  * address the resolver returns), giving up with -ETIMEDOUT at deadline
- * (CLOCK_MONOTONIC ns; 0 for none; the lookup itself runs on and is
+ * (a ringo_deadline; RINGO_NO_DEADLINE: none; the lookup runs on and is
  * discarded). Returns 0 or a negative errno as ringo_getaddrinfo. May
  * suspend. */
 int ringo_resolve(const char *host, uint16_t port, struct sockaddr_storage *addr,
-		  socklen_t *len, int64_t deadline);
+		  socklen_t *len, ringo_deadline deadline);
 
 #ifdef __cplusplus
 }

@@ -7,12 +7,16 @@
  * the io_uring counterparts of the system calls they are named after and
  * take the same arguments, plus a deadline.
  *
- * Deadlines: every operation takes `deadline`, an absolute CLOCK_MONOTONIC
- * time in nanoseconds (as ringo_time(); ringo_deadline_in() makes one), or
- * RINGO_NO_DEADLINE (0). An operation still pending at its deadline is
- * cancelled by the kernel and returns -ETIMEDOUT; one that completed first
- * returns its result. One deadline can be passed to every step of a
- * request, as Go's SetDeadline.
+ * Deadlines: every operation takes `deadline`, a ringo_deadline (<ringo.h>):
+ * an absolute CLOCK_MONOTONIC time made with ringo_deadline_in(delay_ns) or
+ * ringo_deadline_at(when_ns), or RINGO_NO_DEADLINE. It is a struct, not an
+ * integer, so passing a duration (RINGO_SEC(2)) or 0 by mistake is a
+ * compile error rather than a deadline long past. An operation still
+ * pending at its deadline is cancelled by the kernel and returns
+ * -ETIMEDOUT; one that completed first returns its result; one whose
+ * deadline has already passed is still submitted, and times out at once
+ * unless it completes immediately. One deadline can be passed to every step
+ * of a request, as Go's SetDeadline.
  *
  * Cancellation: cancelling the task sends IORING_OP_ASYNC_CANCEL and the
  * call returns only after the operation's own CQE, so the kernel no longer
@@ -40,16 +44,6 @@ extern "C" {
 
 struct statx;
 
-#define RINGO_NO_DEADLINE ((int64_t)0)
-
-int64_t ringo_time(void);
-
-/* A deadline ns nanoseconds from now. */
-static inline int64_t ringo_deadline_in(int64_t ns)
-{
-	return ringo_time() + ns;
-}
-
 /* ------------------------------------------------------------------------
  * Files. offset: a file position, or -1 for the current position (which
  * the call then advances, as read(2) does). All may suspend.
@@ -57,47 +51,47 @@ static inline int64_t ringo_deadline_in(int64_t ns)
 
 /* openat(2) relative to the working directory / dirfd. Returns the new fd
  * (the caller's, to close) or a negative errno. */
-int ringo_open(const char *path, int flags, mode_t mode, int64_t deadline);
-int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, int64_t deadline);
+int ringo_open(const char *path, int flags, mode_t mode, ringo_deadline deadline);
+int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, ringo_deadline deadline);
 /* pread/pwrite (offset >= 0) or read/write (offset -1). Return the bytes
  * moved (0 from read: end of file) or a negative errno. A write to a pipe
  * whose reader is gone returns -EPIPE without raising SIGPIPE on kernels
  * with RWF_NOSIGNAL (6.18+); older kernels raise it, as write(2) does. */
-ssize_t ringo_read(int fd, void *buf, size_t n, int64_t offset, int64_t deadline);
-ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, int64_t deadline);
+ssize_t ringo_read(int fd, void *buf, size_t n, int64_t offset, ringo_deadline deadline);
+ssize_t ringo_write(int fd, const void *buf, size_t n, int64_t offset, ringo_deadline deadline);
 ssize_t ringo_readv(int fd, const struct iovec *iov, int iovcnt, int64_t offset,
-		    int64_t deadline);
+		    ringo_deadline deadline);
 ssize_t ringo_writev(int fd, const struct iovec *iov, int iovcnt, int64_t offset,
-		     int64_t deadline);
+		     ringo_deadline deadline);
 /* Read until n bytes or end of file / write all n bytes, resubmitting after
  * short transfers (offset, if not -1, advances with them). Return the total
  * (less than n only at end of file), or a negative errno; *done (if not
  * NULL) always receives the bytes moved, also on error or cancellation. */
 ssize_t ringo_read_all(int fd, void *buf, size_t n, int64_t offset, size_t *done,
-		       int64_t deadline);
+		       ringo_deadline deadline);
 ssize_t ringo_write_all(int fd, const void *buf, size_t n, int64_t offset, size_t *done,
-			int64_t deadline);
+			ringo_deadline deadline);
 /* fsync(2) / fdatasync(2). Return 0 or a negative errno. */
-int ringo_fsync(int fd, int64_t deadline);
-int ringo_fdatasync(int fd, int64_t deadline);
+int ringo_fsync(int fd, ringo_deadline deadline);
+int ringo_fdatasync(int fd, ringo_deadline deadline);
 /* statx(2) into *out. Returns 0 or a negative errno. */
 int ringo_statx(int dirfd, const char *path, int flags, unsigned mask, struct statx *out,
-		int64_t deadline);
+		ringo_deadline deadline);
 /* close(2). Returns 0 or a negative errno; the fd is gone either way. */
-int ringo_close(int fd, int64_t deadline);
+int ringo_close(int fd, ringo_deadline deadline);
 /* unlinkat(AT_FDCWD, path, flags): flags 0, or AT_REMOVEDIR for a
  * directory. renameat(2) and mkdirat(2) relative to the working directory.
  * Return 0 or a negative errno. */
-int ringo_unlink(const char *path, int flags, int64_t deadline);
-int ringo_rename(const char *from, const char *to, int64_t deadline);
-int ringo_mkdir(const char *path, mode_t mode, int64_t deadline);
+int ringo_unlink(const char *path, int flags, ringo_deadline deadline);
+int ringo_rename(const char *from, const char *to, ringo_deadline deadline);
+int ringo_mkdir(const char *path, mode_t mode, ringo_deadline deadline);
 
 /* ------------------------------------------------------------------------
  * Sockets: IPv4, IPv6 and Unix. All may suspend except bind and listen.
  * ------------------------------------------------------------------------ */
 
 /* socket(2). Returns the fd (the caller's) or a negative errno. */
-int ringo_socket(int domain, int type, int protocol, int64_t deadline);
+int ringo_socket(int domain, int type, int protocol, ringo_deadline deadline);
 /* bind(2) and listen(2): they never block, so they are plain calls that do
  * not suspend. Return 0 or a negative errno. */
 int ringo_bind(int fd, const struct sockaddr *addr, socklen_t len);
@@ -105,21 +99,21 @@ int ringo_listen(int fd, int backlog);
 /* accept4(2): flags SOCK_CLOEXEC, SOCK_NONBLOCK. addr/len may be NULL.
  * Returns the connected fd (the caller's) or a negative errno. For a
  * listening socket served by many tasks, see ringo_acceptor. */
-int ringo_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, int64_t deadline);
+int ringo_accept(int fd, struct sockaddr *addr, socklen_t *len, int flags, ringo_deadline deadline);
 /* connect(2). Returns 0 or a negative errno. */
-int ringo_connect(int fd, const struct sockaddr *addr, socklen_t len, int64_t deadline);
+int ringo_connect(int fd, const struct sockaddr *addr, socklen_t len, ringo_deadline deadline);
 /* recv(2), send(2), recvmsg(2), sendmsg(2). Return bytes moved (0 from recv:
  * the peer shut down) or a negative errno. send never raises SIGPIPE
  * (MSG_NOSIGNAL is added): a vanished peer is -EPIPE. */
-ssize_t ringo_recv(int fd, void *buf, size_t n, int flags, int64_t deadline);
-ssize_t ringo_send(int fd, const void *buf, size_t n, int flags, int64_t deadline);
-ssize_t ringo_recvmsg(int fd, struct msghdr *msg, int flags, int64_t deadline);
-ssize_t ringo_sendmsg(int fd, const struct msghdr *msg, int flags, int64_t deadline);
+ssize_t ringo_recv(int fd, void *buf, size_t n, int flags, ringo_deadline deadline);
+ssize_t ringo_send(int fd, const void *buf, size_t n, int flags, ringo_deadline deadline);
+ssize_t ringo_recvmsg(int fd, struct msghdr *msg, int flags, ringo_deadline deadline);
+ssize_t ringo_sendmsg(int fd, const struct msghdr *msg, int flags, ringo_deadline deadline);
 /* send until all n bytes are sent, as ringo_write_all. */
 ssize_t ringo_send_all(int fd, const void *buf, size_t n, int flags, size_t *done,
-		       int64_t deadline);
+		       ringo_deadline deadline);
 /* shutdown(2). Returns 0 or a negative errno. */
-int ringo_shutdown(int fd, int how, int64_t deadline);
+int ringo_shutdown(int fd, int how, ringo_deadline deadline);
 
 /* Fills addr and len for host and port. host is a numeric IPv4 or IPv6
  * address ("127.0.0.1", "::1"), "localhost" (127.0.0.1), NULL or "" (any
@@ -163,7 +157,7 @@ int ringo_acceptor_open(int listen_fd, ringo_acceptor **out);
  * itself fails (-EBADF, -EINVAL: closed or no longer listening), accepting
  * stops and waiting and later calls return that error. May suspend;
  * -EPERM outside a task of the acceptor's loop. */
-int ringo_acceptor_accept(ringo_acceptor *a, int64_t deadline);
+int ringo_acceptor_accept(ringo_acceptor *a, ringo_deadline deadline);
 /* Stops accepting: cancels the accept, wakes waiting tasks with -ESHUTDOWN,
  * waits for the op's last CQE, closes connections accepted but not taken,
  * and frees a. Does not close listen_fd. May suspend (called from a

@@ -96,7 +96,7 @@ ringo_stream *ringo_process_stderr(const ringo_process *p);
 
 /* Waits until the child has exited and stores its return code in
  * *returncode (if not NULL). Many tasks may wait for one process. Returns
- * 0; -ETIMEDOUT at deadline (CLOCK_MONOTONIC ns, 0 for none) and
+ * 0; -ETIMEDOUT at deadline (a ringo_deadline; RINGO_NO_DEADLINE: none) and
  * -ECANCELED if the task is cancelled, both leaving the process waitable
  * again; -ECHILD if its status was taken by someone else (a waitpid(-1)
  * elsewhere, SIGCHLD ignored); -EPERM outside a task of its loop. Returns
@@ -104,7 +104,7 @@ ringo_stream *ringo_process_stderr(const ringo_process *p);
  * known. As in asyncio, waiting with pipes that nobody reads can deadlock
  * (the child blocks on a full pipe): use ringo_process_communicate. May
  * suspend. */
-int ringo_process_wait(ringo_process *p, int *returncode, int64_t deadline);
+int ringo_process_wait(ringo_process *p, int *returncode, ringo_deadline deadline);
 
 /* Whether the child has exited (asyncio's returncode is not None): if it
  * has, collects its status without blocking and stores the return code in
@@ -129,7 +129,7 @@ bool ringo_process_returncode(ringo_process *p, int *returncode);
  * communicate runs on p. May suspend. */
 int ringo_process_communicate(ringo_process *p, const void *input, size_t len, char **out,
 			      size_t *outlen, char **err, size_t *errlen, int *returncode,
-			      int64_t deadline);
+			      ringo_deadline deadline);
 
 /* Sends signal sig through the pidfd (asyncio's send_signal). terminate
  * sends SIGTERM and kill SIGKILL. Return 0, or -ESRCH once the child is

@@ -63,13 +63,13 @@ int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out)
  * negative errno (-ECONNREFUSED, -ETIMEDOUT, -ENOENT for an unknown
  * name...). */
 int ringo_open_connection(const char *host, uint16_t port, const ringo_stream_opts *opts,
-			  int64_t deadline, ringo_stream **out);
+			  ringo_deadline deadline, ringo_stream **out);
 
 /* The stream's fd (still the stream's), or -EINVAL for NULL. */
 int ringo_stream_fd(const ringo_stream *s);
 /* Every later call on s that may suspend ends with -ETIMEDOUT at deadline
- * (CLOCK_MONOTONIC ns; RINGO_NO_DEADLINE, 0, for none). */
-void ringo_stream_set_deadline(ringo_stream *s, int64_t deadline);
+ * (ringo_deadline_in/_at; RINGO_NO_DEADLINE: none). Does not suspend. */
+void ringo_stream_set_deadline(ringo_stream *s, ringo_deadline deadline);
 
 /* ---- reading. All may suspend. ---- */
 
