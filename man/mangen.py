@@ -50,6 +50,7 @@ class Section:
         self.title = title
         self.intro = intro       # comment lines after the title
         self.entries = []
+        self.inline = set()      # functions defined inline in the header
 
     def functions(self):
         names = []
@@ -124,6 +125,7 @@ def parse(path, include_name):
     cur = pre
     pending = None      # a comment waiting for its declaration
     hidden = False      # inside a "not API" part
+    cxx = False         # inside #ifdef __cplusplus
 
     def flush_pending():
         nonlocal pending
@@ -167,7 +169,19 @@ def parse(path, include_name):
             flush_pending()
             pending = comment_lines(block)
             continue
-        # Code: preprocessor lines, declarations, definitions.
+        # Code: preprocessor lines, declarations, definitions. What only C++
+        # sees (#ifdef __cplusplus ... #else) is left out.
+        if re.match(r'#\s*ifdef\s+__cplusplus', s):
+            cxx = True
+            i += 1
+            continue
+        if cxx and re.match(r'#\s*(else|endif)', s):
+            cxx = False
+            i += 1
+            continue
+        if cxx:
+            i += 1
+            continue
         if s.startswith('#'):
             j = i
             while lines[j].rstrip().endswith('\\') and j + 1 < n:
@@ -197,11 +211,15 @@ def parse(path, include_name):
                 break
         i = j
         chunk = '\n'.join(chunk)
-        if 'ringo__' in strip_comments(chunk) or 'static inline' in chunk:
-            hidden_chunk = True
+        code = strip_comments(chunk)
+        m = FUNC.search(code)
+        if 'static inline' in code and '{' in code and m and not m.group(1).startswith('ringo__'):
+            # A public inline function: its signature, as a prototype.
+            chunk = chunk[:chunk.index('{')].rstrip() + ';'
+            cur.inline.add(m.group(1))
+            add_decl(cur, pending, chunk, hidden)
         else:
-            hidden_chunk = False
-        add_decl(cur, pending, chunk, hidden or hidden_chunk)
+            add_decl(cur, pending, chunk, hidden or 'ringo__' in code)
         pending = None
     flush_pending()
     if pre.entries:
@@ -211,6 +229,7 @@ def parse(path, include_name):
             sections.insert(0, pre)
         else:
             sections[0].entries = pre.entries + sections[0].entries
+            sections[0].inline |= pre.inline
     return top or [], sections
 
 
@@ -376,6 +395,10 @@ def render_section(sec, top, version, date, siblings):
     funcs = sec.functions()
     name = sec.page()
     out = header_line(version, date, name, 3, 'include/' + sec.header)
+    inline = [f for f in funcs if f in sec.inline]
+    if inline:
+        # check_man.py: these are not exported symbols, by design.
+        out.insert(2, '.\\" inline: %s' % ' '.join(inline))
     out.append('.Sh NAME')
     for k, f in enumerate(funcs):
         out.append('.Nm %s%s' % (f, ' ,' if k + 1 < len(funcs) else ''))
