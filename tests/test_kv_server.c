@@ -82,16 +82,23 @@ static void pump(int fd, const char *out, size_t outlen, char *in, size_t inlen)
 	}
 }
 
-/* Sends request and checks that exactly reply comes back. */
-static void roundtrip(int fd, const char *request, const char *reply)
+/* Sends request (reqlen bytes, NULs included) and checks that exactly
+ * reply comes back. */
+static void roundtrip_bytes(int fd, const char *request, size_t reqlen, const char *reply)
 {
 	size_t n = strlen(reply);
 	char *in = malloc(n + 1);
 	assert_non_null(in);
-	pump(fd, request, strlen(request), in, n);
+	pump(fd, request, reqlen, in, n);
 	in[n] = 0;
 	assert_string_equal(in, reply);
 	free(in);
+}
+
+/* Sends request and checks that exactly reply comes back. */
+static void roundtrip(int fd, const char *request, const char *reply)
+{
+	roundtrip_bytes(fd, request, strlen(request), reply);
 }
 
 /* The connection is closed by the server: end of stream, nothing more. */
@@ -343,6 +350,58 @@ static void test_unknown_command(void **state)
 		 "-ERR unknown command 'foo', with args beginning with: 'a b' '%0122d' \r\n", 0);
 	roundtrip(fd, req, reply);
 	roundtrip(fd, "GET k\r\n", "$-1\r\n");
+	close(fd);
+}
+
+/* A command name with a NUL in it is no command (issue 11 item 7: "get\0"
+ * was compared past the end of "get", and "config\0" ran CONFIG), nor is
+ * an option of SET with one. */
+static void test_nul_in_names(void **state)
+{
+	(void)state;
+	int fd = fresh();
+	static const char get0[] = "*2\r\n$4\r\nget\0\r\n$1\r\nk\r\n";
+	roundtrip_bytes(fd, get0, sizeof(get0) - 1,
+			"-ERR unknown command 'get', with args beginning with: 'k' \r\n");
+	static const char config0[] = "*3\r\n$7\r\nconfig\0\r\n$3\r\nget\r\n$4\r\nsave\r\n";
+	roundtrip_bytes(fd, config0, sizeof(config0) - 1,
+			"-ERR unknown command 'config', with args beginning with: 'get' 'save' \r\n");
+	static const char nx0[] = "*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$3\r\nnx\0\r\n";
+	roundtrip_bytes(fd, nx0, sizeof(nx0) - 1, "-ERR syntax error\r\n");
+	/* a prefix of a name, or a name and more, is not the name either */
+	roundtrip(fd, "*1\r\n$3\r\nPIN\r\n",
+		  "-ERR unknown command 'PIN', with args beginning with: \r\n");
+	roundtrip(fd, "*1\r\n$5\r\nPINGG\r\n",
+		  "-ERR unknown command 'PINGG', with args beginning with: \r\n");
+	roundtrip(fd, "GET k\r\n", "$-1\r\n");
+	close(fd);
+}
+
+/* An inline command is one line: a bare CR or a NUL inside it is refused
+ * (a proxy that splits at CR would see two commands), and the connection
+ * closed. */
+static void test_inline_cr_nul(void **state)
+{
+	(void)state;
+	int fd = client();
+	roundtrip(fd, "PING\r\nGET a\rSET a b\r\n",
+		  "+PONG\r\n-ERR Protocol error: CR or NUL inside an inline request\r\n");
+	expect_closed(fd);
+	close(fd);
+	fd = client();
+	static const char nul[] = "GET a\0b\r\n";
+	roundtrip_bytes(fd, nul, sizeof(nul) - 1,
+			"-ERR Protocol error: CR or NUL inside an inline request\r\n");
+	expect_closed(fd);
+	close(fd);
+	/* quoted escapes still make those bytes, and a bare LF ends the line */
+	fd = fresh();
+	roundtrip(fd, "SET k \"a\\r\\x00b\"\nSTRLEN k\nGET k\n",
+		  "+OK\r\n-ERR unknown command 'STRLEN', with args beginning with: 'k' \r\n");
+	static const char val[] = "$4\r\na\r\0b\r\n";
+	char in[sizeof(val)];
+	pump(fd, "", 0, in, sizeof(val) - 1);
+	assert_memory_equal(in, val, sizeof(val) - 1);
 	close(fd);
 }
 
@@ -624,6 +683,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_quit),
 		cmocka_unit_test(test_half_close),
 		cmocka_unit_test(test_unknown_command),
+		cmocka_unit_test(test_nul_in_names),
+		cmocka_unit_test(test_inline_cr_nul),
 		cmocka_unit_test(test_pipelining),
 		cmocka_unit_test(test_split_requests),
 		cmocka_unit_test(test_large_value),

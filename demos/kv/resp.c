@@ -184,6 +184,12 @@ static int parse_inline(struct kv_request *q, const char *p, size_t n)
 	size_t len = (size_t)(nl - p);
 	if (len > 0 && p[len - 1] == '\r')
 		len--;
+	/* Only the final CRLF or LF ends the line: a bare CR or a NUL inside it
+	 * is refused, so no one in front of the server (a proxy splitting at
+	 * CR, a C string) can see other commands in it than we do. Quoted
+	 * escapes ("\r", "\x00") still make those bytes. */
+	if (memchr(p, '\r', len) || memchr(p, '\0', len))
+		return parse_error(q, "CR or NUL inside an inline request");
 	if (len > q->scratch_cap) {
 		char *s = realloc(q->scratch, len);
 		if (!s)

@@ -7,11 +7,13 @@
 
 bool kv_is(struct kv_str s, const char *word)
 {
+	/* Bounded by both: s may hold a NUL, which must not match word's end
+	 * and walk on past it. */
 	size_t i = 0;
-	for (; i < s.n; i++)
+	for (; i < s.n && word[i]; i++)
 		if (word[i] != (char)tolower((unsigned char)s.p[i]))
 			return false;
-	return word[i] == 0;
+	return i == s.n && word[i] == 0;
 }
 
 bool kv_parse_int(const char *p, size_t n, long long *out)
