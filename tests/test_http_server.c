@@ -199,6 +199,38 @@ static void test_bad_requests(void **state)
 	stop(&s, 0);
 }
 
+/* RFC 9110 §5.5 (issue 11 item 10): a bare LF, a bare CR or a NUL in a
+ * field value gets 400 and the connection is closed, and nothing behind
+ * the bad line is answered. */
+static void test_ctl_in_fields(void **state)
+{
+	(void)state;
+	struct harness_server s;
+	start(&s);
+#define B(s) {s, sizeof(s) - 1}
+	static const struct {
+		const char *req;
+		size_t len;
+	} bad[] = {
+		B("GET / HTTP/1.1\r\nX: a\nContent-Length: 5\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+		B("GET / HTTP/1.1\r\nX: a\rb\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+		B("GET / HTTP/1.1\r\nX: a\0b\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+		B("GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\nGET / HTTP/1.1\r\n\r\n"),
+	};
+#undef B
+	char buf[4096];
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int fd = dial(s.port);
+		assert_int_equal(write(fd, bad[i].req, bad[i].len), (ssize_t)bad[i].len);
+		read_some(fd, buf, sizeof(buf), 2000);
+		assert_int_equal(strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26), 0);
+		assert_int_equal(count(buf, "HTTP/1.1 "), 1);
+		assert_non_null(strstr(buf, "Connection: close\r\n"));
+		close(fd);
+	}
+	stop(&s, SIGTERM);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -211,6 +243,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_curl),
 		cmocka_unit_test(test_keepalive_and_pipelining),
 		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_ctl_in_fields),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

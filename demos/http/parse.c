@@ -7,6 +7,22 @@
 #include <string.h>
 #include <strings.h>
 
+/* RFC 9110 §5.6.2: the characters of a token (a method, a field name). */
+static bool is_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* RFC 9110 §5.5: a field value is visible characters, obs-text, SP and
+ * HTAB. CR, LF and NUL in particular are refused (400): a proxy in front
+ * that ends lines at a bare LF, or a C string at a NUL, would see another
+ * request than we do. */
+static bool is_field_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
 static bool token_is(const char *p, size_t n, const char *word)
 {
 	return strlen(word) == n && strncasecmp(p, word, n) == 0;
@@ -50,6 +66,10 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 	for (const char *p = buf; p < sp1; p++)
 		if (!isupper((unsigned char)*p))
 			return HTTP_PARSE_BAD;
+	/* The target: no control characters (a bare CR, LF or NUL), no SP. */
+	for (const char *p = sp1 + 1; p < sp2; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+			return HTTP_PARSE_BAD;
 	if (memcmp(sp2 + 1, "HTTP/1.", 7) != 0 || (sp2[8] != '0' && sp2[8] != '1'))
 		return HTTP_PARSE_BAD;
 	bool http11 = sp2[8] == '1';
@@ -67,8 +87,13 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 		const char *colon = memchr(p, ':', (size_t)(eol - p));
 		if (!colon || colon == p)
 			return HTTP_PARSE_BAD;
+		/* A name is a token: this also refuses obs-fold (a line that
+		 * starts with SP or HTAB) and SP before the colon (RFC 9112 §5). */
 		for (const char *q = p; q < colon; q++)
-			if (*q == ' ' || *q == '\t' || (unsigned char)*q < 0x21)
+			if (!is_tchar((unsigned char)*q))
+				return HTTP_PARSE_BAD;
+		for (const char *q = colon + 1; q < eol; q++)
+			if (!is_field_char((unsigned char)*q))
 				return HTTP_PARSE_BAD;
 		const char *v = colon + 1;
 		while (v < eol && (*v == ' ' || *v == '\t'))

@@ -27,7 +27,13 @@ enum http_parse_result {
 
 /* Parses the request head at the start of buf (len bytes; not
  * NUL-terminated). Only the head: the caller skips rq->body_len bytes of
- * body after rq->head_len. */
+ * body after rq->head_len. Lines end with CRLF only; HTTP_PARSE_BAD for a
+ * head over HTTP_HEAD_MAX, a method that is not upper-case letters, a
+ * target with a control character or SP in it, a version other than
+ * HTTP/1.0 and HTTP/1.1, a field name that is not a token (obs-fold
+ * included), a field value with a control character other than HTAB
+ * (bare CR, LF, NUL: RFC 9110 §5.5), a bad or conflicting
+ * Content-Length, and any Transfer-Encoding. */
 enum http_parse_result http_parse_request(const char *buf, size_t len, struct http_request *rq);
 
 #endif
