@@ -196,6 +196,15 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
+	/* Blocked from the start, so that a signal sent at any moment, even
+	 * before the wait for it, is taken by ringo_signal_wait (pending until
+	 * then) rather than kill us with its default disposition. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	intptr_t result;
 	int ret = ringo_run(main_task, &cfg, &result);
 	if (ret < 0)
