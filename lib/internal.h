@@ -344,6 +344,10 @@ void ringo__mailbox_end(struct ringo_loop *loop);
  * this thread's ring attaches to (IORING_SETUP_ATTACH_WQ); -1: none. */
 extern __thread int ringo__ring_attach_wq;
 
+/* Sockets (lib/socket.c): ringo_listen_on, with SO_REUSEPORT if asked
+ * (ringo_server_opts.reuse_port). */
+int ringo__listen_on(const char *host, uint16_t port, int backlog, bool reuse_port);
+
 /* Executor (lib/executor.c): after the loop's ring is closed, stops and
  * joins the worker threads of loop_id's executor and frees it (safe if it
  * has none). */

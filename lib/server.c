@@ -128,14 +128,11 @@ static void note_unix_path(ringo_server *srv)
 	srv->unix_path = strndup(un.sun_path, n);
 }
 
-int ringo_start_server(const char *host, uint16_t port, ringo_conn_fn handler, void *arg,
-		       const ringo_server_opts *opts, ringo_server **out)
+/* Serves the listening socket fd; on failure fd is left open. */
+static int server_start(int fd, ringo_conn_fn handler, void *arg, const ringo_server_opts *opts,
+			ringo_server **out)
 {
-	if (!handler || !out)
-		return -EINVAL;
 	struct ringo_loop *loop = ringo__loop_get();
-	if (!loop || !loop->current)
-		return -EPERM;
 	ringo_server *srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
@@ -147,16 +144,13 @@ int ringo_start_server(const char *host, uint16_t port, ringo_conn_fn handler, v
 	ringo__list_init(&srv->conns);
 	ringo__list_init(&srv->waiters);
 	ringo__list_init(&srv->closers);
-	int ret = ringo_listen_on(host, port, opts ? opts->backlog : 0);
-	if (ret < 0)
-		goto err_free;
-	srv->fd = ret;
-	ret = ringo_local_port(srv->fd);
+	srv->fd = fd;
+	int ret = ringo_local_port(srv->fd);
 	srv->port = ret > 0 ? (uint16_t)ret : 0;
 	note_unix_path(srv);
 	ret = ringo_acceptor_open(srv->fd, &srv->acceptor);
 	if (ret < 0)
-		goto err_close;
+		goto err_free;
 	ringo_task_opts topts = { .name = "server-accept" };
 	ret = ringo_task_create(accept_main, srv, &topts, &srv->accept_task);
 	if (ret < 0)
@@ -166,14 +160,56 @@ int ringo_start_server(const char *host, uint16_t port, ringo_conn_fn handler, v
 
 err_acceptor:
 	ringo_acceptor_close(srv->acceptor);
-err_close:
-	close(srv->fd);
-	if (srv->unix_path)
-		unlink(srv->unix_path);
-	free(srv->unix_path);
 err_free:
+	free(srv->unix_path);
 	free(srv);
 	return ret;
+}
+
+int ringo_start_server(const char *host, uint16_t port, ringo_conn_fn handler, void *arg,
+		       const ringo_server_opts *opts, ringo_server **out)
+{
+	if (!handler || !out)
+		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	int fd = ringo__listen_on(host, port, opts ? opts->backlog : 0,
+				  opts && opts->reuse_port);
+	if (fd < 0)
+		return fd;
+	int ret = server_start(fd, handler, arg, opts, out);
+	if (ret < 0) {
+		struct sockaddr_un un;
+		socklen_t len = sizeof(un);
+		if (getsockname(fd, (struct sockaddr *)&un, &len) == 0 && un.sun_family == AF_UNIX &&
+		    len > offsetof(struct sockaddr_un, sun_path) && un.sun_path[0] != '\0')
+			unlink(un.sun_path);
+		close(fd);
+	}
+	return ret;
+}
+
+int ringo_start_server_fd(int fd, ringo_conn_fn handler, void *arg, const ringo_server_opts *opts,
+			  ringo_server **out)
+{
+	if (fd < 0 || !handler || !out)
+		return -EINVAL;
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || !loop->current)
+		return -EPERM;
+	int type;
+	socklen_t len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;  /* -ENOTSOCK, -EBADF */
+	if (type != SOCK_STREAM)
+		return -EINVAL;
+	/* As asyncio's start_server(sock=): listen, whatever the socket's
+	 * state (a socket listening already only gets the backlog). */
+	int backlog = opts && opts->backlog > 0 ? opts->backlog : SOMAXCONN;
+	if (listen(fd, backlog) < 0)
+		return -errno;
+	return server_start(fd, handler, arg, opts, out);
 }
 
 uint16_t ringo_server_port(const ringo_server *srv)

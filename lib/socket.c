@@ -207,6 +207,11 @@ static void unlink_stale_socket(const struct sockaddr_un *un)
 
 int ringo_listen_on(const char *host, uint16_t port, int backlog)
 {
+	return ringo__listen_on(host, port, backlog, false);
+}
+
+int ringo__listen_on(const char *host, uint16_t port, int backlog, bool reuse_port)
+{
 	struct sockaddr_storage addr;
 	socklen_t len;
 	int ret = ringo_addr_parse(host, port, &addr, &len);
@@ -227,7 +232,9 @@ int ringo_listen_on(const char *host, uint16_t port, int backlog)
 		unlink_stale_socket((const struct sockaddr_un *)&addr);
 	} else {
 		int one = 1;
-		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+		if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+		    (reuse_port &&
+		     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)) {
 			ret = -errno;
 			goto err_close;
 		}

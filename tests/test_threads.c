@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <ringo.h>
 
@@ -82,6 +85,103 @@ static void test_all_to_all(void **state)
 		assert_int_equal(shards[i].received, (LOOPS - 1) * PER_PEER);
 		assert_int_equal(shards[i].out_of_order, 0);
 	}
+}
+
+/* ---- every loop serves one port (SO_REUSEPORT) ---- */
+
+#define CLIENTS 200
+
+static uint16_t shared_port;
+static int loop0_fd;                 /* handed to ringo_start_server_fd */
+static _Atomic unsigned listening;
+static ringo_loop *serving[LOOPS];
+static ringo_event *stop_ev[LOOPS];
+static unsigned served[LOOPS];       /* each loop's own count */
+
+static intptr_t say_index(ringo_stream *s, void *arg)
+{
+	(void)arg;
+	char c = (char)('0' + ringo_loop_index());
+	served[ringo_loop_index()]++;
+	return ringo_stream_write(s, &c, 1);
+}
+
+static void stop_cb(void *arg)
+{
+	ringo_event_set(arg);
+}
+
+static intptr_t serve_shard(void *arg)
+{
+	(void)arg;
+	unsigned me = ringo_loop_index();
+	ringo_server_opts opts = { .reuse_port = true };
+	ringo_server *srv;
+	int ret = me == 0 ? ringo_start_server_fd(loop0_fd, say_index, NULL, &opts, &srv)
+			  : ringo_start_server("127.0.0.1", shared_port, say_index, NULL, &opts, &srv);
+	if (ret < 0)
+		return ret;
+	ringo_event_create(&stop_ev[me]);
+	serving[me] = ringo_loop_ref(ringo_loop_current());
+	atomic_fetch_add(&listening, 1);
+	ringo_event_wait(stop_ev[me]);
+	ringo_server_close(srv, false);
+	ringo_event_destroy(stop_ev[me]);
+	return served[me];
+}
+
+static unsigned answers[LOOPS];
+
+static void *client(void *arg)
+{
+	(void)arg;
+	while (atomic_load(&listening) < LOOPS)
+		usleep(1000);
+	for (int i = 0; i < CLIENTS; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(shared_port) };
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		char c = 0;
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && read(fd, &c, 1) == 1 &&
+		    c >= '0' && c < '0' + LOOPS)
+			answers[c - '0']++;
+		close(fd);
+	}
+	for (unsigned i = 0; i < LOOPS; i++) {
+		ringo_call_soon_threadsafe(serving[i], stop_cb, stop_ev[i]);
+		ringo_loop_unref(serving[i]);
+	}
+	return NULL;
+}
+
+static void test_every_loop_serves(void **state)
+{
+	(void)state;
+	/* Loop 0 serves a socket made here; the others bind the same port. */
+	loop0_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+	setsockopt(loop0_fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(loop0_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	socklen_t len = sizeof(a);
+	getsockname(loop0_fd, (struct sockaddr *)&a, &len);
+	shared_port = ntohs(a.sin_port);
+
+	pthread_t th;
+	pthread_create(&th, NULL, client, NULL);
+	intptr_t results[LOOPS];
+	assert_int_equal(ringo_run_threads(LOOPS, serve_shard, NULL, NULL, results), 0);
+	pthread_join(th, NULL);
+	unsigned total = 0;
+	for (unsigned i = 0; i < LOOPS; i++) {
+		/* The kernel spread 200 connections over 4 listeners: each
+		 * got some (all in one would be a 4 * (3/4)^200 chance). */
+		assert_true(results[i] > 0);
+		assert_int_equal(results[i], answers[i]);
+		total += answers[i];
+	}
+	assert_int_equal(total, CLIENTS);
 }
 
 /* ---- one per CPU, pinned ---- */
@@ -183,9 +283,27 @@ static intptr_t nested(void *arg)
 	return ringo_run_threads(2, nothing, NULL, NULL, NULL);
 }
 
+static intptr_t bad_fds(void *arg)
+{
+	(void)arg;
+	ringo_server *srv;
+	assert_int_equal(ringo_start_server_fd(-1, say_index, NULL, NULL, &srv), -EINVAL);
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(ringo_start_server_fd(p[0], say_index, NULL, NULL, &srv), -ENOTSOCK);
+	close(p[0]);
+	close(p[1]);
+	int u = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_int_equal(ringo_start_server_fd(u, say_index, NULL, NULL, &srv), -EINVAL);
+	close(u);
+	return 0;
+}
+
 static void test_bad_input(void **state)
 {
 	(void)state;
+	assert_int_equal(ringo_start_server_fd(0, say_index, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(harness_run(bad_fds, NULL), 0);
 	assert_int_equal(ringo_run_threads(2, NULL, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(ringo_run_threads(100000, nothing, NULL, NULL, NULL), -EINVAL);
 	assert_int_equal(harness_run(nested, NULL), -EBUSY);
@@ -197,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_all_to_all),
+		cmocka_unit_test(test_every_loop_serves),
 		cmocka_unit_test(test_one_per_cpu_pinned),
 		cmocka_unit_test(test_sigint_cancels_every_main),
 		cmocka_unit_test(test_bad_input),

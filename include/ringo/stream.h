@@ -147,6 +147,10 @@ typedef intptr_t (*ringo_conn_fn)(ringo_stream *s, void *arg);
 typedef struct ringo_server_opts {
 	int backlog;                    /* <= 0: SOMAXCONN */
 	const ringo_stream_opts *stream; /* for every connection; NULL: defaults */
+	bool reuse_port;                /* SO_REUSEPORT: every loop of
+					   ringo_run_threads may listen on the
+					   same port, the kernel spreads the
+					   connections (TCP only) */
 } ringo_server_opts;
 
 /* Listens on host:port (as ringo_listen_on; port 0 picks one) and serves
@@ -156,6 +160,16 @@ typedef struct ringo_server_opts {
  * file is removed when the server closes (asyncio 3.13's cleanup_socket). */
 int ringo_start_server(const char *host, uint16_t port, ringo_conn_fn handler, void *arg,
 		       const ringo_server_opts *opts, ringo_server **out);
+/* ringo_start_server on a socket the caller made (one inherited from
+ * systemd, say): a SOCK_STREAM socket, bound; it is put to listen with
+ * opts->backlog (as asyncio's start_server(sock=)). On success the server
+ * owns fd and closes it with the server; on failure fd stays the
+ * caller's. opts->reuse_port is ignored (the socket is bound already).
+ * May suspend. Returns 0 and *out, or -EINVAL (fd < 0, not a stream
+ * socket, NULL handler or out), -ENOTSOCK, -EBADF, the error of listen(2),
+ * -EPERM outside a task. */
+int ringo_start_server_fd(int fd, ringo_conn_fn handler, void *arg,
+			  const ringo_server_opts *opts, ringo_server **out);
 /* The port the server listens on (0 for a Unix socket or NULL). */
 uint16_t ringo_server_port(const ringo_server *srv);
 /* Waits until the server is closed by someone else (serve_forever).
