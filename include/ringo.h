@@ -361,6 +361,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/compose.h>
 #include <ringo/io.h>
 #include <ringo/stream.h>
+#include <ringo/datagram.h>
 #include <ringo/process.h>
 #include <ringo/executor.h>
 #include <ringo/signal.h>

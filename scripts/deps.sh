@@ -9,6 +9,8 @@ pkgs+=(redis-tools)
 pkgs+=(curl)
 # issue 14: mandoc, which the man page test lints every generated page with
 pkgs+=(mandoc)
+# issue 13: socat, which tests/test_udp_echo.c sends datagrams with
+pkgs+=(socat)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
