@@ -155,14 +155,14 @@ static void recv_update(ringo_datagram *ep);
 /* Suspends the current task t as ep's reader (drain false) or a drainer,
  * until woken, the deadline or a cancellation. Returns the value it was
  * woken with (0, -ETIMEDOUT, -ECANCELED, -ESHUTDOWN: ep is gone). */
-static int dwait(ringo_datagram *ep, ringo_task *t, bool drain, int64_t deadline)
+static int dwait(ringo_datagram *ep, ringo_task *t, bool drain, ringo_deadline deadline)
 {
 	struct dwait dw = { .ep = ep };
 	ringo_handle *timer = NULL;
-	if (deadline != RINGO_NO_DEADLINE) {
-		if (deadline <= ringo_time())
+	if (!ringo_deadline_none(deadline)) {
+		if (deadline.ns <= ringo_time())
 			return -ETIMEDOUT;
-		int ret = ringo_call_at(deadline, dwait_timer, &dw, &timer);
+		int ret = ringo_call_at(deadline.ns, dwait_timer, &dw, &timer);
 		if (ret < 0)
 			return ret;
 	}
@@ -274,7 +274,7 @@ static int check(const ringo_datagram *ep)
 /* One RECVMSG into the caller's buffer (no multishot). Closing ep cancels
  * it, and ep is freed once it is back. */
 static ssize_t recv_direct(ringo_datagram *ep, void *buf, size_t n,
-			   struct sockaddr_storage *from, socklen_t *fromlen, int64_t deadline)
+			   struct sockaddr_storage *from, socklen_t *fromlen, ringo_deadline deadline)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = n };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
@@ -301,7 +301,7 @@ static ssize_t recv_direct(ringo_datagram *ep, void *buf, size_t n,
 }
 
 ssize_t ringo_datagram_recvfrom(ringo_datagram *ep, void *buf, size_t n,
-				struct sockaddr_storage *from, socklen_t *fromlen, int64_t deadline)
+				struct sockaddr_storage *from, socklen_t *fromlen, ringo_deadline deadline)
 {
 	if ((!buf && n) || (from && !fromlen))
 		return -EINVAL;
@@ -410,7 +410,7 @@ int ringo_datagram_sendto(ringo_datagram *ep, const void *buf, size_t n,
 	return 0;
 }
 
-int ringo_datagram_drain(ringo_datagram *ep, int64_t deadline)
+int ringo_datagram_drain(ringo_datagram *ep, ringo_deadline deadline)
 {
 	int ret = check(ep);
 	if (ret < 0)
@@ -427,7 +427,7 @@ int ringo_datagram_drain(ringo_datagram *ep, int64_t deadline)
 }
 
 ssize_t ringo_datagram_send(ringo_datagram *ep, const void *buf, size_t n,
-			    const struct sockaddr *to, socklen_t tolen, int64_t deadline)
+			    const struct sockaddr *to, socklen_t tolen, ringo_deadline deadline)
 {
 	if ((!buf && n) || (to && (tolen == 0 || tolen > sizeof(struct sockaddr_storage))))
 		return -EINVAL;

@@ -36,7 +36,7 @@ static intptr_t echo_family(void *arg)
 	int port = ringo_datagram_port(srv);
 	assert_true(is_unix ? port == 0 : port > 0);
 	assert_int_equal(ringo_datagram_endpoint(chost, 0, shost, (uint16_t)port, NULL, &cli), 0);
-	int64_t dl = ringo_deadline_in(RINGO_SEC(5));
+	ringo_deadline dl = ringo_deadline_in(RINGO_SEC(5));
 
 	assert_int_equal(ringo_datagram_sendto(cli, "ping", 4, NULL, 0), 0);
 	assert_int_equal(ringo_datagram_drain(cli, dl), 0);
@@ -278,9 +278,9 @@ static intptr_t bad_main(void *arg)
 	close(sv[0]);
 	close(sv[1]);
 	assert_int_equal(ringo_datagram_endpoint("127.0.0.1", 0, NULL, 0, NULL, &ep), 0);
-	assert_int_equal(ringo_datagram_recvfrom(ep, NULL, 4, NULL, NULL, 0), -EINVAL);
+	assert_int_equal(ringo_datagram_recvfrom(ep, NULL, 4, NULL, NULL, RINGO_NO_DEADLINE), -EINVAL);
 	struct sockaddr_storage from;
-	assert_int_equal(ringo_datagram_recvfrom(ep, &from, 4, &from, NULL, 0), -EINVAL);
+	assert_int_equal(ringo_datagram_recvfrom(ep, &from, 4, &from, NULL, RINGO_NO_DEADLINE), -EINVAL);
 	assert_int_equal(ringo_datagram_sendto(ep, NULL, 4, NULL, 0), -EINVAL);
 	ringo_datagram_close(ep);
 	ringo_datagram_close(NULL);

@@ -83,7 +83,7 @@ int ringo_datagram_port(const ringo_datagram *ep);
  * -ECANCELED, -EBUSY (another task is receiving), -ESHUTDOWN (closed
  * meanwhile), or an error the network reported. May suspend. */
 ssize_t ringo_datagram_recvfrom(ringo_datagram *ep, void *buf, size_t n,
-				struct sockaddr_storage *from, socklen_t *fromlen, int64_t deadline);
+				struct sockaddr_storage *from, socklen_t *fromlen, ringo_deadline deadline);
 
 /* Queues one datagram of n bytes to `to` (tolen bytes; NULL for a
  * connected endpoint's peer). The bytes are copied; the SENDMSG goes to the
@@ -94,11 +94,11 @@ int ringo_datagram_sendto(ringo_datagram *ep, const void *buf, size_t n,
 /* Waits until every queued datagram has been sent. Returns 0, or the first
  * send error since the last drain (-ECONNREFUSED, -EMSGSIZE, -ENETUNREACH,
  * ...), -ETIMEDOUT, -ECANCELED. May suspend. */
-int ringo_datagram_drain(ringo_datagram *ep, int64_t deadline);
+int ringo_datagram_drain(ringo_datagram *ep, ringo_deadline deadline);
 /* Sends one datagram and waits for it: one IORING_OP_SENDMSG. Returns the
  * bytes sent or a negative errno. May suspend. */
 ssize_t ringo_datagram_send(ringo_datagram *ep, const void *buf, size_t n,
-			    const struct sockaddr *to, socklen_t tolen, int64_t deadline);
+			    const struct sockaddr *to, socklen_t tolen, ringo_deadline deadline);
 
 /* Closes the endpoint and frees it: a waiting reader or drainer gets
  * -ESHUTDOWN, queued datagrams are dropped, ops in flight are cancelled
