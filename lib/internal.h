@@ -78,6 +78,12 @@ void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns
 /* Queues IORING_OP_TIMEOUT_REMOVE / IORING_OP_ASYNC_CANCEL aimed at the armed
  * op. Their own CQEs are consumed internally; op still gets exactly one CQE. */
 void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op);
+/* Queues IORING_OP_TIMEOUT_REMOVE with IORING_TIMEOUT_UPDATE: the armed
+ * timeout of op now expires at CLOCK_MONOTONIC time when (its own CQE is
+ * consumed internally; if op had expired already, nothing changes). Only
+ * where ringo__ring_has_timeout_update(r) (Linux 5.11+). */
+void ringo__ring_timeout_update(struct ringo__ring *r, struct ringo__op *op, int64_t when);
+bool ringo__ring_has_timeout_update(const struct ringo__ring *r);
 void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op);
 /* Submits what is queued, waits until at least one completion is there if
  * wait is true, then calls the complete function of every completion in the

@@ -118,6 +118,12 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 			return -EOPNOTSUPP;
 		}
 	}
+	/* IORING_TIMEOUT_UPDATE came with IORING_FEAT_EXT_ARG (5.11); a flag
+	 * cannot be probed like an opcode. RINGO_TIMER_NO_UPDATE=1 forces the
+	 * older path (for tests). */
+	const char *no_update = getenv("RINGO_TIMER_NO_UPDATE");
+	r->timeout_update = (r->uring.features & IORING_FEAT_EXT_ARG) &&
+			    !(no_update && *no_update == '1');
 	r->qcap = 256;
 	r->queue = malloc(r->qcap * sizeof(*r->queue));
 	r->ts = calloc(r->uring.sq.ring_entries, sizeof(*r->ts));
@@ -278,6 +284,19 @@ void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns
 	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
 	io_uring_prep_timeout(sqe, stage_ts(r, sqe, ns), 0, abs ? IORING_TIMEOUT_ABS : 0);
 	ringo__ring_arm(sqe, op);
+}
+
+void ringo__ring_timeout_update(struct ringo__ring *r, struct ringo__op *op, int64_t when)
+{
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	io_uring_prep_timeout_update(sqe, stage_ts(r, sqe, when), ringo__ring_tag(op),
+				     IORING_TIMEOUT_ABS);
+	io_uring_sqe_set_data64(sqe, 0);
+}
+
+bool ringo__ring_has_timeout_update(const struct ringo__ring *r)
+{
+	return r->timeout_update;
 }
 
 void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op)

@@ -43,6 +43,7 @@ struct ringo__ring {
 	uint8_t ops[RINGO__OPS_MAX];
 	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
 	size_t round;             /* completions left in the round being dispatched */
+	bool timeout_update;      /* IORING_TIMEOUT_UPDATE works (lib/timer.c) */
 };
 
 /* The full-SQ path of ringo__ring_sqe: submits, reaps if the CQ fills,

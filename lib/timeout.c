@@ -1,16 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* Timeout scopes: asyncio 3.12's Timeout. The deadline is a call_at handle
- * (an IORING_OP_TIMEOUT); when it fires the scope cancels its task, and at
- * exit it turns its own cancellation, and only that, into -ETIMEDOUT. */
+/* Timeout scopes: asyncio 3.12's Timeout. The deadline is a ringo__timer
+ * (an IORING_OP_TIMEOUT, moved by reschedule without a new timer: see
+ * lib/timer.h); when it fires the scope cancels its task, and at exit it
+ * turns its own cancellation, and only that, into -ETIMEDOUT. */
 #include <stdlib.h>
 
 #include "internal.h"
+#include "timer.h"
 
 enum { TO_ENTERED, TO_EXPIRING, TO_EXPIRED, TO_EXITED };
 
 struct ringo_timeout {
 	ringo_task *task;
-	ringo_handle *timer;
+	struct ringo__timer *timer;
 	int64_t when;
 	int cancelling;  /* the task's cancelling() at enter */
 	uint8_t state;
@@ -18,11 +20,7 @@ struct ringo_timeout {
 
 static void stop_timer(ringo_timeout *to)
 {
-	if (to->timer) {
-		ringo_handle_cancel(to->timer);
-		ringo_handle_unref(to->timer);
-		to->timer = NULL;
-	}
+	ringo__timer_set(to->timer, RINGO_NO_TIMEOUT);
 }
 
 static void on_timeout(void *arg)
@@ -38,13 +36,11 @@ int ringo_timeout_reschedule(ringo_timeout *to, int64_t deadline_ns)
 {
 	if (!to || to->state != TO_ENTERED)
 		return -EINVAL;
-	stop_timer(to);
 	to->when = deadline_ns;
-	if (deadline_ns == RINGO_NO_TIMEOUT)
-		return 0;
-	/* A deadline already past fires at once: the timeout's CQE comes
-	 * at the loop's next turn, like asyncio's call_soon. */
-	return ringo_call_at(deadline_ns, on_timeout, to, &to->timer);
+	/* A deadline already past fires at the loop's next turn, like
+	 * asyncio's call_soon; a later one moves the armed kernel timer. */
+	ringo__timer_set(to->timer, deadline_ns);
+	return 0;
 }
 
 int ringo_timeout_enter_at(ringo_timeout **out, int64_t deadline_ns)
@@ -57,16 +53,15 @@ int ringo_timeout_enter_at(ringo_timeout **out, int64_t deadline_ns)
 	ringo_timeout *to = malloc(sizeof(*to));
 	if (!to)
 		return -ENOMEM;
-	to->task = ringo_task_ref(t);
-	to->timer = NULL;
-	to->cancelling = ringo_task_cancelling(t);
-	to->state = TO_ENTERED;
-	int ret = ringo_timeout_reschedule(to, deadline_ns);
+	int ret = ringo__timer_create(on_timeout, to, &to->timer);
 	if (ret < 0) {
-		ringo_task_unref(t);
 		free(to);
 		return ret;
 	}
+	to->task = ringo_task_ref(t);
+	to->cancelling = ringo_task_cancelling(t);
+	to->state = TO_ENTERED;
+	ringo_timeout_reschedule(to, deadline_ns);
 	*out = to;
 	return 0;
 }
@@ -119,7 +114,7 @@ void ringo_timeout_destroy(ringo_timeout *to)
 {
 	if (!to)
 		return;
-	stop_timer(to);
+	ringo__timer_destroy(to->timer);
 	ringo_task_unref(to->task);
 	free(to);
 }

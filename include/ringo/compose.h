@@ -99,7 +99,10 @@ int ringo_timeout_enter_at(ringo_timeout **out, int64_t deadline_ns);
 intptr_t ringo_timeout_exit(ringo_timeout *to, intptr_t result);
 
 /* Moves the deadline to deadline_ns (absolute; RINGO_NO_TIMEOUT: never; a
- * time already past expires the scope at the loop's next turn). Returns 0,
+ * time already past expires the scope at the loop's next turn). Cheap: no
+ * allocation and no new kernel timer; a later deadline is a store (the
+ * armed IORING_OP_TIMEOUT re-arms for the remainder when it expires), an
+ * earlier one a single IORING_TIMEOUT_UPDATE SQE. Returns 0,
  * or -EINVAL for NULL or a scope that is no longer running (it expired or
  * was exited), as asyncio raises RuntimeError. Does not suspend. */
 int ringo_timeout_reschedule(ringo_timeout *to, int64_t deadline_ns);
