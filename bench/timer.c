@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The cost of moving a deadline (issue 9): ringo_timeout_reschedule of an
  * entered timeout scope, 1,000,000 times later and 1,000,000 times earlier,
  * beside what a move cost before lib/timer.c (cancel the call_at handle,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Timers whose deadline moves cheaply: see lib/timer.h.
  *
  * Two ops, each with at most one SQE in flight: the kernel timer (an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: a deadline that moves cheaply (issue 9). Never installed.
  *
  * A ringo__timer calls fn(arg) on the loop's stack once its deadline has

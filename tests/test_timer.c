@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* lib/timer.c: deadlines that move without a new kernel timer. Every case
  * runs with IORING_TIMEOUT_UPDATE and with the remove-and-re-arm path of
  * older kernels (RINGO_TIMER_NO_UPDATE=1). */

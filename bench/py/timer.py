@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """asyncio twin of ringo's timer-move benchmark.
 
 Enters ``asyncio.timeout_at`` 100 s ahead and calls ``reschedule`` N times
