@@ -67,13 +67,12 @@ int ringo_timeout_enter_at(ringo_timeout **out, int64_t deadline_ns)
 }
 
 /* The deadline delay_ns from now; saturates rather than wrapping into the
- * past. */
+ * past. A negative delay is a deadline that far in the past (asyncio's
+ * timeout(-1).when() is loop.time() - 1). */
 static int64_t deadline_after(int64_t delay_ns)
 {
 	if (delay_ns == RINGO_NO_TIMEOUT)
 		return RINGO_NO_TIMEOUT;
-	if (delay_ns < 0)
-		delay_ns = 0;
 	int64_t now = ringo_time();
 	return delay_ns > RINGO_NO_TIMEOUT - 1 - now ? RINGO_NO_TIMEOUT : now + delay_ns;
 }

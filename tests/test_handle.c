@@ -58,6 +58,44 @@ static void test_timers_fire_in_deadline_order(void **state)
 	assert_string_equal(log_.buf, "soon 10 15 20 30");
 }
 
+/* Issue 11 item 1: timers already due run in deadline order, not in the
+ * order they were scheduled (a negative delay is a deadline in the past). */
+static intptr_t past_in_deadline_order(void *arg)
+{
+	(void)arg;
+	ringo_handle *h;
+	int64_t t0 = ringo_time();
+	assert_int_equal(ringo_call_later(RINGO_MSEC(-1), note, "a", &h), 0);
+	/* asyncio keeps the past deadline too. */
+	assert_true(ringo_handle_when(h) < t0);
+	assert_true(ringo_handle_when(h) >= t0 - RINGO_MSEC(1));
+	ringo_handle_unref(h);
+	assert_int_equal(ringo_call_later(RINGO_MSEC(-2), note, "b", NULL), 0);
+	assert_int_equal(ringo_call_at(t0 - RINGO_MSEC(5), note, "c", NULL), 0);
+	assert_int_equal(ringo_call_later(0, note, "d", NULL), 0);
+	assert_int_equal(ringo_call_at(t0 - RINGO_MSEC(3), note, "e", NULL), 0);
+	/* Equal deadlines: in the order they were scheduled. */
+	assert_int_equal(ringo_call_at(t0 - RINGO_MSEC(5), note, "c2", NULL), 0);
+	assert_int_equal(ringo_call_at(0, note, "zero", NULL), 0);
+	assert_int_equal(ringo_call_at(INT64_MIN, note, "min", NULL), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(20)), 0);
+	return 0;
+}
+
+static void test_past_timers_fire_in_deadline_order(void **state)
+{
+	(void)state;
+	/* On the default ring and on a plain one (no DEFER_TASKRUN). */
+	for (int i = 0; i < 40; i++) {
+		ringo_run_opts opts = { .flags = i % 2 ? RINGO_RUN_PLAIN_RING : 0 };
+		intptr_t result = -1;
+		memset(&log_, 0, sizeof(log_));
+		assert_int_equal(ringo_run_with(past_in_deadline_order, NULL, &result, &opts), 0);
+		assert_int_equal(result, 0);
+		assert_string_equal(log_.buf, "min zero c c2 e b a d");
+	}
+}
+
 static void stamp(void *arg)
 {
 	*(int64_t *)arg = harness_now();
@@ -184,6 +222,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_call_soon_is_fifo_and_not_inline),
 		cmocka_unit_test(test_timers_fire_in_deadline_order),
+		cmocka_unit_test(test_past_timers_fire_in_deadline_order),
 		cmocka_unit_test(test_call_later_never_fires_early),
 		cmocka_unit_test(test_cancelled_handles_never_run),
 		cmocka_unit_test(test_pending_callbacks_dropped_at_close),

@@ -106,6 +106,14 @@ static intptr_t past_deadline(void *arg)
 	harness_log(&log_, "zero:%d", ringo_sleep(RINGO_SEC(10)));
 	harness_log(&log_, "exit:%ld", (long)ringo_timeout_exit(to, -ECANCELED));
 	ringo_timeout_destroy(to);
+	/* A negative delay is a deadline that far in the past (asyncio's
+	 * timeout(-1).when() is loop.time() - 1). */
+	int64_t t0 = ringo_time();
+	assert_int_equal(ringo_timeout_enter(&to, -RINGO_SEC(5)), 0);
+	assert_true(ringo_timeout_when(to) <= t0 - RINGO_SEC(5) + RINGO_SEC(1));
+	harness_log(&log_, "negative:%d", ringo_sleep(RINGO_SEC(10)));
+	harness_log(&log_, "exit:%ld", (long)ringo_timeout_exit(to, -ECANCELED));
+	ringo_timeout_destroy(to);
 	return 0;
 }
 
@@ -116,7 +124,8 @@ static void test_past_deadline(void **state)
 	int64_t t0 = harness_now();
 	assert_int_equal(harness_run(past_deadline, NULL), 0);
 	assert_true(harness_now() - t0 < RINGO_SEC(1));
-	assert_string_equal(log_.buf, "past:-125 exit:-110 zero:-125 exit:-110");
+	assert_string_equal(log_.buf, "past:-125 exit:-110 zero:-125 exit:-110 "
+				      "negative:-125 exit:-110");
 }
 
 /* The body handles the cancellation and returns a value: no timeout. */
