@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The mailbox: how other threads reach a loop (ringo_loop handles,
  * ringo_call_soon_threadsafe, and the messages of xfutures and channels).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_run_threads: n loops, one per thread, that know each other.
  *
  * The calling thread coordinates: it starts loop 0 first (the others' rings

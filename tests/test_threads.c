@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_run_threads: every loop runs main and knows the others; loops send
  * each other messages (MSG_RING SQEs of their own rings), in order; n == 0
  * means one loop per CPU; pinning; SIGINT cancels every main; a loop that

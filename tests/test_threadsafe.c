@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_call_soon_threadsafe and the loop handle: 8 plain threads x 10,000
  * messages arrive exactly once and in per-sender order; a loop posting to
  * itself; -EPIPE from a loop that has ended; a loop ending while threads

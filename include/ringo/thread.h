@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo — one loop per thread, and what crosses between them: thread-safe
  * calls, loops run together on several threads (ringo_run_threads), results
  * awaited across loops (ringo_xfuture) and channels between loops
