@@ -337,6 +337,14 @@ struct ringo__msg {
  * Returns 0, or -EPIPE once the loop has begun to end (m stays the
  * caller's). Messages from one thread run in the order they were posted. */
 int ringo__mailbox_post(struct ringo_mailbox *to, struct ringo__msg *m);
+/* ringo__mailbox_post for a reply that a task of the loop waits for (and
+ * counts in flight with ringo__ring_expect): accepted until the loop's ring
+ * is closed, also while it ends. */
+int ringo__mailbox_reply(struct ringo_mailbox *to, struct ringo__msg *m);
+/* A reference that only keeps the handle's memory (not a holder for whom
+ * the loop waits); thread-safe. */
+void ringo__mailbox_hold(struct ringo_mailbox *mb);
+void ringo__mailbox_release(struct ringo_mailbox *mb);
 /* The loop's side: open creates loop->mailbox (0 or -ENOMEM/-EMFILE);
  * listen, at the top of each turn, keeps the loop waiting for messages
  * while other threads hold references; close, once main is done, refuses

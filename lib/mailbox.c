@@ -53,6 +53,8 @@ struct ringo_mailbox {
 	unsigned refs;              /* the loop's own while it runs, each
 				       ringo_loop_ref, each wake on its way */
 	bool open;                  /* accepting messages */
+	bool alive;                 /* the loop still dispatches: replies are
+				       accepted until its ring is closed */
 	bool wake_pending;          /* a wake is on its way, not yet dispatched */
 	struct ringo__msg *head, **tail;
 	/* Written under lock, read by the loop without it. */
@@ -71,12 +73,26 @@ struct ringo_mailbox {
 
 /* ---- references ---- */
 
+static void mailbox_release(struct ringo_mailbox *mb);
+
 static void mailbox_free(struct ringo_mailbox *mb)
 {
 	if (mb->ring_fd >= 0)
 		close(mb->ring_fd);
 	pthread_mutex_destroy(&mb->lock);
 	free(mb);
+}
+
+void ringo__mailbox_hold(struct ringo_mailbox *mb)
+{
+	pthread_mutex_lock(&mb->lock);
+	mb->refs++;
+	pthread_mutex_unlock(&mb->lock);
+}
+
+void ringo__mailbox_release(struct ringo_mailbox *mb)
+{
+	mailbox_release(mb);
 }
 
 static void mailbox_release(struct ringo_mailbox *mb)
@@ -279,14 +295,14 @@ static bool wake_needed(struct ringo_mailbox *to)
 	return true;
 }
 
-int ringo__mailbox_post(struct ringo_mailbox *to, struct ringo__msg *m)
+static int post(struct ringo_mailbox *to, struct ringo__msg *m, bool reply)
 {
 	struct wake_kit k;
 	int ret = kit_get(&k, to);
 	if (ret < 0)
 		return ret;
 	pthread_mutex_lock(&to->lock);
-	if (!to->open) {
+	if (!(reply ? to->alive : to->open)) {
 		pthread_mutex_unlock(&to->lock);
 		kit_put(&k);
 		return -EPIPE;
@@ -300,6 +316,16 @@ int ringo__mailbox_post(struct ringo_mailbox *to, struct ringo__msg *m)
 		wake_send(&k, to);
 	kit_put(&k);
 	return 0;
+}
+
+int ringo__mailbox_post(struct ringo_mailbox *to, struct ringo__msg *m)
+{
+	return post(to, m, false);
+}
+
+int ringo__mailbox_reply(struct ringo_mailbox *to, struct ringo__msg *m)
+{
+	return post(to, m, true);
 }
 
 /* ---- the loop's side ---- */
@@ -354,6 +380,7 @@ int ringo__mailbox_open(struct ringo_loop *loop)
 	pthread_mutex_init(&mb->lock, NULL);
 	mb->refs = 1;
 	mb->open = true;
+	mb->alive = true;
 	mb->tail = &mb->head;
 	mb->loop = loop;
 	mb->msg_ring = ringo__ring_supports(loop->ring, IORING_OP_MSG_RING);
@@ -397,7 +424,15 @@ void ringo__mailbox_end(struct ringo_loop *loop)
 	tls_spare = NULL;
 	pthread_mutex_lock(&mb->lock);
 	mb->open = false;   /* a loop that never ran its main */
+	mb->alive = false;
+	struct ringo__msg *left = mb->head;
+	mb->head = NULL;
+	mb->tail = &mb->head;
 	pthread_mutex_unlock(&mb->lock);
+	/* Replies come only while something of the loop waits for them, and
+	 * the loop waited for that: nothing can be left. */
+	if (left)
+		fputs("ringo: a loop ended with messages for it still queued\n", stderr);
 	mb->loop = NULL;
 	mailbox_release(mb);
 }

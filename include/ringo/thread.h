@@ -56,6 +56,47 @@ void ringo_loop_unref(ringo_loop *loop);
 int ringo_call_soon_threadsafe(ringo_loop *loop, ringo_callback_fn fn, void *arg);
 
 /* ------------------------------------------------------------------------
+ * A task on another loop (asyncio.run_coroutine_threadsafe)
+ * ------------------------------------------------------------------------ */
+
+typedef struct ringo_xfuture ringo_xfuture;
+
+/* Runs fn(arg) as a new task of loop (fn runs on loop's thread; arg crosses
+ * threads as it is). *out receives a reference to the task's xfuture,
+ * released with ringo_xfuture_unref (the task runs on regardless).
+ * Thread-safe; does not suspend. Returns 0, -EPIPE if the loop has ended or
+ * is ending, -EINVAL (NULL loop, fn or out), -ENOMEM. */
+int ringo_run_coroutine_threadsafe(ringo_loop *loop, ringo_task_fn fn, void *arg,
+				   ringo_xfuture **out);
+
+/* From a task of any loop: waits until the remote task is done and returns
+ * its result (value, error, -ECANCELED). The task is resumed by a CQE in its
+ * own loop's ring (the remote loop's MSG_RING). Cancelling the awaiting
+ * task cancels the remote task; the awaiter then resumes once that is done,
+ * with its result, as ringo_task_await does. Returns at once if done. One
+ * task at a time may await an xfuture. May suspend. Errors: -EINVAL,
+ * -EPERM (not done and not in a task), -EBUSY (another task awaits it). */
+intptr_t ringo_xfuture_await(ringo_xfuture *xf);
+
+/* From a plain thread: blocks until the remote task is done or deadline
+ * passes. Returns its result, or -ETIMEDOUT (the task runs on), -EPERM if
+ * called on a loop's thread before it is done (that would block the loop:
+ * await instead), -EINVAL. Thread-safe. */
+intptr_t ringo_xfuture_wait(ringo_xfuture *xf, ringo_deadline deadline);
+
+/* Asks the remote loop to cancel the task (its ringo_task_cancel; a task
+ * not started yet never runs its body). Returns true if the request was
+ * sent, false if the task is done. Thread-safe; does not suspend. */
+bool ringo_xfuture_cancel(ringo_xfuture *xf);
+
+/* Whether the task is done, and its result (-EAGAIN while it is not).
+ * Thread-safe. */
+bool ringo_xfuture_done(const ringo_xfuture *xf);
+intptr_t ringo_xfuture_result(const ringo_xfuture *xf);
+/* Drops a reference; accepts NULL. Thread-safe. */
+void ringo_xfuture_unref(ringo_xfuture *xf);
+
+/* ------------------------------------------------------------------------
  * Several loops, one per thread (thread-per-core)
  * ------------------------------------------------------------------------ */
 
