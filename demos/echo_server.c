@@ -2,8 +2,10 @@
 /* An echo server: asyncio's start_server with a handler that writes back
  * what it reads.
  *
- *   echo_server [--host H] [--port N]      (default 127.0.0.1:8888)
+ *   echo_server [--host H] [--port N] [--max-connections N]
+ *						(default 127.0.0.1:8888, 10000)
  *
+ * A connection over --max-connections at once is closed at once.
  * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
  * port, and the line says which). SIGINT or SIGTERM closes every
  * connection and exits 0. */
@@ -14,17 +16,19 @@
 
 #include <ringo.h>
 
+#include "conn_limit.h"
+
 struct config {
 	const char *host;
 	uint16_t port;
 	sigset_t signals;
+	struct conn_limit limit;
 };
 
 /* One connection: echo until the client is done (asyncio: data = await
  * reader.read(n); writer.write(data); await writer.drain()). */
-static intptr_t echo(ringo_stream *s, void *arg)
+static intptr_t echo_conn(ringo_stream *s)
 {
-	(void)arg;
 	char buf[16384];
 	for (;;) {
 		ssize_t n = ringo_stream_read(s, buf, sizeof(buf));
@@ -38,11 +42,22 @@ static intptr_t echo(ringo_stream *s, void *arg)
 	}
 }
 
+/* A connection's task: within the limit, served; over it, closed at once. */
+static intptr_t echo(ringo_stream *s, void *arg)
+{
+	struct conn_limit *limit = arg;
+	if (!conn_limit_enter(limit))
+		return 0;
+	intptr_t ret = echo_conn(s);
+	conn_limit_leave(limit);
+	return ret;
+}
+
 static intptr_t serve(void *arg)
 {
 	struct config *cfg = arg;
 	ringo_server *srv;
-	int ret = ringo_start_server(cfg->host, cfg->port, echo, NULL, NULL, &srv);
+	int ret = ringo_start_server(cfg->host, cfg->port, echo, &cfg->limit, NULL, &srv);
 	if (ret < 0) {
 		fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", cfg->host, cfg->port,
 			strerror(-ret));
@@ -59,6 +74,7 @@ static intptr_t serve(void *arg)
 int main(int argc, char **argv)
 {
 	struct config cfg = { .host = "127.0.0.1", .port = 8888 };
+	size_t max_conns = CONN_LIMIT_DEFAULT;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--host") && i + 1 < argc) {
 			cfg.host = argv[++i];
@@ -68,10 +84,14 @@ int main(int argc, char **argv)
 			if (*end || p > 65535)
 				goto usage;
 			cfg.port = (uint16_t)p;
+		} else if (!strcmp(argv[i], "--max-connections") && i + 1 < argc) {
+			if (!conn_limit_parse(argv[++i], &max_conns))
+				goto usage;
 		} else {
 			goto usage;
 		}
 	}
+	conn_limit_init(&cfg.limit, max_conns, "echo_server");
 	/* Blocked from the start, so that one arriving before the wait is not
 	 * lost (nor kills us); ringo_signal_wait reads them from a signalfd. */
 	sigemptyset(&cfg.signals);
@@ -84,6 +104,6 @@ int main(int argc, char **argv)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: %s [--host H] [--port N]\n", argv[0]);
+	fprintf(stderr, "usage: %s [--host H] [--port N] [--max-connections N]\n", argv[0]);
 	return 2;
 }

@@ -2,7 +2,8 @@
 /* An HTTP/1.1 server: keep-alive, pipelining, `GET /` answers
  * "Hello, World!".
  *
- *	http_server [--host H] [--port N]
+ *	http_server [--host H] [--port N] [--header-timeout SEC] [--idle-timeout SEC]
+ *	            [--max-connections N]
  *
  * One task per connection (ringo_start_server). Each task parses the
  * requests already in its stream's buffer in place (ringo_stream_peek),
@@ -11,8 +12,14 @@
  * therefore answered with one send. Request bodies announced by
  * Content-Length are read and discarded; a malformed request, one whose
  * head exceeds 8 KiB, or a chunked body gets 400 and the connection is
- * closed. SIGINT or SIGTERM closes the server, cancels the connections and
- * exits 0. */
+ * closed. A request head must arrive within --header-timeout seconds
+ * (default 10) of its first byte, or of the accept for the first request
+ * (408 and closed); a connection that waits for the next request, for a
+ * body's bytes or for the client to read longer than --idle-timeout
+ * (default 60) is closed. Over --max-connections (default 10000) at once,
+ * a new connection gets 503 and is closed. SIGINT or SIGTERM closes the
+ * server, cancels the connections and exits 0. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +29,7 @@
 
 #include <ringo.h>
 
+#include "conn_limit.h"
 #include "http/parse.h"
 
 static const char hello[] = "Hello, World!";
@@ -88,16 +96,30 @@ static void write_hello(ringo_stream *s)
 	ringo_stream_write(s, hello_reply, hello_reply_len);
 }
 
-static intptr_t serve(ringo_stream *s, void *arg)
+/* The server's settings and its connection count. */
+struct server {
+	int64_t header_ns;      /* a request head must arrive within this */
+	int64_t idle_ns;        /* a kept-alive connection may wait this long */
+	struct conn_limit limit;
+};
+
+/* Serves one connection. Deadlines: a request's head must have fully
+ * arrived header_ns after its first byte (the first request's: after the
+ * accept), or the client gets 408 (if it sent part of one) and is closed;
+ * between requests, while a
+ * body arrives and while replies drain, the connection may wait idle_ns
+ * for progress before it is closed. */
+static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 {
-	(void)arg;
-	size_t skip = 0;   /* body bytes still to discard */
+	size_t skip = 0;                   /* body bytes still to discard */
+	int64_t head_since = ringo_time(); /* when the awaited head began; 0: none yet */
 	for (;;) {
 		/* Answer every complete request that is buffered. */
 		bool close_after = false;
+		size_t len;
 		for (;;) {
 			const void *data;
-			size_t len = ringo_stream_peek(s, &data);
+			len = ringo_stream_peek(s, &data);
 			if (skip) {
 				size_t n = len < skip ? len : skip;
 				ringo_stream_consume(s, n);
@@ -118,6 +140,7 @@ static intptr_t serve(ringo_stream *s, void *arg)
 				break;
 			}
 			ringo_stream_consume(s, rq.head_len);
+			head_since = 0;
 			skip = rq.body_len;
 			if (!rq.is_get)
 				respond(s, "405 Method Not Allowed", "Method Not Allowed", false,
@@ -133,13 +156,42 @@ static intptr_t serve(ringo_stream *s, void *arg)
 				break;
 			}
 		}
+		ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
 		int ret = ringo_stream_drain(s);
 		if (ret < 0 || close_after)
 			return ret < 0 ? ret : 0;
+		bool in_head = !skip && (len > 0 || head_since);
+		if (in_head) {
+			if (!head_since)
+				head_since = ringo_time();
+			ringo_stream_set_deadline(s, ringo_deadline_at(head_since + srv->header_ns));
+		} else {
+			ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
+		}
 		ssize_t more = ringo_stream_fill(s);
+		if (more == -ETIMEDOUT && in_head && len > 0) {
+			respond(s, "408 Request Timeout", "Request Timeout", false, false);
+			/* the server sends it as it closes, within this */
+			ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(1)));
+			return 0;
+		}
 		if (more <= 0)
-			return more; /* the client closed (0) or failed */
+			return more == -ETIMEDOUT ? 0 : more; /* idle, closed (0) or failed */
 	}
+}
+
+/* A connection's task: within the limit, served; over it, 503 and closed. */
+static intptr_t serve(ringo_stream *s, void *arg)
+{
+	struct server *srv = arg;
+	if (!conn_limit_enter(&srv->limit)) {
+		respond(s, "503 Service Unavailable", "Service Unavailable", false, false);
+		ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(1)));
+		return 0;
+	}
+	intptr_t ret = serve_conn(s, srv);
+	conn_limit_leave(&srv->limit);
+	return ret;
 }
 
 /* ---- main ---- */
@@ -147,13 +199,14 @@ static intptr_t serve(ringo_stream *s, void *arg)
 struct config {
 	const char *host;
 	uint16_t port;
+	struct server srv;
 };
 
 static intptr_t main_task(void *arg)
 {
 	struct config *cfg = arg;
 	ringo_server *srv;
-	int ret = ringo_start_server(cfg->host, cfg->port, serve, NULL, NULL, &srv);
+	int ret = ringo_start_server(cfg->host, cfg->port, serve, &cfg->srv, NULL, &srv);
 	if (ret < 0) {
 		fprintf(stderr, "http_server: cannot listen on %s:%u: %s\n", cfg->host,
 			cfg->port, strerror(-ret));
@@ -176,13 +229,25 @@ static intptr_t main_task(void *arg)
 
 static void usage(void)
 {
-	fputs("usage: http_server [--host HOST] [--port PORT]\n", stderr);
+	fputs("usage: http_server [--host HOST] [--port PORT] [--header-timeout SEC]\n"
+	      "                   [--idle-timeout SEC] [--max-connections N]\n", stderr);
 	exit(2);
+}
+
+/* A positive number of seconds (fractions allowed) in ns, or usage(). */
+static int64_t seconds(const char *arg)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (end == arg || *end || !(v > 0) || v > 1e6)
+		usage();
+	return (int64_t)(v * 1e9);
 }
 
 int main(int argc, char **argv)
 {
-	struct config cfg = { "127.0.0.1", 8080 };
+	struct config cfg = {"127.0.0.1", 8080, {RINGO_SEC(10), RINGO_SEC(60), {0}}};
+	size_t max_conns = CONN_LIMIT_DEFAULT;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
 			cfg.host = argv[++i];
@@ -192,10 +257,18 @@ int main(int argc, char **argv)
 			if (*end || p < 0 || p > 65535)
 				usage();
 			cfg.port = (uint16_t)p;
+		} else if (strcmp(argv[i], "--header-timeout") == 0 && i + 1 < argc) {
+			cfg.srv.header_ns = seconds(argv[++i]);
+		} else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
+			cfg.srv.idle_ns = seconds(argv[++i]);
+		} else if (strcmp(argv[i], "--max-connections") == 0 && i + 1 < argc) {
+			if (!conn_limit_parse(argv[++i], &max_conns))
+				usage();
 		} else {
 			usage();
 		}
 	}
+	conn_limit_init(&cfg.srv.limit, max_conns, "http_server");
 	/* Blocked from the start, so that a signal sent at any moment, even
 	 * before the wait for it, is taken by ringo_signal_wait (pending until
 	 * then) rather than kill us with its default disposition. */

@@ -2,8 +2,11 @@
 /* A key-value server that speaks the Redis protocol (RESP2), on ringo's
  * streams: one task per connection, one task expiring keys on time.
  *
- *	kv_server [--host H] [--port N]     (default 127.0.0.1:6380; 0 picks one)
+ *	kv_server [--host H] [--port N] [--max-connections N]
+ *			(default 127.0.0.1:6380, 10000; port 0 picks one)
  *
+ * Over --max-connections at once, a new connection gets redis's "-ERR max
+ * number of clients reached" and is closed.
  * The commands (kv/command.h) are those redis-cli and redis-benchmark
  * need, with redis 7's replies byte for byte; the protocol parser is
  * kv/resp.h and the store kv/store.h. This file is the server: connections
@@ -35,6 +38,7 @@
 
 #include <ringo.h>
 
+#include "conn_limit.h"
 #include "kv/command.h"
 #include "kv/resp.h"
 
@@ -97,9 +101,8 @@ static int to_stream(void *arg, const void *p, size_t n)
  * whose replies grow large (many GETs of big values, say) is cut short and
  * drained before the rest is answered, so a client that does not read
  * cannot make the server buffer without bound. */
-static intptr_t serve(ringo_stream *s, void *arg)
+static intptr_t serve_conn(ringo_stream *s)
 {
-	(void)arg;
 	struct kv_out out = {.sink = to_stream, .sink_arg = s};
 	struct kv_ctx c = {.store = &db, .out = &out};
 	struct kv_request q = {0};
@@ -149,6 +152,22 @@ static intptr_t serve(ringo_stream *s, void *arg)
 	return ret < 0 ? ret : 0;
 }
 
+/* A connection's task: within the limit, served; over it, redis's error
+ * and closed. */
+static intptr_t serve(ringo_stream *s, void *arg)
+{
+	struct conn_limit *limit = arg;
+	if (!conn_limit_enter(limit)) {
+		static const char busy[] = "-ERR max number of clients reached\r\n";
+		ringo_stream_write(s, busy, sizeof(busy) - 1);
+		ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(1)));
+		return 0;
+	}
+	intptr_t ret = serve_conn(s);
+	conn_limit_leave(limit);
+	return ret;
+}
+
 /* ------------------------------------------------------------------------
  * main: the server until SIGINT or SIGTERM
  * ------------------------------------------------------------------------ */
@@ -156,6 +175,7 @@ static intptr_t serve(ringo_stream *s, void *arg)
 struct config {
 	const char *host;
 	uint16_t port;
+	struct conn_limit limit;
 };
 
 static void signals(sigset_t *set)
@@ -167,7 +187,7 @@ static void signals(sigset_t *set)
 
 static intptr_t run_server(void *arg)
 {
-	const struct config *cfg = arg;
+	struct config *cfg = arg;
 	ringo_event *wake;
 	int r = ringo_event_create(&wake);
 	if (r < 0)
@@ -182,7 +202,7 @@ static intptr_t run_server(void *arg)
 	if (r < 0)
 		goto free_store;
 	ringo_server *srv;
-	r = ringo_start_server(cfg->host, cfg->port, serve, NULL, NULL, &srv);
+	r = ringo_start_server(cfg->host, cfg->port, serve, &cfg->limit, NULL, &srv);
 	if (r < 0) {
 		fprintf(stderr, "kv_server: cannot listen on %s:%u: %s\n", cfg->host,
 			cfg->port, strerror(-r));
@@ -211,13 +231,14 @@ free_event:
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: kv_server [--host H] [--port N]\n");
+	fprintf(stderr, "usage: kv_server [--host H] [--port N] [--max-connections N]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg = {.host = "127.0.0.1", .port = 6380};
+	size_t max_conns = CONN_LIMIT_DEFAULT;
 	for (int i = 1; i < argc; i++) {
 		if (i + 1 < argc && strcmp(argv[i], "--host") == 0) {
 			cfg.host = argv[++i];
@@ -227,10 +248,14 @@ int main(int argc, char **argv)
 			if (*end || p < 0 || p > 65535)
 				return usage();
 			cfg.port = (uint16_t)p;
+		} else if (i + 1 < argc && strcmp(argv[i], "--max-connections") == 0) {
+			if (!conn_limit_parse(argv[++i], &max_conns))
+				return usage();
 		} else {
 			return usage();
 		}
 	}
+	conn_limit_init(&cfg.limit, max_conns, "kv_server");
 	/* Blocked from the start, so that one sent as soon as the server says
 	 * it listens is not lost: ringo_signal_wait takes it. */
 	sigset_t set;

@@ -81,6 +81,12 @@ void harness_log(struct harness_log *l, const char *fmt, ...)
 
 int harness_server_start(struct harness_server *s, const char *path)
 {
+	return harness_server_start_args(s, path, NULL);
+}
+
+int harness_server_start_args(struct harness_server *s, const char *path,
+			      const char *const *args)
+{
 	int fds[2];
 	if (pipe(fds) < 0)
 		return -1;
@@ -94,7 +100,10 @@ int harness_server_start(struct harness_server *s, const char *path)
 		dup2(fds[1], STDOUT_FILENO);
 		close(fds[0]);
 		close(fds[1]);
-		execl(path, path, "--port", "0", (char *)NULL);
+		const char *argv[32] = {path, "--port", "0"};
+		for (int i = 0; args && args[i] && i < 28; i++)
+			argv[3 + i] = args[i];
+		execv(path, (char *const *)argv);
 		_exit(127);
 	}
 	close(fds[1]);

@@ -231,6 +231,126 @@ static void test_ctl_in_fields(void **state)
 	stop(&s, SIGTERM);
 }
 
+/* Reads what comes until the server closes (10 s at most); returns how
+ * long that took in ms, or -1 if it did not close. */
+static long read_until_closed(int fd, char *buf, size_t cap)
+{
+	int64_t t0 = harness_now();
+	size_t len = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	for (;;) {
+		if (poll(&p, 1, 10000) != 1) {
+			buf[len] = '\0';
+			return -1;
+		}
+		ssize_t n = read(fd, buf + len, cap - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return (long)((harness_now() - t0) / 1000000);
+}
+
+static const char *const timeouts[] = {"--header-timeout", "0.5", "--idle-timeout", "1", NULL};
+
+/* Issue 11 item 8: a head must arrive within --header-timeout (408, then
+ * closed), however slowly its bytes trickle in; a connection that never
+ * sends a byte is closed without a reply. */
+static void test_header_timeout(void **state)
+{
+	(void)state;
+	struct harness_server s;
+	assert_int_equal(harness_server_start_args(&s, server_path, timeouts), 0);
+	char buf[4096];
+	/* half a head, then nothing */
+	int fd = dial(s.port);
+	send_str(fd, "GET / HT");
+	long ms = read_until_closed(fd, buf, sizeof(buf));
+	assert_true(ms >= 300 && ms < 5000);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 408 Request Timeout\r\n", 30), 0);
+	assert_non_null(strstr(buf, "Connection: close\r\n"));
+	close(fd);
+	/* a byte every 100 ms: still 408 at the header timeout */
+	fd = dial(s.port);
+	static const char head[] = "GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+	int64_t t0 = harness_now();
+	size_t i = 0;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	while (i < sizeof(head) - 1 && poll(&p, 1, 100) == 0)
+		assert_int_equal(write(fd, head + i++, 1), 1);
+	ms = read_until_closed(fd, buf, sizeof(buf));
+	ms += (long)((harness_now() - t0) / 1000000);
+	assert_true(ms < 5000);
+	assert_true(i < sizeof(head) - 1); /* closed before it could finish */
+	assert_int_equal(strncmp(buf, "HTTP/1.1 408 Request Timeout\r\n", 30), 0);
+	close(fd);
+	/* nothing at all: closed, no reply */
+	fd = dial(s.port);
+	ms = read_until_closed(fd, buf, sizeof(buf));
+	assert_true(ms >= 300 && ms < 5000);
+	assert_string_equal(buf, "");
+	close(fd);
+	stop(&s, SIGTERM);
+}
+
+/* A kept-alive connection is closed after --idle-timeout without a
+ * request, and stays open while requests keep coming. */
+static void test_idle_timeout(void **state)
+{
+	(void)state;
+	struct harness_server s;
+	assert_int_equal(harness_server_start_args(&s, server_path, timeouts), 0);
+	char buf[4096];
+	int fd = dial(s.port);
+	for (int i = 0; i < 6; i++) {  /* 6 x 300 ms: longer than the idle timeout */
+		send_str(fd, "GET / HTTP/1.1\r\n\r\n");
+		read_some(fd, buf, sizeof(buf), 300);
+		assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
+	}
+	long ms = read_until_closed(fd, buf, sizeof(buf));
+	assert_true(ms >= 500 && ms < 5000);
+	assert_string_equal(buf, "");
+	close(fd);
+	stop(&s, SIGTERM);
+}
+
+/* Over --max-connections at once: 503, closed; room again once one ends. */
+static void test_max_connections(void **state)
+{
+	(void)state;
+	static const char *const args[] = {"--max-connections", "2", NULL};
+	struct harness_server s;
+	assert_int_equal(harness_server_start_args(&s, server_path, args), 0);
+	char buf[4096];
+	int fd[2];
+	for (int i = 0; i < 2; i++) {
+		fd[i] = dial(s.port);
+		send_str(fd[i], "GET / HTTP/1.1\r\n\r\n");
+		read_some(fd[i], buf, sizeof(buf), 300);
+		assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
+	}
+	int extra = dial(s.port);
+	assert_true(read_until_closed(extra, buf, sizeof(buf)) >= 0);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 503 Service Unavailable\r\n", 34), 0);
+	close(extra);
+	close(fd[0]);
+	/* the server sees the close soon; then a new connection is served */
+	bool served = false;
+	for (int i = 0; i < 100 && !served; i++) {
+		extra = dial(s.port);
+		send_str(extra, "GET / HTTP/1.1\r\n\r\n");
+		read_some(extra, buf, sizeof(buf), 300);
+		served = count(buf, "HTTP/1.1 200 OK\r\n") == 1;
+		if (!served)
+			assert_int_equal(strncmp(buf, "HTTP/1.1 503 ", 13), 0);
+		close(extra);
+	}
+	assert_true(served);
+	close(fd[1]);
+	stop(&s, SIGTERM);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -244,6 +364,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_keepalive_and_pipelining),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_ctl_in_fields),
+		cmocka_unit_test(test_header_timeout),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_max_connections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -634,6 +634,39 @@ static void test_redis_cli(void **state)
 	assert_string_equal(out, "ERR unknown command 'nosuch', with args beginning with: 'a' \n\n");
 }
 
+/* Issue 11 item 8: over --max-connections at once, redis's error and the
+ * connection is closed; once one ends there is room again. */
+static void test_max_connections(void **state)
+{
+	(void)state;
+	static const char *const args[] = {"--max-connections", "1", NULL};
+	struct harness_server s;
+	assert_int_equal(harness_server_start_args(&s, kv_path, args), 0);
+	int first = connect_to(s.port);
+	roundtrip(first, "PING\r\n", "+PONG\r\n");
+	int extra = connect_to(s.port);
+	roundtrip(extra, "", "-ERR max number of clients reached\r\n");
+	expect_closed(extra);
+	close(extra);
+	close(first);
+	bool served = false;
+	for (int i = 0; i < 100 && !served; i++) {
+		extra = connect_to(s.port);
+		char in[8];
+		pump(extra, "PING\r\n", 6, in, 7);
+		served = memcmp(in, "+PONG\r\n", 7) == 0;
+		if (!served) {
+			assert_memory_equal(in, "-ERR ma", 7);
+			usleep(10000);
+		}
+		close(extra);
+	}
+	assert_true(served);
+	int status = harness_server_stop(&s, SIGTERM);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* SIGTERM / SIGINT: the server closes its connections, even one in the
  * middle of a command, and exits 0. */
 static void stop_with(int sig)
@@ -694,6 +727,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_empty_commands),
 		cmocka_unit_test(test_many_clients),
 		cmocka_unit_test(test_redis_cli),
+		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_sigterm),
 		cmocka_unit_test(test_sigint),
 	};
