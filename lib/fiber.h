@@ -40,6 +40,7 @@ struct ringo__stack_pool {
 	size_t ncold;
 	size_t hot_max;            /* bound on nfree: resident free stacks kept */
 	size_t page;
+	size_t guard_size;         /* the gap below each stack (64 KiB) */
 	size_t slab_stacks;        /* default stacks carved from one mapping */
 	struct ringo__stack_slab *slabs; /* newest first; only the first has uncarved slots */
 	size_t vmas;               /* mappings its mprotect guards charged to the process budget */
@@ -66,6 +67,10 @@ struct ringo__stack *ringo__stack_take(struct ringo__stack_pool *p);
 void ringo__stack_unreserve(struct ringo__stack_pool *p);
 /* Takes a stack back. */
 void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s);
+/* The default-size stack of this thread's pool (the last initialised on
+ * this thread) whose guard gap holds addr, or NULL. Async-signal-safe: for
+ * the fault handler. */
+const struct ringo__stack *ringo__stack_guard_of(const void *addr);
 /* Aborts with "ringo: stack overflow in task '<owner>'" if a canary-mode
  * stack's canary was overwritten. Cheap; called on every switch away. */
 void ringo__stack_check(const struct ringo__stack *s);
@@ -73,6 +78,12 @@ void ringo__stack_check(const struct ringo__stack *s);
 /* Writes "ringo: stack overflow in task '<owner>'" to stderr and aborts.
  * Async-signal-safe. */
 __attribute__((noreturn)) void ringo__overflow_abort(const char *owner);
+/* For a fault in the guard below another task's stack than the running
+ * one's (a wild write, or a frame that jumped a whole stack): names both,
+ * "ringo: stack overflow in task '<running>' into the guard of task
+ * '<owner>'" (running NULL: the loop's own stack), and aborts. */
+__attribute__((noreturn)) void ringo__overflow_abort_other(const char *running,
+							   const char *owner);
 
 /* Overflow detection: installs (once per thread) an alternate signal stack
  * and a SIGSEGV/SIGBUS handler that, when the fault address lies in the guard

@@ -5,9 +5,10 @@
  * cannot be handled on the overflowed stack, so each loop thread gets an
  * alternate signal stack, and one process-wide SIGSEGV/SIGBUS handler
  * tells an overflow of the thread's current task stack (fault address in
- * its guard, or in the page below, for a frame that skipped past the guard)
- * from any other fault. An overflow prints the task's name and aborts;
- * any other fault goes to the disposition that was there before ours. */
+ * its guard gap, or in the page below, for a frame that skipped past it),
+ * or a fault in the guard of any other stack of the thread's loop, from
+ * any other fault. An overflow prints the task's name and aborts; any
+ * other fault goes to the disposition that was there before ours. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -46,19 +47,40 @@ static size_t append(char *buf, size_t len, size_t cap, const char *s)
 	return len;
 }
 
-void ringo__overflow_abort(const char *owner)
+static __attribute__((noreturn)) void report(const char *running, bool other,
+					     const char *owner)
 {
-	char buf[256];
+	char buf[512];
 	size_t cap = sizeof(buf) - 2; /* room for "'\n" */
-	size_t n = append(buf, 0, cap, "ringo: stack overflow in task '");
-	n = append(buf, n, cap, owner ? owner : "?");
-	buf[n++] = '\'';
+	size_t n = append(buf, 0, cap, "ringo: stack overflow in ");
+	if (running) {
+		n = append(buf, n, cap, "task '");
+		n = append(buf, n, cap, running);
+		n = append(buf, n, cap, "'");
+	} else {
+		n = append(buf, n, cap, "the loop's own stack");
+	}
+	if (other) {
+		n = append(buf, n, cap, " into the guard of task '");
+		n = append(buf, n, cap, owner ? owner : "?");
+		n = append(buf, n, cap, "'");
+	}
 	buf[n++] = '\n';
 	ssize_t w;
 	do
 		w = write(STDERR_FILENO, buf, n);
 	while (w < 0 && errno == EINTR);
 	abort();
+}
+
+void ringo__overflow_abort(const char *owner)
+{
+	report(owner ? owner : "?", false, NULL);
+}
+
+void ringo__overflow_abort_other(const char *running, const char *owner)
+{
+	report(running, true, owner);
 }
 
 static bool in_guard(const struct ringo__stack *s, uintptr_t addr)
@@ -74,6 +96,9 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
 	const struct ringo__stack *s = ringo__overflow_current;
 	if (s && s->guard && si->si_code > 0 && in_guard(s, (uintptr_t)si->si_addr))
 		ringo__overflow_abort(s->owner);
+	const struct ringo__stack *g;
+	if (si->si_code > 0 && (g = ringo__stack_guard_of(si->si_addr)))
+		ringo__overflow_abort_other(s ? (s->owner ? s->owner : "?") : NULL, g->owner);
 	/* Not ours: returning re-executes the faulting instruction, which now
 	 * meets the previous disposition. A signal that was sent rather than
 	 * caused by a fault would not come back by itself. */

@@ -2,7 +2,12 @@
 /* Task stacks: mmap'd, committed lazily, guarded, pooled.
  *
  * Default-size stacks are carved from slabs, one mapping per slab_stacks
- * stacks, each slot a guard page followed by the usable bytes. They are
+ * stacks, each slot a guard gap (64 KiB: GUARD_BYTES) followed by the usable
+ * bytes. The gap is that wide so that a function whose frame is larger than
+ * a page, writing its low end first, faults in its own stack's guard
+ * instead of landing silently in the top of the neighbouring stack; code
+ * built with -fstack-clash-protection probes every page of a bigger frame,
+ * so it cannot jump any gap. They are
  * never unmapped before ringo__stack_pool_destroy: a put stack goes to the
  * hot free list, still committed, while fewer than hot_max stacks are there
  * (so a loop at steady concurrency never faults a stack in), otherwise its
@@ -13,7 +18,7 @@
  * vm.max_map_count / 2 stacks (65530 by default). In order of preference:
  *  - madvise: MADV_GUARD_INSTALL (Linux 6.13) puts guard markers in the
  *    page tables without splitting the VMA;
- *  - mprotect: PROT_NONE on the guard page, two more VMAs per stack, only
+ *  - mprotect: PROT_NONE on the guard gap, two more VMAs per stack, only
  *    while the process-wide budget of half vm.max_map_count lasts;
  *  - canary: no protection; the guard slot stays as padding and a pattern at
  *    the lowest usable bytes is checked at every switch away from the stack
@@ -59,8 +64,15 @@ enum {
 	 * this many stacks ready; the loop may set another bound. */
 	HOT_DEFAULT = 131072,
 	CANARY_WORDS = 4,
-	VMAS_PER_GUARD = 2,        /* an mprotect'd page splits one VMA into three */
+	VMAS_PER_GUARD = 2,        /* an mprotect'd gap splits one VMA into three */
+	/* The guard gap below every stack. Address space only: its pages are
+	 * never committed (guard markers or PROT_NONE). */
+	GUARD_BYTES = 64 << 10,
 };
+
+/* The pool of the loop running on this thread, for the fault handler's
+ * question "is this address in some stack's guard?". */
+static _Thread_local struct ringo__stack_pool *thread_pool;
 
 struct ringo__stack_slab {
 	struct ringo__stack_slab *next;
@@ -195,38 +207,38 @@ static void *map(size_t len)
 	return p;
 }
 
-/* Guards the page at slot (the slot's first page) and fills in s. */
+/* Guards the gap at slot (its first guard_size bytes) and fills in s. */
 static void stack_setup(struct ringo__stack_pool *p, struct ringo__stack *s, char *slot,
 			size_t size)
 {
 	uint8_t kind = KIND_CANARY;
 	if ((p->guard_mode == MODE_AUTO || p->guard_mode == MODE_MADVISE) &&
 	    madvise_guard_works(p->page) &&
-	    madvise(slot, p->page, MADV_GUARD_INSTALL) == 0) {
+	    madvise(slot, p->guard_size, MADV_GUARD_INSTALL) == 0) {
 		kind = KIND_MADVISE;
 	} else if (p->guard_mode != MODE_CANARY && budget_take(VMAS_PER_GUARD)) {
-		if (mprotect(slot, p->page, PROT_NONE) == 0) {
+		if (mprotect(slot, p->guard_size, PROT_NONE) == 0) {
 			kind = KIND_MPROTECT;
 			p->vmas += VMAS_PER_GUARD;
 		} else {
 			budget_give(VMAS_PER_GUARD); /* ENOMEM: max_map_count hit */
 		}
 	}
-	s->lo = slot + p->page;
+	s->lo = slot + p->guard_size;
 	s->size = size;
 	s->guard = kind == KIND_CANARY ? NULL : slot;
-	s->guard_size = kind == KIND_CANARY ? 0 : p->page;
+	s->guard_size = kind == KIND_CANARY ? 0 : p->guard_size;
 	s->owner = NULL;
 	s->next = NULL;
 	s->kind = kind;
 	s->valgrind_id = 0;
 }
 
-/* The slot (guard page included) of s: in canary mode the unprotected guard
- * page stays as padding between stacks. */
+/* The slot (guard gap included) of s: in canary mode the unprotected gap
+ * stays as padding between stacks. */
 static char *stack_slot(const struct ringo__stack_pool *p, const struct ringo__stack *s)
 {
-	return (char *)s->lo - p->page;
+	return (char *)s->lo - p->guard_size;
 }
 
 static void release_guard(struct ringo__stack_pool *p, const struct ringo__stack *s)
@@ -240,7 +252,7 @@ static void release_guard(struct ringo__stack_pool *p, const struct ringo__stack
 static struct ringo__stack *carve(struct ringo__stack_pool *p)
 {
 	struct ringo__stack_slab *slab = p->slabs;
-	size_t stride = p->page + p->default_size;
+	size_t stride = p->guard_size + p->default_size;
 	if (!slab || slab->carved == p->slab_stacks) {
 		slab = malloc(sizeof(*slab) + p->slab_stacks * sizeof(slab->stacks[0]));
 		if (!slab)
@@ -266,7 +278,7 @@ static struct ringo__stack *own_mapping(struct ringo__stack_pool *p, size_t size
 	struct ringo__stack *s = malloc(sizeof(*s));
 	if (!s)
 		return NULL;
-	char *slot = map(p->page + size);
+	char *slot = map(p->guard_size + size);
 	if (!slot) {
 		free(s);
 		return NULL;
@@ -284,8 +296,9 @@ int ringo__stack_pool_init(struct ringo__stack_pool *p, size_t default_size)
 		return -EINVAL;
 	memset(p, 0, sizeof(*p));
 	p->page = pg;
+	p->guard_size = GUARD_BYTES > pg ? ((size_t)GUARD_BYTES + pg - 1) & ~(pg - 1) : pg;
 	p->default_size = (default_size + pg - 1) & ~(pg - 1);
-	size_t stride = pg + p->default_size;
+	size_t stride = p->guard_size + p->default_size;
 	p->slab_stacks = SLAB_BYTES_MAX / stride;
 	if (p->slab_stacks > SLAB_STACKS_MAX)
 		p->slab_stacks = SLAB_STACKS_MAX;
@@ -300,6 +313,7 @@ int ringo__stack_pool_init(struct ringo__stack_pool *p, size_t default_size)
 		p->guard_mode = MODE_MPROTECT;
 	else if (mode && !strcmp(mode, "canary"))
 		p->guard_mode = MODE_CANARY;
+	thread_pool = p;
 	return 0;
 }
 
@@ -317,6 +331,28 @@ void ringo__stack_pool_destroy(struct ringo__stack_pool *p)
 	p->slabs = NULL;
 	p->free = p->cold = NULL;
 	p->nfree = p->ncold = 0;
+	if (thread_pool == p)
+		thread_pool = NULL;
+}
+
+const struct ringo__stack *ringo__stack_guard_of(const void *addr)
+{
+	const struct ringo__stack_pool *p = thread_pool;
+	if (!p)
+		return NULL;
+	uintptr_t a = (uintptr_t)addr;
+	size_t stride = p->guard_size + p->default_size;
+	for (const struct ringo__stack_slab *slab = p->slabs; slab; slab = slab->next) {
+		uintptr_t base = (uintptr_t)slab->base;
+		if (a < base || a - base >= slab->len)
+			continue;
+		size_t i = (a - base) / stride;
+		const struct ringo__stack *s = &slab->stacks[i];
+		if (i < slab->carved && s->guard && a - base - i * stride < s->guard_size)
+			return s;
+		return NULL;
+	}
+	return NULL;
 }
 
 /* The most recently freed default stack (hot in cache), else a released
@@ -411,7 +447,7 @@ void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s)
 	s->owner = NULL;
 	if (s->kind & KIND_OWN_MAPPING) {
 		release_guard(p, s);
-		munmap(stack_slot(p, s), p->page + s->size);
+		munmap(stack_slot(p, s), p->guard_size + s->size);
 		free(s);
 		return;
 	}

@@ -131,8 +131,9 @@ static void test_other_size_own_mapping(void **state)
 	assert_int_equal(ringo__stack_get(&p, want, &s), 0);
 	assert_int_equal(s->size, (1 << 20) + page);
 	assert_int_equal((uintptr_t)s->lo % page, 0);
-	assert_ptr_equal(s->guard, (char *)s->lo - page);
-	assert_int_equal(s->guard_size, page);
+	assert_int_equal(s->guard_size, p.guard_size);
+	assert_true(s->guard_size >= (64 << 10));
+	assert_ptr_equal(s->guard, (char *)s->lo - s->guard_size);
 	char *lo = s->lo;
 	lo[0] = 1;
 	lo[s->size - 1] = 2;
@@ -364,6 +365,143 @@ static void test_canary_check(void **state)
 	assert_string_equal(out, "intact\n" OVERFLOW_DEEP);
 }
 
+/* ---- a frame larger than a page (issue 11 item 11) ---- */
+
+/* A task recurses close to the bottom of its stack, then calls a function
+ * whose 24 KiB frame is written low end first, as a local array's first
+ * element is. With a one-page guard that write lands in the top of the
+ * stack below (another task's, here full of a pattern); with the 64 KiB gap
+ * it faults in its own guard and is reported with its name. */
+enum { BIG_FRAME = 24 << 10, PATTERN = 0x5a };
+
+static struct ringo__stack *neighbour;
+
+static REAL_FRAMES int big_frame(void)
+{
+	volatile char buf[BIG_FRAME];
+	buf[0] = 1;
+	buf[sizeof(buf) - 1] = 1;
+	return buf[0] + buf[sizeof(buf) - 1];
+}
+
+static REAL_FRAMES int descend(const char *stop)
+{
+	volatile char buf[512];
+	buf[0] = 1;
+	if ((uintptr_t)buf > (uintptr_t)stop)
+		return descend(stop) + buf[0];
+	return big_frame() + buf[0];
+}
+
+static void big_frame_entry(void *arg)
+{
+	descend((const char *)arg);
+	/* Not caught: did it write into the neighbour? */
+	const unsigned char *top = (const unsigned char *)neighbour->lo + neighbour->size;
+	for (size_t i = 1; i <= 64 << 10; i++)
+		if (top[-(ptrdiff_t)i] != PATTERN) {
+			printf("neighbour corrupted %zu bytes below its top\n", i);
+			fflush(stdout);
+			_exit(CHILD_SURVIVED);
+		}
+	printf("not caught, neighbour intact\n");
+	fflush(stdout);
+	_exit(CHILD_SURVIVED);
+}
+
+static void big_frame_child(void *arg)
+{
+	const char *mode = arg;
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	setenv("RINGO_STACK_GUARD", mode, 1);
+	struct ringo__stack_pool p;
+	struct ringo__stack *s;
+	/* Two stacks carved in a row from one slab: s sits right above
+	 * neighbour, with only its guard between them. */
+	if (ringo__stack_pool_init(&p, 128 << 10) < 0 || ringo__overflow_guard_install() < 0 ||
+	    ringo__stack_get(&p, 0, &neighbour) < 0 || ringo__stack_get(&p, 0, &s) < 0)
+		_exit(CHILD_SETUP_FAILED);
+	if (!s->guard || (char *)neighbour->lo + neighbour->size != (char *)s->guard)
+		_exit(CHILD_WRONG_MODE);
+	memset((char *)neighbour->lo + neighbour->size - (64 << 10), PATTERN, 64 << 10);
+	s->owner = "big";
+	neighbour->owner = "neighbour";
+	ringo__fiber_init_main(&child_main);
+	ringo__fiber_prepare(&child_fiber, s, big_frame_entry, (char *)s->lo + (8 << 10));
+	ringo__fiber_switch(&child_main, &child_fiber);
+	_exit(CHILD_SURVIVED);
+}
+
+static void expect_big_frame_caught(const char *mode)
+{
+	char out[1024];
+	int status = harness_fork(big_frame_child, (void *)mode, out, sizeof(out));
+	if (WIFEXITED(status))
+		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	assert_string_equal(out, "ringo: stack overflow in task 'big'\n");
+}
+
+static void test_big_frame_mprotect(void **state)
+{
+	(void)state;
+	expect_big_frame_caught("mprotect");
+}
+
+static void test_big_frame_madvise(void **state)
+{
+	(void)state;
+	if (!kernel_has_madvise_guard()) {
+		printf("# skipped: kernel lacks MADV_GUARD_INSTALL (Linux 6.13+)\n");
+		skip();
+	}
+	expect_big_frame_caught("madvise");
+}
+
+/* A fault in the guard of another stack than the running one (a wild
+ * write) names both tasks. */
+static void other_guard_entry(void *arg)
+{
+	(void)arg;
+	((volatile char *)neighbour->guard)[100] = 1;
+	_exit(CHILD_SURVIVED);
+}
+
+static void other_guard_child(void *arg)
+{
+	(void)arg;
+	struct rlimit no_core = { 0, 0 };
+	setrlimit(RLIMIT_CORE, &no_core);
+	setenv("RINGO_STACK_GUARD", "mprotect", 1);
+	struct ringo__stack_pool p;
+	struct ringo__stack *s;
+	if (ringo__stack_pool_init(&p, 128 << 10) < 0 || ringo__overflow_guard_install() < 0 ||
+	    ringo__stack_get(&p, 0, &neighbour) < 0 || ringo__stack_get(&p, 0, &s) < 0)
+		_exit(CHILD_SETUP_FAILED);
+	if (!neighbour->guard)
+		_exit(CHILD_WRONG_MODE);
+	s->owner = "wild";
+	neighbour->owner = "victim";
+	ringo__fiber_init_main(&child_main);
+	ringo__fiber_prepare(&child_fiber, s, other_guard_entry, NULL);
+	ringo__fiber_switch(&child_main, &child_fiber);
+	_exit(CHILD_SURVIVED);
+}
+
+static void test_fault_in_other_guard_names_both(void **state)
+{
+	(void)state;
+	char out[1024];
+	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
+	if (WIFEXITED(status))
+		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	assert_string_equal(out, "ringo: stack overflow in task 'wild' into the guard of "
+				 "task 'victim'\n");
+}
+
 /* A fault that is not an overflow keeps its usual outcome. */
 static volatile int *volatile bad_address = (volatile int *)16;
 
@@ -519,6 +657,9 @@ int main(void)
 		cmocka_unit_test(test_overflow_canary_at_switch),
 		cmocka_unit_test(test_canary_check),
 		cmocka_unit_test(test_other_faults_pass_through),
+		cmocka_unit_test(test_big_frame_mprotect),
+		cmocka_unit_test(test_big_frame_madvise),
+		cmocka_unit_test(test_fault_in_other_guard_names_both),
 		cmocka_unit_test(test_many_stacks_default_mode),
 		cmocka_unit_test(test_mprotect_budget_falls_back_to_canary),
 	};
