@@ -41,6 +41,10 @@
 extern "C" {
 #endif
 
+/* ------------------------------------------------------------------------
+ * Time, durations and deadlines
+ * ------------------------------------------------------------------------ */
+
 #define RINGO_VERSION_MAJOR 0
 #define RINGO_VERSION_MINOR 1
 #define RINGO_VERSION_PATCH 0

@@ -342,7 +342,7 @@ def prose(lines, out):
         m = re.match(r'^(\s*)- (.*)$', l)
         if m:
             base = len(m.group(1))
-            out.append('.Bl -dash -width Ds')
+            out.append('.Bl -dash')
             while i < n:
                 m = re.match(r'^(\s*)- (.*)$', lines[i])
                 if not m or len(m.group(1)) != base:
