@@ -373,4 +373,11 @@ void ringo__executor_loop_end(uint64_t loop_id);
 void ringo__signal_loop_begin(struct ringo_loop *loop, ringo_task *main, unsigned run_flags);
 void ringo__signal_loop_end(uint64_t loop_id);
 
+/* Streams (lib/stream.c), for calls that write to a stream's fd directly
+ * (ringo_stream_sendfile): waits until everything buffered has been sent;
+ * returns 0, the write error, or -EPIPE after write_eof/close. May suspend.
+ * And the deadline set on s. */
+int ringo__stream_flush(ringo_stream *s);
+ringo_deadline ringo__stream_deadline(const ringo_stream *s);
+
 #endif

@@ -705,6 +705,21 @@ int ringo_stream_drain(ringo_stream *s)
 	return wait_written(s, s->write_high);
 }
 
+int ringo__stream_flush(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (s->wclosed)
+		return s->werr ? s->werr : -EPIPE;
+	return wait_written(s, 0);
+}
+
+ringo_deadline ringo__stream_deadline(const ringo_stream *s)
+{
+	return s->deadline;
+}
+
 int ringo_stream_write_eof(ringo_stream *s)
 {
 	int ret = check(s);

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* sendfile: a file to a socket by splice (lib/splice.c), or by read and
+ * send through a buffer where the kernel cannot splice. */
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "splice.h"
+
+enum { COPY_BUF = 64 * 1024 };
+
+/* The fallback: IORING_OP_READ into a buffer, then send (or write) it all. */
+static ssize_t copy_through(int out, bool sock, int file, int64_t *off, size_t count,
+			    size_t *moved, ringo_deadline deadline)
+{
+	char *buf = malloc(COPY_BUF);
+	if (!buf)
+		return -ENOMEM;
+	ssize_t ret = 0;
+	while (count == 0 || *moved < count) {
+		size_t want = count && count - *moved < COPY_BUF ? count - *moved : COPY_BUF;
+		ret = ringo_read(file, buf, want, off ? *off : -1, deadline);
+		if (ret <= 0)
+			break;
+		size_t got = (size_t)ret, put = 0;
+		if (off)
+			*off += ret;
+		if (sock)
+			ret = ringo_send_all(out, buf, got, 0, &put, deadline);
+		else
+			ret = ringo_write_all(out, buf, got, -1, &put, deadline);
+		*moved += put;
+		if (ret < 0)
+			break;
+	}
+	free(buf);
+	return ret < 0 ? ret : (ssize_t)*moved;
+}
+
+ssize_t ringo_sendfile(int out_fd, int file_fd, int64_t offset, size_t count, size_t *sent,
+		       ringo_deadline deadline)
+{
+	size_t moved = 0;
+	ssize_t ret;
+	struct stat st;
+	if (offset < -1 || out_fd < 0 || file_fd < 0) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (fstat(out_fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	int64_t off = offset;
+	int64_t *offp = offset >= 0 ? &off : NULL;
+	ret = ringo__splice(file_fd, offp, out_fd, count, &moved, deadline);
+	if ((ret == -EINVAL || ret == -EOPNOTSUPP) && moved == 0)
+		ret = copy_through(out_fd, S_ISSOCK(st.st_mode), file_fd, offp, count, &moved,
+				   deadline);
+out:
+	if (sent)
+		*sent = moved;
+	return ret;
+}
+
+ssize_t ringo_stream_sendfile(ringo_stream *s, int file_fd, int64_t offset, size_t count,
+			      size_t *sent)
+{
+	if (sent)
+		*sent = 0;
+	int ret = ringo__stream_flush(s);
+	if (ret < 0)
+		return ret;
+	return ringo_sendfile(ringo_stream_fd(s), file_fd, offset, count, sent,
+			      ringo__stream_deadline(s));
+}
