@@ -128,6 +128,60 @@ static void test_past_deadline(void **state)
 				      "negative:-125 exit:-110");
 }
 
+/* Issue 11 item 3: timeout(0) around sleep(0) expires, as in asyncio (a
+ * deadline already past is scheduled with call_soon, so it lands before
+ * the sleep's wake-up):
+ *   async with asyncio.timeout(0): await asyncio.sleep(0)   # TimeoutError
+ * Likewise a negative delay, a past timeout_at, and a reschedule into the
+ * past; and yields around the sleep do not change it. */
+static intptr_t zero_around_yield(void *arg)
+{
+	(void)arg;
+	ringo_timeout *to;
+	assert_int_equal(ringo_timeout_enter(&to, 0), 0);
+	int r = ringo_sleep(0);
+	harness_log(&log_, "zero:%d", r);
+	harness_log(&log_, "exit:%ld expired:%d", (long)ringo_timeout_exit(to, r),
+		    ringo_timeout_expired(to));
+	ringo_timeout_destroy(to);
+
+	assert_int_equal(ringo_timeout_enter(&to, -RINGO_MSEC(1)), 0);
+	r = ringo_sleep(0);
+	harness_log(&log_, "negative:%d", r);
+	harness_log(&log_, "exit:%ld", (long)ringo_timeout_exit(to, r));
+	ringo_timeout_destroy(to);
+
+	assert_int_equal(ringo_timeout_enter_at(&to, ringo_time()), 0);
+	r = ringo_sleep(0);
+	harness_log(&log_, "at_now:%d", r);
+	harness_log(&log_, "exit:%ld", (long)ringo_timeout_exit(to, r));
+	ringo_timeout_destroy(to);
+
+	assert_int_equal(ringo_timeout_enter(&to, RINGO_SEC(10)), 0);
+	assert_int_equal(ringo_timeout_reschedule(to, 0), 0);
+	r = ringo_sleep(0);
+	harness_log(&log_, "moved:%d", r);
+	harness_log(&log_, "exit:%ld", (long)ringo_timeout_exit(to, r));
+	ringo_timeout_destroy(to);
+	return 0;
+}
+
+static void test_zero_timeout_around_yield(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		ringo_run_opts opts = { .flags = i % 2 ? RINGO_RUN_PLAIN_RING : 0 };
+		intptr_t result = -1;
+		reset();
+		assert_int_equal(ringo_run_with(zero_around_yield, NULL, &result, &opts), 0);
+		assert_int_equal(result, 0);
+		assert_string_equal(log_.buf, "zero:-125 exit:-110 expired:1 "
+					      "negative:-125 exit:-110 "
+					      "at_now:-125 exit:-110 "
+					      "moved:-125 exit:-110");
+	}
+}
+
 /* The body handles the cancellation and returns a value: no timeout. */
 static intptr_t body_suppresses(void *arg)
 {
@@ -454,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_becomes_timeout),
 		cmocka_unit_test(test_in_time_passes_result),
 		cmocka_unit_test(test_past_deadline),
+		cmocka_unit_test(test_zero_timeout_around_yield),
 		cmocka_unit_test(test_body_suppresses_cancel),
 		cmocka_unit_test(test_nested_equal_deadlines),
 		cmocka_unit_test(test_nested_different_deadlines),
