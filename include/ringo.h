@@ -187,8 +187,9 @@ void ringo_task_unref(ringo_task *t);
 /* Waits until t is done and returns its result: its value, its error, or
  * -ECANCELED if it was cancelled. Returns at once, without suspending (and
  * from anywhere), if t is already done. Cancelling the awaiting task cancels
- * t too (as asyncio does); the awaiter then resumes when t is done, and
- * gets t's result. Many tasks may await one. May suspend. Errors: -EINVAL
+ * t too (as asyncio does), and so does a cancellation already pending when
+ * the await starts (asyncio's bpo-34872); the awaiter then resumes when t
+ * is done, and gets t's result. Many tasks may await one. May suspend. Errors: -EINVAL
  * (NULL), -EDEADLK (awaiting yourself), -EPERM (t not done and not in a
  * task). */
 intptr_t ringo_task_await(ringo_task *t);
@@ -268,8 +269,9 @@ int ringo_future_set_error(ringo_future *f, int error);
 bool ringo_future_cancel(ringo_future *f);
 
 /* Waits for f and returns its value, its error, or -ECANCELED. Returns at
- * once if f is done. Cancelling the awaiting task cancels f (as asyncio
- * does). The caller keeps its reference while it waits. May suspend.
+ * once if f is done (a pending cancellation then stays pending).
+ * Cancelling the awaiting task cancels f (as asyncio does), also when the
+ * cancellation was already pending as the await started. The caller keeps its reference while it waits. May suspend.
  * Errors: -EINVAL, -EPERM (f pending and not in a task). */
 intptr_t ringo_future_await(ringo_future *f);
 
@@ -343,8 +345,9 @@ void ringo_handle_unref(ringo_handle *h);
  * once; the other children keep running and their slots are left as they
  * were. With it, gather returns 0 once all are done and each slot holds a
  * value or an error (-ECANCELED for a cancelled child). Cancelling the
- * gathering task cancels every unfinished child and gather returns
- * -ECANCELED once they have all finished. n == 0, or children all done
+ * gathering task (or a cancellation already pending when gather starts to
+ * wait) cancels every unfinished child and gather returns -ECANCELED once
+ * they have all finished. n == 0, or children all done
  * already, returns at once without suspending. May suspend. Errors:
  * -EINVAL (NULL tasks with n > 0, a NULL child), -EDEADLK (the calling task
  * is among them), -EPERM (not in a task), -ENOMEM. */

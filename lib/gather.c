@@ -92,10 +92,9 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 	if (!self)
 		return -EPERM;
 
-	int err;
-	ringo_task *t = ringo__await_begin(&err);
-	if (!t)
-		return err;
+	/* A cancellation already pending cancels the children (below, in
+	 * the wait's cancel hook), as one arriving later would. */
+	ringo_task *t = self;
 	struct gather g = {
 		.tasks = tasks,
 		.results = results,

@@ -257,10 +257,11 @@ int ringo_agen_asend(ringo_agen *gen, intptr_t value, intptr_t *item)
 		return -EBUSY;
 	if (gen->state == G_INIT && value != 0)
 		return -EINVAL;
-	int err;
-	ringo_task *t = ringo__await_begin(&err);
+	/* A cancellation already pending goes to the generator's task when
+	 * the wait begins (consumer_cancel), as one arriving later would. */
+	ringo_task *t = ringo_task_current();
 	if (!t)
-		return err;
+		return -EPERM;
 	if (gen->state == G_INIT) {
 		int r = start(gen);
 		if (r < 0)
@@ -295,10 +296,9 @@ int ringo_agen_aclose(ringo_agen *gen)
 	default:
 		break;
 	}
-	int err;
-	ringo_task *t = ringo__await_begin(&err);
+	ringo_task *t = ringo_task_current();
 	if (!t)
-		return err;
+		return -EPERM;
 	gen->closing = true;
 	ringo__wait_wake(&gen->yield_wait, -RINGO_EGENEXIT);
 	return wait_answer(gen, t);
@@ -312,9 +312,8 @@ int ringo_agen_destroy(ringo_agen *gen)
 	if (gen->state == G_SUSPENDED) {
 		if (ringo_task_current())
 			r = ringo_agen_aclose(gen);
-		/* Outside a task (or with a cancellation pending, which aclose
-		 * delivered without closing): the generator's task cleans up on
-		 * its own, cancelled. */
+		/* Outside a task: the generator's task cleans up on its own,
+		 * cancelled. */
 		if (gen->state == G_SUSPENDED)
 			ringo_task_cancel(gen->task);
 	}

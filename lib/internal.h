@@ -243,7 +243,9 @@ static inline void ringo__op_arm(struct ringo_loop *loop, struct ringo__op *op,
 /* Prepares w as a wait of the current task. */
 void ringo__wait_init(struct ringo__wait *w, ringo_task *t);
 /* Suspends the current task on w until w's op completes; returns the CQE
- * result (KERNEL waits) or w->value (NOTIFY waits). Resolves a cancellation
+ * result (KERNEL waits) or w->value (NOTIFY waits). A cancellation pending
+ * as it starts goes to w's cancel hook, as one arriving later would (an
+ * awaited task, future, gather's children are cancelled: bpo-34872). Resolves a cancellation
  * that raced with the completion: if a cancel was sent but the op completed
  * anyway, the result is returned and -ECANCELED is left pending. */
 intptr_t ringo__wait_suspend(struct ringo__wait *w);
@@ -284,7 +286,11 @@ intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__
  * already woken. */
 void ringo__wait_wake(struct ringo__wait *w, intptr_t value);
 /* The current task, or NULL; if it has a cancellation pending, delivers it
- * (clears it and returns -ECANCELED in *err). For the start of every await. */
+ * (clears it and returns -ECANCELED in *err). For the start of awaits whose
+ * cancellation has nothing to cancel but the wait itself (a kernel op not
+ * yet submitted, a place in a lock's queue). Awaits of something that a
+ * cancellation must reach (a task, a future, gather's children, a
+ * generator) skip it and let ringo__wait_suspend pass it on. */
 ringo_task *ringo__await_begin(int *err);
 /* Awaits a completion on behalf of the current task; cancel is the hook
  * for cancelling the task while it waits (see struct ringo__wait). */

@@ -316,6 +316,17 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	struct ringo_loop *loop = t->loop;
 	int cancels = t->cancels;
 	t->wait = w;
+	if (ringo__unlikely(t->must_cancel) && w->cancel) {
+		/* A cancellation pending as the task starts to wait goes to
+		 * what it waits on, as one arriving now would (asyncio,
+		 * bpo-34872): an awaited task or future is cancelled, and the
+		 * answer comes through it. A hook that cannot take it leaves
+		 * it pending. */
+		t->cancelling_now = true;
+		if (w->cancel(w))
+			t->must_cancel = false;
+		t->cancelling_now = false;
+	}
 	/* If the loop is dispatching a round and its next completion resumes
 	 * a task, switch straight to that task rather than through the loop's
 	 * stack: the same CQE, the same order, one switch instead of two. */
@@ -414,10 +425,11 @@ intptr_t ringo__completion_await(struct ringo__completion *c,
 	 * pending cancellation (as asyncio's await of a done future). */
 	if (c->state != RINGO__PENDING)
 		return c->result;
-	int err;
-	ringo_task *t = ringo__await_begin(&err);
+	/* A cancellation already pending is not returned here: the wait
+	 * passes it to the cancel hook (ringo__wait_suspend). */
+	ringo_task *t = ringo_task_current();
 	if (!t)
-		return err;
+		return -EPERM;
 	struct ringo__wait w;
 	ringo__wait_init_notify(&w, t, cancel, target);
 	w.waiter.notify = wait_notify;

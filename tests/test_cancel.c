@@ -458,6 +458,139 @@ static void test_error_returned_with_cancel_pending_is_kept(void **state)
 	assert_int_equal(harness_run(error_beats_pending_cancel, NULL), 0);
 }
 
+/* ---- issue 11 item 2: a cancellation pending when an await starts goes
+ * through the awaited object (asyncio, bpo-34872) ---- */
+
+static intptr_t suppresses(void *arg)
+{
+	(void)arg;
+	int r = ringo_sleep(RINGO_SEC(10));
+	harness_log(&log_, "inner:%d", r);
+	return 7;
+}
+
+static intptr_t pending_then_await_task(void *arg)
+{
+	(void)arg;
+	ringo_task *a, *b;
+	assert_int_equal(ringo_task_create(long_sleep, NULL, NULL, &a), 0);
+	assert_int_equal(ringo_task_create(suppresses, NULL, NULL, &b), 0);
+	assert_int_equal(ringo_sleep(0), 0); /* both sleep */
+	ringo_task *self = ringo_task_current();
+	/* The awaited task is cancelled and its outcome is the answer. */
+	assert_true(ringo_task_cancel(self));
+	assert_int_equal(ringo_task_await(a), -ECANCELED);
+	assert_true(ringo_task_cancelled(a));
+	assert_int_equal(ringo_task_cancelling(a), 1);
+	harness_log(&log_, "a:done");
+	/* Delivered once: the next await is not cancelled. */
+	assert_int_equal(ringo_sleep(0), 0);
+	/* A task that handles the cancellation answers with its value. */
+	assert_true(ringo_task_cancel(self));
+	assert_int_equal(ringo_task_await(b), 7);
+	assert_false(ringo_task_cancelled(b));
+	harness_log(&log_, "b:7");
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_int_equal(ringo_task_uncancel(self), 1);
+	assert_int_equal(ringo_task_uncancel(self), 0);
+	ringo_task_unref(a);
+	ringo_task_unref(b);
+	return 0;
+}
+
+static void test_pending_cancel_goes_to_awaited_task(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	int64_t t0 = harness_now();
+	assert_int_equal(harness_run(pending_then_await_task, NULL), 0);
+	assert_true(harness_now() - t0 < RINGO_SEC(5));
+	assert_string_equal(log_.buf, "slept:-125 a:done inner:-125 b:7");
+}
+
+static intptr_t pending_then_await_future(void *arg)
+{
+	(void)arg;
+	ringo_future *f;
+	assert_int_equal(ringo_future_create(&f), 0);
+	assert_true(ringo_task_cancel(ringo_task_current()));
+	assert_int_equal(ringo_future_await(f), -ECANCELED);
+	assert_true(ringo_future_done(f));
+	assert_true(ringo_future_cancelled(f));
+	assert_int_equal(ringo_sleep(0), 0);
+	/* A future already done answers without suspending, and the
+	 * cancellation stays pending for the next await (asyncio). */
+	ringo_future *g;
+	assert_int_equal(ringo_future_create(&g), 0);
+	assert_int_equal(ringo_future_set_result(g, 3), 0);
+	assert_true(ringo_task_cancel(ringo_task_current()));
+	assert_int_equal(ringo_future_await(g), 3);
+	assert_int_equal(ringo_sleep(0), -ECANCELED);
+	ringo_future_unref(f);
+	ringo_future_unref(g);
+	return 0;
+}
+
+static void test_pending_cancel_goes_to_awaited_future(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(pending_then_await_future, NULL), 0);
+}
+
+static intptr_t pending_then_gather(void *arg)
+{
+	(void)arg;
+	ringo_task *t[3];
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(ringo_task_create(long_sleep, NULL, NULL, &t[i]), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_true(ringo_task_cancel(ringo_task_current()));
+	intptr_t results[3] = { 1, 1, 1 };
+	assert_int_equal(ringo_gather(t, 3, results, RINGO_RETURN_EXCEPTIONS), -ECANCELED);
+	for (int i = 0; i < 3; i++) {
+		assert_true(ringo_task_cancelled(t[i]));
+		assert_int_equal(results[i], -ECANCELED);
+		ringo_task_unref(t[i]);
+	}
+	harness_log(&log_, "gathered");
+	return 0;
+}
+
+static void test_pending_cancel_goes_to_gathered_children(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	int64_t t0 = harness_now();
+	assert_int_equal(harness_run(pending_then_gather, NULL), 0);
+	assert_true(harness_now() - t0 < RINGO_SEC(5));
+	assert_string_equal(log_.buf, "slept:-125 slept:-125 slept:-125 gathered");
+}
+
+/* shield: the awaiter gets -ECANCELED, the shielded task runs on. */
+static intptr_t pending_then_shield(void *arg)
+{
+	(void)arg;
+	ringo_task *t;
+	assert_int_equal(ringo_task_create(suppresses, NULL, NULL, &t), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_true(ringo_task_cancel(ringo_task_current()));
+	assert_int_equal(ringo_shield(t), -ECANCELED);
+	assert_false(ringo_task_done(t));
+	assert_int_equal(ringo_task_cancelling(t), 0);
+	assert_true(ringo_task_cancel(t));
+	assert_int_equal(ringo_task_await(t), 7);
+	ringo_task_unref(t);
+	return 0;
+}
+
+static void test_pending_cancel_and_shield(void **state)
+{
+	(void)state;
+	memset(&log_, 0, sizeof(log_));
+	assert_int_equal(harness_run(pending_then_shield, NULL), 0);
+	assert_string_equal(log_.buf, "inner:-125");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +607,10 @@ int main(void)
 		cmocka_unit_test(test_double_cancel_of_a_future_wait),
 		cmocka_unit_test(test_uncancel_withdraws_a_cancel_that_missed),
 		cmocka_unit_test(test_error_returned_with_cancel_pending_is_kept),
+		cmocka_unit_test(test_pending_cancel_goes_to_awaited_task),
+		cmocka_unit_test(test_pending_cancel_goes_to_awaited_future),
+		cmocka_unit_test(test_pending_cancel_goes_to_gathered_children),
+		cmocka_unit_test(test_pending_cancel_and_shield),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

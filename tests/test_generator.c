@@ -52,6 +52,36 @@ static intptr_t async_for_generator(void *arg)
 	return 0;
 }
 
+/* Issue 11 item 2: a cancellation pending when the consumer asks for the
+ * next item goes to the generator's task, as one arriving while it waits
+ * would: the generator resumes and its next await (here its yield) gets
+ * -ECANCELED, which ends it, and the consumer gets that answer. */
+static intptr_t pending_cancel_anext(void *arg)
+{
+	(void)arg;
+	ringo_agen *gen;
+	assert_int_equal(ringo_agen_create(count_up, (void *)3, NULL, &gen), 0);
+	intptr_t item = 0;
+	assert_int_equal(ringo_agen_anext(gen, &item), 1);
+	assert_int_equal(item, 1);
+	assert_true(ringo_task_cancel(ringo_task_current()));
+	assert_int_equal(ringo_agen_anext(gen, &item), -ECANCELED);
+	assert_true(ringo_agen_finished(gen));
+	harness_log(&log_, "c:finished");
+	/* Delivered once. */
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_int_equal(ringo_agen_destroy(gen), 0);
+	return 0;
+}
+
+static void test_pending_cancel_reaches_generator(void **state)
+{
+	(void)state;
+	reset();
+	assert_int_equal(harness_run(pending_cancel_anext, NULL), 0);
+	assert_string_equal(log_.buf, "g:start g:y1 g:y2 g:yield-125 c:finished");
+}
+
 static void test_async_for_over_generator(void **state)
 {
 	(void)state;
@@ -671,6 +701,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_async_for_over_generator),
+		cmocka_unit_test(test_pending_cancel_reaches_generator),
 		cmocka_unit_test(test_handoffs_go_through_the_ring),
 		cmocka_unit_test(test_asend_values),
 		cmocka_unit_test(test_error_ends_iteration),

@@ -122,8 +122,9 @@ int ringo_agen_destroy(ringo_agen *gen);
  * -EINVAL (NULL gen, or a value other than 0 sent to a generator that has
  * not started, as Python refuses a non-None value), -EPERM (not in a task),
  * -ENOMEM (starting its task). May suspend.
- * Cancelling the waiting task cancels the generator's task, as awaiting a
- * task does: the -ECANCELED lands in the generator's current await, and the
+ * Cancelling the waiting task (or a cancellation already pending when
+ * asend starts) cancels the generator's task, as awaiting a task does (a
+ * generator not started yet then never runs): the -ECANCELED lands in the generator's current await, and the
  * consumer waits for its next hand-off: if the generator lets it through,
  * asend returns -ECANCELED and the generator is finished; if it handles it
  * and yields, asend returns 1 with that item. */
@@ -139,10 +140,10 @@ int ringo_agen_anext(ringo_agen *gen, intptr_t *item);
  * body's error otherwise, and -EPROTO if the body yielded during the close
  * (that yield returns -EPROTO at once, as asyncio raises RuntimeError). The
  * generator is finished whenever aclose returns 0, -EPROTO or the body's
- * error. Cancelling the closing task cancels the generator's task, which
- * aclose still waits for. Errors: -EBUSY (running for another anext or
- * aclose), -EINVAL, -EPERM, -ECANCELED (a cancellation was pending: nothing
- * was done). May suspend. */
+ * error. Cancelling the closing task (also a cancellation already pending
+ * when aclose starts) cancels the generator's task, which aclose still
+ * waits for. Errors: -EBUSY (running for another anext or aclose),
+ * -EINVAL, -EPERM. May suspend. */
 int ringo_agen_aclose(ringo_agen *gen);
 
 /* Called from a generator's body: hands value to the consumer waiting in
