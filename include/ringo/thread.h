@@ -21,6 +21,7 @@
 #define RINGO_THREAD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -95,6 +96,49 @@ bool ringo_xfuture_done(const ringo_xfuture *xf);
 intptr_t ringo_xfuture_result(const ringo_xfuture *xf);
 /* Drops a reference; accepts NULL. Thread-safe. */
 void ringo_xfuture_unref(ringo_xfuture *xf);
+
+/* ------------------------------------------------------------------------
+ * Channels between loops (a thread-safe ringo_queue)
+ * ------------------------------------------------------------------------ */
+
+typedef struct ringo_channel ringo_channel;
+
+/* Creates an open channel holding up to capacity (>= 1) items, FIFO, for
+ * any number of senders and receivers on any loops; *out receives the
+ * caller's reference. Thread-safe, does not suspend. Returns 0, -EINVAL
+ * (capacity 0, NULL out), -ENOMEM. */
+int ringo_channel_create(size_t capacity, ringo_channel **out);
+/* References; the channel is freed with the last one (a blocked task's
+ * caller must hold one while it waits). Thread-safe; unref accepts NULL. */
+ringo_channel *ringo_channel_ref(ringo_channel *ch);
+void ringo_channel_unref(ringo_channel *ch);
+
+/* From a task of any loop: sends item, waiting while the channel is full.
+ * The item goes straight to the first waiting receiver, else into the
+ * buffer; a blocked sender's item goes in as soon as a slot frees, before
+ * later senders'. A blocked task is woken by a CQE in its own ring (the
+ * MSG_RING of whoever unblocked it). Returns 0; -EPIPE if the channel is
+ * or gets closed (the item is not sent); -ECANCELED if the task was
+ * cancelled while blocked (not sent; a cancellation that comes after the
+ * item was taken is delivered at the next await instead); -EPERM outside a
+ * task; -EINVAL. May suspend. */
+int ringo_channel_send(ringo_channel *ch, intptr_t item);
+/* From a task of any loop: receives the oldest item into *item, waiting
+ * while the channel is empty. Items sent before close are still received;
+ * then -EPIPE. -ECANCELED, -EPERM, -EINVAL as send. May suspend. */
+int ringo_channel_recv(ringo_channel *ch, intptr_t *item);
+/* Without waiting, from any thread (a plain one too): 0, -EAGAIN (full /
+ * empty), -EPIPE (closed; closed and empty), -EINVAL. Thread-safe. */
+int ringo_channel_try_send(ringo_channel *ch, intptr_t item);
+int ringo_channel_try_recv(ringo_channel *ch, intptr_t *item);
+/* Closes the channel: later sends return -EPIPE, receives drain what is
+ * buffered then return -EPIPE, and every blocked sender and receiver, on
+ * every loop, is woken with -EPIPE. Closing twice is fine. Returns 0 or
+ * -EINVAL. Thread-safe, does not suspend. */
+int ringo_channel_close(ringo_channel *ch);
+bool ringo_channel_closed(const ringo_channel *ch);
+/* Items buffered now. Thread-safe. */
+size_t ringo_channel_len(const ringo_channel *ch);
 
 /* ------------------------------------------------------------------------
  * Several loops, one per thread (thread-per-core)
