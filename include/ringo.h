@@ -374,5 +374,6 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/executor.h>
 #include <ringo/signal.h>
 #include <ringo/thread.h>
+#include <ringo/debug.h>
 
 #endif /* RINGO_H */

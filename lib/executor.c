@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "ring.h"
 
 #define DEFAULT_WORKERS 4u
@@ -116,7 +117,7 @@ static void post_msg_ring(struct worker *wk, uint64_t tag)
 		 * CQ or a shortage of memory passes; anything else is a bug. */
 		if (ret != -EAGAIN && ret != -ENOMEM && ret != -EOVERFLOW && ret != -EBUSY &&
 		    ret != -EINTR) {
-			fprintf(stderr, "ringo: an executor thread cannot post to the loop's ring: %s\n",
+			ringo__log(RINGO_LOG_ERROR, "an executor thread cannot post to the loop's ring: %s",
 				strerror(-ret));
 			abort();
 		}

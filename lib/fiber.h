@@ -75,8 +75,8 @@ const struct ringo__stack *ringo__stack_guard_of(const void *addr);
  * stack's canary was overwritten. Cheap; called on every switch away. */
 void ringo__stack_check(const struct ringo__stack *s);
 
-/* Writes "ringo: stack overflow in task '<owner>'" to stderr and aborts.
- * Async-signal-safe. */
+/* Logs "stack overflow in task '<owner>'" (lib/log.c) and aborts.
+ * Async-signal-safe with the default log function. */
 __attribute__((noreturn)) void ringo__overflow_abort(const char *owner);
 /* For a fault in the guard below another task's stack than the running
  * one's (a wild write, or a frame that jumped a whole stack): names both,

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "internal.h"
+#include "log.h"
 #include "ringo_config.h"
 
 __thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial-exec")));
@@ -26,7 +27,7 @@ static bool turn(struct ringo_loop *loop)
 	ringo__mailbox_listen(loop);
 	int n = ringo__ring_run(loop->ring, true);
 	if (n < 0) {
-		fprintf(stderr, "ringo: the ring failed: %s\n", strerror(-n));
+		ringo__log(RINGO_LOG_ERROR, "the ring failed: %s", strerror(-n));
 		return false;
 	}
 	return n > 0 || ringo__ring_inflight(loop->ring) > 0;
@@ -55,8 +56,8 @@ static bool loop_shutdown(struct ringo_loop *loop)
 		if (loop->ntasks == 0 && ringo__ring_inflight(loop->ring) == 0)
 			return true;
 		if (!turn(loop)) {
-			fprintf(stderr, "ringo: %zu task(s) still wait on something that "
-					"can never happen; abandoning them\n",
+			ringo__log(RINGO_LOG_ERROR, "%zu task(s) still wait on something that "
+						   "can never happen; abandoning them",
 				loop->ntasks);
 			ringo__task_abandon_all(loop);
 			return false;
@@ -84,7 +85,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	const char *why = "";
 	int ret = ringo__ring_create(&loop.ring, entries, opts ? opts->flags : 0, &why);
 	if (ret < 0) {
-		fprintf(stderr, "ringo: cannot start the loop: %s\n", why);
+		ringo__log(RINGO_LOG_ERROR, "cannot start the loop: %s", why);
 		return ret;
 	}
 	ret = ringo__stack_pool_init(&loop.stacks, stack_size);
@@ -115,9 +116,9 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	bool deadlock = false;
 	while (!ringo_task_done(main_task)) {
 		if (!turn(&loop)) {
-			fputs("ringo: deadlock: the main task waits but no operation is in "
-			      "flight; cancelling every task\n",
-			      stderr);
+			ringo__log_str(RINGO_LOG_ERROR,
+				       "deadlock: the main task waits but no operation is in "
+				       "flight; cancelling every task");
 			deadlock = true;
 			break;
 		}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "fiber.h"
+#include "log.h"
 
 enum {
 	ALTSTACK_SIZE = 64 << 10,
@@ -51,8 +52,8 @@ static __attribute__((noreturn)) void report(const char *running, bool other,
 					     const char *owner)
 {
 	char buf[512];
-	size_t cap = sizeof(buf) - 2; /* room for "'\n" */
-	size_t n = append(buf, 0, cap, "ringo: stack overflow in ");
+	size_t cap = sizeof(buf) - 1; /* room for the NUL */
+	size_t n = append(buf, 0, cap, "stack overflow in ");
 	if (running) {
 		n = append(buf, n, cap, "task '");
 		n = append(buf, n, cap, running);
@@ -65,11 +66,8 @@ static __attribute__((noreturn)) void report(const char *running, bool other,
 		n = append(buf, n, cap, owner ? owner : "?");
 		n = append(buf, n, cap, "'");
 	}
-	buf[n++] = '\n';
-	ssize_t w;
-	do
-		w = write(STDERR_FILENO, buf, n);
-	while (w < 0 && errno == EINTR);
+	buf[n] = '\0';
+	ringo__log_str(RINGO_LOG_ERROR, buf);
 	abort();
 }
 

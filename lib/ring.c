@@ -14,6 +14,7 @@
 
 #include <liburing.h>
 
+#include "log.h"
 #include "ring.h"
 
 static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
@@ -172,7 +173,7 @@ static void queue_push(struct ringo__ring *r, const struct io_uring_cqe *cqe)
 		if (!nq) {
 			/* Dispatching is impossible without the queue; completions
 			 * would be lost, which breaks every promise above. */
-			fputs("ringo: out of memory queueing completions\n", stderr);
+			ringo__log_str(RINGO_LOG_ERROR, "out of memory queueing completions");
 			abort();
 		}
 		for (size_t i = 0; i < r->qlen; i++)
@@ -235,7 +236,7 @@ static void make_room(struct ringo__ring *r, unsigned n)
 	while (io_uring_sq_space_left(&r->uring) < n) {
 		int ret = submit(r, false);
 		if (ret < 0) {
-			fprintf(stderr, "ringo: io_uring_submit failed: %s\n", strerror(-ret));
+			ringo__log(RINGO_LOG_ERROR, "io_uring_submit failed: %s", strerror(-ret));
 			abort();
 		}
 		/* A task that submits without pause (spawning 100,000 tasks,

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "io.h"
+#include "log.h"
 
 struct handler {
 	intptr_t (*fn)(void *arg);
@@ -164,7 +165,7 @@ static void dispatch(struct hub *h, int signo)
 		snprintf(name, sizeof(name), "signal %d", signo);
 		ringo_task_opts opts = { .name = name };
 		if (ringo_task_create(hd->fn, hd->arg, &opts, NULL) < 0)
-			fprintf(stderr, "ringo: no memory to run the handler of signal %d\n", signo);
+			ringo__log(RINGO_LOG_ERROR, "no memory to run the handler of signal %d", signo);
 	} else if (signo == SIGINT && h->main) {
 		sigint_default(h);
 	}
@@ -191,7 +192,7 @@ static void hub_complete(struct ringo__op *op, int res, uint32_t flags)
 		for (size_t i = 0; i < (size_t)res / sizeof(hub_buf[0]); i++)
 			dispatch(h, (int)hub_buf[i].ssi_signo);
 	} else if (res < 0 && res != -EAGAIN && res != -EINTR && res != -ECANCELED) {
-		fprintf(stderr, "ringo: reading signals failed: %s\n", strerror(-res));
+		ringo__log(RINGO_LOG_ERROR, "reading signals failed: %s", strerror(-res));
 		h->failed = true;
 	}
 	hub_arm(h);
