@@ -5,6 +5,7 @@
  * starts the next cycle. Waiters are kept in arrival order and a waiter's
  * index is its place in that order when the cycle completes, so indices
  * stay 0..parties-1 and unique even after a waiter has left. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -64,6 +65,15 @@ static bool leave(struct ringo__wait *w)
 	return ringo__wait_cancel_detach(w);
 }
 
+static ringo_task *describe_wait(const struct ringo__wait *w, char *buf, size_t cap,
+				 int64_t now)
+{
+	(void)now;
+	const ringo_barrier *b = w->target;
+	snprintf(buf, cap, "barrier %p (%d of %d arrived)", (void *)b, b->count, b->parties);
+	return NULL;
+}
+
 int ringo_barrier_wait(ringo_barrier *b)
 {
 	if (!b)
@@ -83,7 +93,7 @@ int ringo_barrier_wait(ringo_barrier *b)
 		return err;
 	struct ringo__wait w;
 	b->count++;
-	return (int)ringo__wait_queued(&w, t, &b->waiters, leave, b);
+	return (int)ringo__wait_queued_as(&w, t, &b->waiters, leave, b, describe_wait);
 }
 
 int ringo_barrier_abort(ringo_barrier *b)

@@ -4,6 +4,7 @@
  * every case; the re-acquisition cannot be cancelled, so a cancelled
  * waiter still returns holding the lock. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -72,6 +73,14 @@ bool ringo_condition_locked(const ringo_condition *c)
 	return c && ringo_lock_locked(c->lock);
 }
 
+static ringo_task *describe_wait(const struct ringo__wait *w, char *buf, size_t cap,
+				 int64_t now)
+{
+	(void)now;
+	snprintf(buf, cap, "condition %p (not notified)", w->target);
+	return NULL;
+}
+
 int ringo_condition_wait(ringo_condition *c)
 {
 	if (!c)
@@ -89,7 +98,7 @@ int ringo_condition_wait(ringo_condition *c)
 	struct ringo__wait w;
 	/* 1: notified (kept even if a cancel came after it); -ECANCELED:
 	 * cancelled while queued, and already out of the queue. */
-	int r = (int)ringo__wait_queued(&w, t, &c->waiters, NULL, c);
+	int r = (int)ringo__wait_queued_as(&w, t, &c->waiters, NULL, c, describe_wait);
 
 	ringo__lock_acquire_uncancellable(c->lock, t);
 	c->inside--;

@@ -2,6 +2,7 @@
 /* Event: asyncio.Event. set() wakes every waiter with 1 at once; clearing
  * the event afterwards cannot take that back, since each woken waiter's
  * answer travels with its wake-up. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -34,6 +35,14 @@ int ringo_event_destroy(ringo_event *ev)
 	return 0;
 }
 
+static ringo_task *describe_wait(const struct ringo__wait *w, char *buf, size_t cap,
+				 int64_t now)
+{
+	(void)now;
+	snprintf(buf, cap, "event %p (not set)", w->target);
+	return NULL;
+}
+
 int ringo_event_wait(ringo_event *ev)
 {
 	if (!ev)
@@ -48,7 +57,7 @@ int ringo_event_wait(ringo_event *ev)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	return (int)ringo__wait_queued(&w, t, &ev->waiters, NULL, ev);
+	return (int)ringo__wait_queued_as(&w, t, &ev->waiters, NULL, ev, describe_wait);
 }
 
 int ringo_event_set(ringo_event *ev)

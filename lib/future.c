@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Futures: a result that some code sets and tasks await. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -81,12 +82,20 @@ static bool await_cancel(struct ringo__wait *w)
 	return ringo_future_cancel(w->target);
 }
 
+static ringo_task *describe_await(const struct ringo__wait *w, char *buf, size_t cap,
+				  int64_t now)
+{
+	(void)now;
+	snprintf(buf, cap, "future %p (set by nobody yet)", w->target);
+	return NULL;
+}
+
 intptr_t ringo_future_await(ringo_future *f)
 {
 	if (!f)
 		return -EINVAL;
 	ringo_future_ref(f);
-	intptr_t r = ringo__completion_await(&f->c, await_cancel, f);
+	intptr_t r = ringo__completion_await_as(&f->c, await_cancel, f, describe_await);
 	ringo_future_unref(f);
 	return r;
 }

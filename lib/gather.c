@@ -2,6 +2,7 @@
 /* gather: one wait for many tasks. Each child gets a waiter that records its
  * result; the gathering task is woken by one NOP, when the last child is
  * done (or the first fails). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -20,6 +21,7 @@ struct gather {
 	ringo_task *const *tasks;
 	intptr_t *results;
 	struct slot *slots;
+	size_t n;
 	size_t pending;
 	unsigned flags;
 	bool cancel_requested;
@@ -57,6 +59,19 @@ static bool gather_cancel(struct ringo__wait *w)
 		}
 	}
 	return true;
+}
+
+/* Shows the first unfinished child as the one awaited. */
+static ringo_task *describe_gather(const struct ringo__wait *w, char *buf, size_t cap,
+				   int64_t now)
+{
+	(void)now;
+	const struct gather *g = ringo__container_of(w, const struct gather, w);
+	snprintf(buf, cap, "gather of %zu (%zu done)", g->n, g->n - g->pending);
+	for (size_t i = 0; i < g->n; i++)
+		if (g->slots[i].linked)
+			return g->tasks[i];
+	return NULL;
 }
 
 int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned flags)
@@ -98,6 +113,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 	struct gather g = {
 		.tasks = tasks,
 		.results = results,
+		.n = n,
 		.pending = pending,
 		.flags = flags,
 	};
@@ -115,6 +131,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 		}
 	}
 	ringo__wait_init_notify(&g.w, t, gather_cancel, NULL);
+	g.w.describe = describe_gather;
 	intptr_t r = ringo__wait_suspend(&g.w);
 	/* Returning early on an error: the other children keep running, without
 	 * us listening. */

@@ -151,6 +151,15 @@ enum {
 	RINGO__WAIT_CANCEL_SENT, /* kernel op in flight and a cancel aimed at it */
 };
 
+struct ringo__wait;
+/* Says in words what a suspended task waits on, for the task dump
+ * (lib/dump.c): writes a short phrase to buf ("sleep until +1.250s",
+ * "lock 0x... held by Task-12"; now is ringo_time()) and returns the task
+ * it awaits, if any (the await tree), else NULL. Each kind of wait has its
+ * own, beside the code that suspends; only a dump calls it. */
+typedef ringo_task *(*ringo__describe_fn)(const struct ringo__wait *w, char *buf, size_t cap,
+					  int64_t now);
+
 struct ringo__wait {
 	struct ringo__op op;           /* the SQE this task resumes on */
 	struct ringo__waiter waiter;   /* NOTIFY waits: node in the target's list */
@@ -167,6 +176,7 @@ struct ringo__wait {
 	 * next await. NULL: kernel waits use the ring's cancel. */
 	bool (*cancel)(struct ringo__wait *w);
 	void *target;
+	ringo__describe_fn describe;   /* NULL: "unknown" in a dump */
 };
 
 /* ---- resources: objects with an op of their own in flight ---- */
@@ -282,6 +292,10 @@ void ringo__wait_init_notify(struct ringo__wait *w, ringo_task *t,
  * the woken value. */
 intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
 			    bool (*cancel)(struct ringo__wait *w), void *target);
+/* ringo__wait_queued, with a describe function for the task dump. */
+intptr_t ringo__wait_queued_as(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
+			       bool (*cancel)(struct ringo__wait *w), void *target,
+			       ringo__describe_fn describe);
 /* Wakes a NOTIFY wait with value, through a NOP. Does nothing if it is
  * already woken. */
 void ringo__wait_wake(struct ringo__wait *w, intptr_t value);
@@ -319,6 +333,21 @@ void ringo__task_cancel_all(struct ringo_loop *loop);
  * stacks once the loop is gone, and ends them cancelled without resuming
  * them (their cleanup never runs). */
 void ringo__task_abandon_all(struct ringo_loop *loop);
+/* For describe functions (lib/dump.c): appends to buf[0..cap) at *len, as
+ * snprintf does, keeping *len <= cap - 1. */
+void ringo__dump_add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "+1.250s" (or "-0.002s" when passed), the time from now to when. */
+const char *ringo__dump_rel(char out[32], int64_t when, int64_t now);
+/* The name of t if t is one of the running loop's tasks not done, else
+ * NULL (a pointer kept by an object may outlive its task). */
+const char *ringo__dump_task_name(const ringo_task *t);
+/* Awaits a completion like ringo__completion_await, describing the wait
+ * with describe. */
+intptr_t ringo__completion_await_as(struct ringo__completion *c,
+				    bool (*cancel)(struct ringo__wait *w), void *target,
+				    ringo__describe_fn describe);
+
 /* Registers res with loop / takes it out (safe if never added). */
 static inline void ringo__resource_add(struct ringo_loop *loop, struct ringo__resource *res)
 {

@@ -13,6 +13,8 @@ struct ringo__io {
 	struct io_uring_sqe *sqe;       /* to fill with an io_uring_prep_* call */
 	struct io_uring_sqe *link_sqe;  /* the deadline's, or NULL */
 	ringo_deadline deadline;
+	int fd;                         /* the SQE's, for the task dump */
+	uint8_t opcode;
 };
 
 /* Begins an operation with IORING_OP_* opcode for the current task, with

@@ -3,6 +3,7 @@
  * that has waiters: it hands it to the first one, so a task that calls
  * acquire() before that waiter runs finds it held and queues behind.
  * Invariant: the waiter list is empty whenever the lock is free. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -11,6 +12,7 @@ struct ringo_lock {
 	struct ringo__list waiters; /* struct ringo__wait, FIFO */
 	unsigned handoffs;          /* waiters handed the lock, not resumed yet */
 	bool locked;
+	ringo_task *owner;          /* who took it (for the task dump), or NULL */
 };
 
 int ringo_lock_create(ringo_lock **out)
@@ -23,6 +25,7 @@ int ringo_lock_create(ringo_lock **out)
 	ringo__list_init(&lock->waiters);
 	lock->handoffs = 0;
 	lock->locked = false;
+	lock->owner = NULL;
 	*out = lock;
 	return 0;
 }
@@ -38,11 +41,26 @@ int ringo_lock_destroy(ringo_lock *lock)
 	return 0;
 }
 
+static ringo_task *describe_acquire(const struct ringo__wait *w, char *buf, size_t cap,
+				    int64_t now)
+{
+	(void)now;
+	const ringo_lock *lock = w->target;
+	const char *owner = ringo__dump_task_name(lock->owner);
+	if (owner)
+		snprintf(buf, cap, "lock %p held by %s", (void *)lock, owner);
+	else
+		snprintf(buf, cap, "lock %p held by %s", (void *)lock,
+			 lock->owner ? "a task that has ended" : "code outside any task");
+	return NULL;
+}
+
 static intptr_t enqueue(ringo_lock *lock, ringo_task *t,
 			bool (*cancel)(struct ringo__wait *w))
 {
 	struct ringo__wait w;
-	intptr_t r = ringo__wait_queued(&w, t, &lock->waiters, cancel, lock);
+	intptr_t r = ringo__wait_queued_as(&w, t, &lock->waiters, cancel, lock,
+					   describe_acquire);
 	if (r == 0)
 		lock->handoffs--; /* resumed holding it */
 	return r;
@@ -57,6 +75,7 @@ int ringo_lock_acquire(ringo_lock *lock)
 		return -EPERM;
 	if (!lock->locked) {
 		lock->locked = true;
+		lock->owner = loop->current;
 		return 0;
 	}
 	int err;
@@ -80,6 +99,7 @@ int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t)
 {
 	if (!lock->locked) {
 		lock->locked = true;
+		lock->owner = t;
 		return 0;
 	}
 	return (int)enqueue(lock, t, keep_waiting);
@@ -92,6 +112,7 @@ int ringo_lock_try_acquire(ringo_lock *lock)
 	if (lock->locked)
 		return -EBUSY;
 	lock->locked = true;
+	lock->owner = ringo_task_current();
 	return 0;
 }
 
@@ -103,6 +124,7 @@ int ringo_lock_release(ringo_lock *lock)
 		return -EPERM;
 	if (ringo__list_empty(&lock->waiters)) {
 		lock->locked = false;
+		lock->owner = NULL;
 		return 0;
 	}
 	struct ringo__list *n = lock->waiters.next;
@@ -110,6 +132,7 @@ int ringo_lock_release(ringo_lock *lock)
 	struct ringo__wait *w =
 		ringo__container_of(n, struct ringo__wait, waiter.node);
 	lock->handoffs++;
+	lock->owner = w->task;
 	ringo__wait_wake(w, 0); /* it holds the lock from now on */
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dump.h"
 #include "internal.h"
 #include "log.h"
 #include "ringo_config.h"
@@ -59,6 +60,7 @@ static bool loop_shutdown(struct ringo_loop *loop)
 			ringo__log(RINGO_LOG_ERROR, "%zu task(s) still wait on something that "
 						   "can never happen; abandoning them",
 				loop->ntasks);
+			ringo__dump_log(RINGO_LOG_ERROR, 0);
 			ringo__task_abandon_all(loop);
 			return false;
 		}
@@ -119,6 +121,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 			ringo__log_str(RINGO_LOG_ERROR,
 				       "deadlock: the main task waits but no operation is in "
 				       "flight; cancelling every task");
+			ringo__dump_log(RINGO_LOG_ERROR, 0);
 			deadlock = true;
 			break;
 		}

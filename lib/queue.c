@@ -10,6 +10,7 @@
  * touches the queue again, so a cancellation that arrives after the wake-up
  * cannot undo it (the task keeps the result, -ECANCELED comes next), and one
  * that arrives before it just unlinks the waiter. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -175,9 +176,36 @@ static void admit_putter(ringo_queue *q)
 
 /* Suspends the current task t in list until a waker (or a cancellation)
  * resumes it. */
+static ringo_task *describe_get(const struct ringo__wait *w, char *buf, size_t cap,
+				int64_t now)
+{
+	(void)now;
+	snprintf(buf, cap, "queue %p get (empty)", w->target);
+	return NULL;
+}
+
+static ringo_task *describe_put(const struct ringo__wait *w, char *buf, size_t cap,
+				int64_t now)
+{
+	(void)now;
+	const ringo_queue *q = w->target;
+	snprintf(buf, cap, "queue %p put (full, %zu items)", (void *)q, q->count);
+	return NULL;
+}
+
+static ringo_task *describe_join(const struct ringo__wait *w, char *buf, size_t cap,
+				 int64_t now)
+{
+	(void)now;
+	const ringo_queue *q = w->target;
+	snprintf(buf, cap, "queue %p join (%zu unfinished)", (void *)q, q->unfinished);
+	return NULL;
+}
+
 static int block(ringo_task *t, struct ringo__list *list, struct qwait *qw, ringo_queue *q)
 {
-	return (int)ringo__wait_queued(&qw->w, t, list, NULL, q);
+	return (int)ringo__wait_queued_as(&qw->w, t, list, NULL, q,
+					  list == &q->getters ? describe_get : describe_put);
 }
 
 /* ---- creating ---- */
@@ -362,7 +390,7 @@ int ringo_queue_join(ringo_queue *q)
 	if (!t)
 		return err;
 	struct ringo__wait w;
-	return (int)ringo__wait_queued(&w, t, &q->joiners, NULL, q);
+	return (int)ringo__wait_queued_as(&w, t, &q->joiners, NULL, q, describe_join);
 }
 
 /* ---- shutdown ---- */

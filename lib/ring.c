@@ -125,6 +125,7 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 	const char *no_update = getenv("RINGO_TIMER_NO_UPDATE");
 	r->timeout_update = (r->uring.features & IORING_FEAT_EXT_ARG) &&
 			    !(no_update && *no_update == '1');
+	r->now = ringo_time();
 	r->qcap = 256;
 	r->queue = malloc(r->qcap * sizeof(*r->queue));
 	r->ts = calloc(r->uring.sq.ring_entries, sizeof(*r->ts));
@@ -317,7 +318,15 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 int ringo__ring_run(struct ringo__ring *r, bool wait)
 {
 	if (r->qlen == 0) {
-		int ret = submit(r, wait && r->inflight > 0);
+		/* The clock is read per blocking turn, not per await: the
+		 * task dump's times and the stats' waiting time. */
+		bool block = wait && r->inflight > 0;
+		int64_t before = block ? ringo_time() : 0;
+		int ret = submit(r, block);
+		if (block) {
+			r->now = ringo_time();
+			r->wait_ns += r->now - before;
+		}
 		if (ret < 0)
 			return ret;
 	}

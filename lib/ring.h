@@ -42,6 +42,8 @@ struct ringo__ring {
 	 * newer than the header (IORING_OP_WAITID...) are filled by hand. */
 	uint8_t ops[RINGO__OPS_MAX];
 	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
+	int64_t now;              /* loop time: ringo_time() after the last wait */
+	int64_t wait_ns;          /* time spent blocked waiting for completions */
 	size_t round;             /* completions left in the round being dispatched */
 	bool timeout_update;      /* IORING_TIMEOUT_UPDATE works (lib/timer.c) */
 };

@@ -4,6 +4,7 @@
  * of to the count, so no later arrival can take it first.
  * Invariant: the waiter list is empty whenever value > 0. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -51,6 +52,15 @@ int ringo_semaphore_destroy(ringo_semaphore *sem)
 	return 0;
 }
 
+static ringo_task *describe_acquire(const struct ringo__wait *w, char *buf, size_t cap,
+				    int64_t now)
+{
+	(void)now;
+	const ringo_semaphore *sem = w->target;
+	snprintf(buf, cap, "semaphore %p (value %d)", (void *)sem, sem->value);
+	return NULL;
+}
+
 int ringo_semaphore_acquire(ringo_semaphore *sem)
 {
 	if (!sem)
@@ -68,7 +78,7 @@ int ringo_semaphore_acquire(ringo_semaphore *sem)
 		return err;
 	struct ringo__wait w;
 	/* 0: a release handed us its permit; -ECANCELED: we left the queue. */
-	int r = (int)ringo__wait_queued(&w, t, &sem->waiters, NULL, sem);
+	int r = (int)ringo__wait_queued_as(&w, t, &sem->waiters, NULL, sem, describe_acquire);
 	if (r == 0)
 		sem->handoffs--;
 	return r;

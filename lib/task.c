@@ -8,9 +8,11 @@
  * ASYNC_CANCEL or TIMEOUT_REMOVE, a future is cancelled, an awaited task is
  * cancelled), and when that is impossible it stays pending and the next
  * await returns -ECANCELED. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "dump.h"
 #include "internal.h"
 #include "ring.h"
 
@@ -34,6 +36,8 @@ struct ringo_task {
 	bool cancelling_now;           /* inside ringo_task_cancel (await cycles) */
 	bool shutdown_cancelled;
 	uint8_t phase;
+	int64_t since;                 /* when it last started, suspended or
+					  resumed, in loop time (the dump) */
 	char auto_name[24];            /* "Task-N" */
 };
 
@@ -143,6 +147,7 @@ static void start(struct ringo__op *op, int res, uint32_t flags)
 		t->stack = ringo__stack_take(&t->loop->stacks);
 	t->stack->owner = t->name ? t->name : t->auto_name;
 	t->phase = T_RUNNING;
+	t->since = t->loop->ring->now;
 	ringo__fiber_prepare(&t->fiber, t->stack, entry, t);
 	resume(t);
 }
@@ -179,6 +184,7 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 	t->arg = arg;
 	t->refs = out ? 2 : 1;
 	t->phase = T_SCHEDULED;
+	t->since = loop->ring->now;
 	ringo__list_push_back(&loop->tasks, &t->node);
 	loop->ntasks++;
 	ringo__op_arm(loop, &t->start_op, start);
@@ -206,6 +212,7 @@ void ringo__wait_init(struct ringo__wait *w, ringo_task *t)
 	w->link_res = 0;
 	w->cancel = NULL;
 	w->target = NULL;
+	w->describe = NULL;
 	w->op.armed = false;
 	ringo__list_init(&w->waiter.node);
 }
@@ -316,6 +323,7 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	struct ringo_loop *loop = t->loop;
 	int cancels = t->cancels;
 	t->wait = w;
+	t->since = loop->ring->now;
 	if (ringo__unlikely(t->must_cancel) && w->cancel) {
 		/* A cancellation pending as the task starts to wait goes to
 		 * what it waits on, as one arriving now would (asyncio,
@@ -363,10 +371,20 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	return w->value;
 }
 
+static ringo_task *describe_yield(const struct ringo__wait *w, char *buf, size_t cap,
+				  int64_t now)
+{
+	(void)w;
+	(void)now;
+	snprintf(buf, cap, "yield (sleep 0)");
+	return NULL;
+}
+
 int ringo__task_yield(ringo_task *t)
 {
 	struct ringo__wait w;
 	ringo__wait_init(&w, t);
+	w.describe = describe_yield;
 	ringo__ring_nop(t->loop->ring, ringo__wait_kernel_op(&w, false));
 	ringo__wait_suspend(&w);
 	return ringo__task_take_cancel(t) ? -ECANCELED : 0;
@@ -405,12 +423,20 @@ void ringo__wait_init_notify(struct ringo__wait *w, ringo_task *t,
 	w->target = target;
 }
 
+intptr_t ringo__wait_queued_as(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
+			       bool (*cancel)(struct ringo__wait *w), void *target,
+			       ringo__describe_fn describe)
+{
+	ringo__wait_init_notify(w, t, cancel, target);
+	w->describe = describe;
+	ringo__list_push_back(list, &w->waiter.node);
+	return ringo__wait_suspend(w);
+}
+
 intptr_t ringo__wait_queued(struct ringo__wait *w, ringo_task *t, struct ringo__list *list,
 			    bool (*cancel)(struct ringo__wait *w), void *target)
 {
-	ringo__wait_init_notify(w, t, cancel, target);
-	ringo__list_push_back(list, &w->waiter.node);
-	return ringo__wait_suspend(w);
+	return ringo__wait_queued_as(w, t, list, cancel, target, NULL);
 }
 
 static void wait_notify(struct ringo__waiter *waiter, intptr_t result)
@@ -420,6 +446,13 @@ static void wait_notify(struct ringo__waiter *waiter, intptr_t result)
 
 intptr_t ringo__completion_await(struct ringo__completion *c,
 				 bool (*cancel)(struct ringo__wait *w), void *target)
+{
+	return ringo__completion_await_as(c, cancel, target, NULL);
+}
+
+intptr_t ringo__completion_await_as(struct ringo__completion *c,
+				    bool (*cancel)(struct ringo__wait *w), void *target,
+				    ringo__describe_fn describe)
 {
 	/* Awaiting something finished does not suspend, and so delivers no
 	 * pending cancellation (as asyncio's await of a done future). */
@@ -432,6 +465,7 @@ intptr_t ringo__completion_await(struct ringo__completion *c,
 		return -EPERM;
 	struct ringo__wait w;
 	ringo__wait_init_notify(&w, t, cancel, target);
+	w.describe = describe;
 	w.waiter.notify = wait_notify;
 	ringo__completion_add(c, &w.waiter);
 	return ringo__wait_suspend(&w);
@@ -446,6 +480,15 @@ static bool await_cancel(struct ringo__wait *w)
 	return ringo_task_cancel(w->target);
 }
 
+static ringo_task *describe_await(const struct ringo__wait *w, char *buf, size_t cap,
+				  int64_t now)
+{
+	(void)now;
+	ringo_task *t = w->target;
+	snprintf(buf, cap, "task %s", ringo_task_name(t));
+	return t;
+}
+
 intptr_t ringo_task_await(ringo_task *t)
 {
 	if (!t)
@@ -453,7 +496,7 @@ intptr_t ringo_task_await(ringo_task *t)
 	if (t == ringo_task_current())
 		return -EDEADLK;
 	ringo_task_ref(t);
-	intptr_t r = ringo__completion_await(&t->done, await_cancel, t);
+	intptr_t r = ringo__completion_await_as(&t->done, await_cancel, t, describe_await);
 	ringo_task_unref(t);
 	return r;
 }
@@ -583,6 +626,34 @@ void ringo__task_abandon_all(struct ringo_loop *loop)
 		if (!t->stack)
 			ringo__stack_unreserve(&loop->stacks);
 		retire(t);
+	}
+}
+
+/* ---- the dump's view ---- */
+
+ringo_task *ringo__task_of(struct ringo__list *n)
+{
+	return ringo__container_of(n, ringo_task, node);
+}
+
+void ringo__task_view(const ringo_task *t, struct ringo__task_view *v)
+{
+	v->name = ringo_task_name(t);
+	v->wait = t->wait;
+	v->sp = t->fiber.sp;
+	v->since = t->since;
+	if (t->phase == T_SCHEDULED) {
+		v->state = RINGO__TASK_SCHEDULED;
+	} else if (t->loop->current == t) {
+		/* Resumed in this turn of the loop, at the latest. */
+		v->state = RINGO__TASK_RUNNING;
+		if (v->since < t->loop->ring->now)
+			v->since = t->loop->ring->now;
+	}
+	else if (t->wait && t->wait->state != RINGO__WAIT_WOKEN) {
+		v->state = RINGO__TASK_SUSPENDED;
+	} else {
+		v->state = RINGO__TASK_READY;
 	}
 }
 

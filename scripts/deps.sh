@@ -11,6 +11,8 @@ pkgs+=(curl)
 pkgs+=(mandoc)
 # issue 13: socat, which tests/test_udp_echo.c sends datagrams with
 pkgs+=(socat)
+# issue 12: libunwind's header (task backtraces in dumps), sys/sdt.h (USDT probes)
+pkgs+=(libunwind-dev systemtap-sdt-dev)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

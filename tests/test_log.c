@@ -41,10 +41,15 @@ static void test_deadlock_goes_to_the_log_fn(void **state)
 	assert_int_equal(ringo_run(await_forever, NULL, &result), -EDEADLK);
 	ringo_set_log_fn(NULL, NULL);
 	assert_int_equal(result, -ECANCELED);
-	assert_true(c.n >= 1);
+	/* The headline, then the task dump: what each task waits on. */
+	assert_int_equal(c.n, 3);
 	assert_int_equal(c.levels[0], RINGO_LOG_ERROR);
 	assert_string_equal(c.lines[0], "deadlock: the main task waits but no operation is "
 					"in flight; cancelling every task");
+	assert_memory_equal(c.lines[1], "task dump: 1 task, 0 operations in flight (pid ", 47);
+	assert_memory_equal(c.lines[2], "main  suspended for ", 20);
+	assert_non_null(strstr(c.lines[2], "s  future 0x"));
+	assert_non_null(strstr(c.lines[2], " (set by nobody yet)"));
 	for (int i = 0; i < c.n && i < 8; i++)
 		assert_null(strchr(c.lines[i], '\n'));
 }

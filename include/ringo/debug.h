@@ -34,6 +34,30 @@ typedef void (*ringo_log_fn)(enum ringo_log_level level, const char *msg, void *
  * Does not suspend. */
 void ringo_set_log_fn(ringo_log_fn fn, void *arg);
 
+/* ------------------------------------------------------------------------
+ * The task dump
+ * ------------------------------------------------------------------------ */
+
+/* With each suspended task's backtrace, indented under its line. */
+#define RINGO_DUMP_STACKS 0x1u
+
+/* Writes the running loop's tasks to out, one line each:
+ *   <name>  <state> for <time>  <what it waits on>  at <call site>
+ * state is scheduled (not started), running (the caller), suspended, or
+ * ready (woken, about to resume); what it waits on is in words
+ * ("sleep until +1.250s", "recv fd 7 (127.0.0.1:51234)",
+ * "lock 0x... held by Task-12", "gather of 3 (1 done)", "task Task-9");
+ * the call site is the first frame of the task's stack outside ringo, as
+ * "function+0xoffset (object+0xoffset)" (addr2line -e object offset, or
+ * ringo-ps, gives file:line), shown when libunwind is there. Under each
+ * task, indented by two spaces, come the tasks that await it. The first
+ * line says how many tasks and operations there are. Returns 0, -EPERM
+ * outside a running loop (of this thread), -EINVAL (NULL out), -ENOMEM.
+ * Does not suspend. */
+int ringo_task_dump(FILE *out);
+/* ringo_task_dump with RINGO_DUMP_* flags. */
+int ringo_task_dump_with(FILE *out, unsigned flags);
+
 #ifdef __cplusplus
 }
 #endif
