@@ -3,7 +3,7 @@
  * "Hello, World!".
  *
  *	http_server [--host H] [--port N] [--header-timeout SEC] [--idle-timeout SEC]
- *	            [--max-connections N]
+ *	            [--max-connections N] [--root DIR]
  *
  * One task per connection (ringo_start_server). Each task parses the
  * requests already in its stream's buffer in place (ringo_stream_peek),
@@ -17,13 +17,22 @@
  * (408 and closed); a connection that waits for the next request, for a
  * body's bytes or for the client to read longer than --idle-timeout
  * (default 60) is closed. Over --max-connections (default 10000) at once,
- * a new connection gets 503 and is closed. SIGINT or SIGTERM closes the
+ * a new connection gets 503 and is closed. With --root DIR, GET and HEAD
+ * serve the files under DIR instead (a directory: its index.html), each
+ * sent by ringo_stream_sendfile (splice, zero-copy) with its
+ * Content-Length; 404 for what is not there, 403 for what is not a regular
+ * file or lies outside DIR (opened with openat2 RESOLVE_BENEATH, so a
+ * symlink cannot lead out), 400 for a target with a "." or ".." segment,
+ * encoded (%2e%2e) or not. SIGINT or SIGTERM closes the
  * server, cancels the connections and exits 0. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +40,7 @@
 
 #include "conn_limit.h"
 #include "http/parse.h"
+#include "http/path.h"
 
 static const char hello[] = "Hello, World!";
 
@@ -101,7 +111,97 @@ struct server {
 	int64_t header_ns;      /* a request head must arrive within this */
 	int64_t idle_ns;        /* a kept-alive connection may wait this long */
 	struct conn_limit limit;
+	int root_fd;            /* --root: the directory served, or -1 */
 };
+
+/* ---- static files (--root) ---- */
+
+static const char *content_type(const char *path)
+{
+	static const char *const types[][2] = {
+		{ ".html", "text/html" }, { ".txt", "text/plain" }, { ".css", "text/css" },
+		{ ".js", "text/javascript" }, { ".json", "application/json" },
+		{ ".png", "image/png" }, { ".jpg", "image/jpeg" }, { ".svg", "image/svg+xml" },
+	};
+	const char *dot = strrchr(path, '.');
+	for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
+		if (strcmp(dot, types[i][0]) == 0)
+			return types[i][1];
+	return "application/octet-stream";
+}
+
+/* Opens path beneath dirfd without following anything out of it (openat2
+ * RESOLVE_BENEATH, IORING_OP_OPENAT2): "..", absolute symlinks and
+ * symlinks that climb out fail with -EXDEV. */
+static int open_beneath(int dirfd, const char *path)
+{
+	struct open_how how = {
+		/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+	};
+	return ringo_openat2(dirfd, path, &how, RINGO_NO_DEADLINE);
+}
+
+/* Answers GET or HEAD for the file at path (decoded, relative to the
+ * root; a directory serves its index.html). Returns 0, or a negative errno
+ * that ends the connection (the file could not be sent whole). */
+static int serve_file(ringo_stream *s, const struct server *srv, const char *path,
+		      bool head_only, bool keep_alive)
+{
+	int fd = open_beneath(srv->root_fd, *path ? path : ".");
+	struct statx st;
+	int ret = fd;
+	if (fd >= 0) {
+		ret = ringo_statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, &st,
+				  RINGO_NO_DEADLINE);
+		if (ret == 0 && S_ISDIR(st.stx_mode)) {
+			int dir = fd;
+			fd = ret = open_beneath(dir, "index.html");
+			ringo_close(dir, RINGO_NO_DEADLINE);
+			if (fd >= 0)
+				ret = ringo_statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE,
+						  &st, RINGO_NO_DEADLINE);
+			path = "index.html";
+		}
+		if (ret == 0 && !S_ISREG(st.stx_mode))
+			ret = -EACCES;
+	}
+	if (ret < 0) {
+		if (fd >= 0)
+			ringo_close(fd, RINGO_NO_DEADLINE);
+		if (ret == -ENOENT || ret == -ENOTDIR)
+			return respond(s, "404 Not Found", "Not Found", head_only, keep_alive);
+		if (ret == -EXDEV || ret == -ELOOP || ret == -EACCES || ret == -EPERM)
+			return respond(s, "403 Forbidden", "Forbidden", head_only, keep_alive);
+		return respond(s, "500 Internal Server Error", "Internal Server Error", head_only,
+			       keep_alive);
+	}
+	/* Reads wait in the kernel: the file's O_NONBLOCK must go. */
+	fcntl(fd, F_SETFL, 0);
+	char head[512];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 200 OK\r\n"
+			 "Server: ringo\r\n"
+			 "%s"
+			 "Content-Type: %s\r\n"
+			 "Content-Length: %llu\r\n"
+			 "%s"
+			 "\r\n",
+			 http_date(), content_type(path), (unsigned long long)st.stx_size,
+			 keep_alive ? "" : "Connection: close\r\n");
+	ret = ringo_stream_write(s, head, (size_t)n);
+	if (ret == 0 && !head_only && st.stx_size > 0) {
+		/* The file goes by splice, the idle deadline bounding it all. */
+		ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
+		ssize_t sent = ringo_stream_sendfile(s, fd, 0, (size_t)st.stx_size, NULL);
+		if (sent >= 0 && (uint64_t)sent != st.stx_size)
+			sent = -EIO; /* the file shrank: the length we promised is wrong */
+		ret = sent < 0 ? (int)sent : 0;
+	}
+	ringo_close(fd, RINGO_NO_DEADLINE);
+	return ret;
+}
 
 /* Serves one connection. Deadlines: a request's head must have fully
  * arrived header_ns after its first byte (the first request's: after the
@@ -139,10 +239,24 @@ static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 				close_after = true;
 				break;
 			}
+			char path[HTTP_HEAD_MAX];
+			int plen = -2;
+			if (srv->root_fd >= 0 && rq.is_get)
+				plen = http_path_decode((const char *)data + rq.target_off,
+							rq.target_len, path, sizeof(path));
 			ringo_stream_consume(s, rq.head_len);
 			head_since = 0;
 			skip = rq.body_len;
-			if (!rq.is_get)
+			if (plen == -1) {
+				respond(s, "400 Bad Request", "Bad Request", false, false);
+				close_after = true;
+				break;
+			}
+			if (plen >= 0) {
+				int ret = serve_file(s, srv, path, rq.head_only, rq.keep_alive);
+				if (ret < 0)
+					return ret;
+			} else if (!rq.is_get)
 				respond(s, "405 Method Not Allowed", "Method Not Allowed", false,
 					rq.keep_alive);
 			else if (!rq.root)
@@ -230,7 +344,8 @@ static intptr_t main_task(void *arg)
 static void usage(void)
 {
 	fputs("usage: http_server [--host HOST] [--port PORT] [--header-timeout SEC]\n"
-	      "                   [--idle-timeout SEC] [--max-connections N]\n", stderr);
+	      "                   [--idle-timeout SEC] [--max-connections N] [--root DIR]\n",
+	      stderr);
 	exit(2);
 }
 
@@ -246,8 +361,9 @@ static int64_t seconds(const char *arg)
 
 int main(int argc, char **argv)
 {
-	struct config cfg = {"127.0.0.1", 8080, {RINGO_SEC(10), RINGO_SEC(60), {0}}};
+	struct config cfg = {"127.0.0.1", 8080, {RINGO_SEC(10), RINGO_SEC(60), {0}, -1}};
 	size_t max_conns = CONN_LIMIT_DEFAULT;
+	const char *root = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
 			cfg.host = argv[++i];
@@ -261,6 +377,8 @@ int main(int argc, char **argv)
 			cfg.srv.header_ns = seconds(argv[++i]);
 		} else if (strcmp(argv[i], "--idle-timeout") == 0 && i + 1 < argc) {
 			cfg.srv.idle_ns = seconds(argv[++i]);
+		} else if (strcmp(argv[i], "--root") == 0 && i + 1 < argc) {
+			root = argv[++i];
 		} else if (strcmp(argv[i], "--max-connections") == 0 && i + 1 < argc) {
 			if (!conn_limit_parse(argv[++i], &max_conns))
 				usage();
@@ -269,6 +387,14 @@ int main(int argc, char **argv)
 		}
 	}
 	conn_limit_init(&cfg.srv.limit, max_conns, "http_server");
+	cfg.srv.root_fd = -1;
+	if (root) {
+		cfg.srv.root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (cfg.srv.root_fd < 0) {
+			fprintf(stderr, "http_server: --root %s: %s\n", root, strerror(errno));
+			return 2;
+		}
+	}
 	/* Blocked from the start, so that a signal sent at any moment, even
 	 * before the wait for it, is taken by ringo_signal_wait (pending until
 	 * then) rather than kill us with its default disposition. */

@@ -3,6 +3,7 @@
  * system call it is named after; read_all/write_all resubmit after short
  * transfers. */
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,18 @@ int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, ringo_dead
 	if (ret < 0)
 		return ret;
 	io_uring_prep_openat(io.sqe, dirfd, path, flags, mode);
+	return (int)ringo__io_await(&io);
+}
+
+int ringo_openat2(int dirfd, const char *path, struct open_how *how, ringo_deadline deadline)
+{
+	if (!path || !how)
+		return -EINVAL;
+	struct ringo__io io;
+	int ret = ringo__io_begin(&io, IORING_OP_OPENAT2, deadline);
+	if (ret < 0)
+		return ret;
+	io_uring_prep_openat2(io.sqe, dirfd, path, how);
 	return (int)ringo__io_await(&io);
 }
 

@@ -77,6 +77,8 @@ enum http_parse_result http_parse_request(const char *buf, size_t len, struct ht
 	rq->head_only = mlen == 4 && memcmp(buf, "HEAD", 4) == 0;
 	rq->is_get = rq->head_only || (mlen == 3 && memcmp(buf, "GET", 3) == 0);
 	rq->root = sp2 - sp1 - 1 == 1 && sp1[1] == '/';
+	rq->target_off = (size_t)(sp1 + 1 - buf);
+	rq->target_len = (size_t)(sp2 - sp1 - 1);
 	rq->keep_alive = http11;
 
 	/* Header fields: name ":" OWS value OWS CRLF */

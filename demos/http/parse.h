@@ -16,6 +16,8 @@ struct http_request {
 	bool head_only;         /* HEAD */
 	bool is_get;            /* GET or HEAD */
 	bool root;              /* target "/" */
+	size_t target_off;      /* the target: buf[target_off..+target_len) */
+	size_t target_len;
 	bool keep_alive;        /* HTTP/1.1 unless "Connection: close"... */
 };
 

@@ -43,6 +43,7 @@ extern "C" {
 #endif
 
 struct statx;
+struct open_how;
 
 /* ------------------------------------------------------------------------
  * Files. offset: a file position, or -1 for the current position (which
@@ -53,6 +54,11 @@ struct statx;
  * (the caller's, to close) or a negative errno. */
 int ringo_open(const char *path, int flags, mode_t mode, ringo_deadline deadline);
 int ringo_openat(int dirfd, const char *path, int flags, mode_t mode, ringo_deadline deadline);
+/* openat2(2) (IORING_OP_OPENAT2, 5.6+; <linux/openat2.h>): how->resolve
+ * RESOLVE_BENEATH confines the lookup to dirfd's tree (an escape by "..",
+ * an absolute path or a symlink is -EXDEV). Returns the new fd (the
+ * caller's) or a negative errno. */
+int ringo_openat2(int dirfd, const char *path, struct open_how *how, ringo_deadline deadline);
 /* pread/pwrite (offset >= 0) or read/write (offset -1). Return the bytes
  * moved (0 from read: end of file) or a negative errno. A write to a pipe
  * whose reader is gone returns -EPIPE without raising SIGPIPE on kernels
