@@ -56,6 +56,58 @@ static inline double bench_python(const char *script, const char *args)
 	return value;
 }
 
+/* Runs the Go or tokio twin of a core benchmark through bench/peers.sh
+ * (built at benchmark time into the build dir) and returns the value of its
+ * first "<metric> <value>" line, the second's in *second if not NULL; NAN
+ * when the peer is not installed (peers.sh says so on stderr) or
+ * RINGO_BENCH_NO_PEERS is set. */
+static inline double bench_peer(const char *peer, const char *bench, double *second)
+{
+	if (second)
+		*second = NAN;
+	if (getenv("RINGO_BENCH_NO_PEERS"))
+		return NAN;
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "sh %s/peers.sh %s %s %s", RINGO_BENCH_SRC_DIR,
+		 RINGO_BENCH_BUILD_DIR, peer, bench);
+	fflush(stdout);
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return NAN;
+	char metric[64];
+	double value = NAN, v2 = NAN;
+	if (fscanf(p, "%63s %lf", metric, &value) != 2)
+		value = NAN;
+	else if (fscanf(p, "%63s %lf", metric, &v2) != 2)
+		v2 = NAN;
+	if (pclose(p) != 0)
+		value = v2 = NAN;
+	if (second)
+		*second = v2;
+	return value;
+}
+
+/* One line: ringo, then asyncio, Go and tokio with how many times ringo's
+ * figure beats theirs (theirs / ringo's: above 1 is ringo ahead), then the
+ * target. A peer not run says so. */
+static inline void bench_report_peers(const char *name, double ringo, double asyncio,
+				      double go, double tokio, const char *unit, double target)
+{
+	const char *names[] = { "asyncio", "Go", "tokio" };
+	double vals[] = { asyncio, go, tokio };
+	printf("%-26s ringo %9.1f %-3s", name, ringo, unit);
+	for (int i = 0; i < 3; i++) {
+		if (isnan(vals[i]))
+			printf(" | %-7s (not run)          ", names[i]);
+		else
+			printf(" | %-7s %9.1f %5.2fx", names[i], vals[i], vals[i] / ringo);
+	}
+	if (target > 0)
+		printf(" | target <= %g %s: %s", target, unit, ringo <= target ? "met" : "MISSED");
+	printf("\n");
+	fflush(stdout);
+}
+
 /* One line: the ringo figure, the asyncio figure, the ratio, the target. */
 static inline void bench_report(const char *name, double ringo, double asyncio,
 				const char *unit, double target)

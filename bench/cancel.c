@@ -44,7 +44,9 @@ int main(void)
 	intptr_t ns = 0;
 	if (ringo_run(run, NULL, &ns) < 0 || ns < 0)
 		return 1;
-	bench_report("cancel per sleeping task", (double)ns / N,
-		     bench_python("cancel.py", "--n 100000"), "ns", 1500);
+	bench_report_peers("cancel a sleeping task", (double)ns / N,
+			   bench_python("cancel.py", "--n 100000"),
+			   bench_peer("go", "cancel", NULL), bench_peer("tokio", "cancel", NULL),
+			   "ns", 300);
 	return 0;
 }

@@ -38,7 +38,9 @@ int main(void)
 	intptr_t ns = 0;
 	if (ringo_run(run, NULL, &ns) < 0 || ns < 0)
 		return 1;
-	bench_report("100k x sleep(50ms) wall", (double)ns / 1e6,
-		     bench_python("sleepers.py", "--n 100000"), "ms", 150);
+	bench_report_peers("100k x sleep(50ms) wall", (double)ns / 1e6,
+			   bench_python("sleepers.py", "--n 100000"),
+			   bench_peer("go", "sleepers", NULL), bench_peer("tokio", "sleepers", NULL),
+			   "ms", 100);
 	return 0;
 }

@@ -41,7 +41,9 @@ int main(void)
 	intptr_t ns = 0;
 	if (ringo_run(run, NULL, &ns) < 0 || ns < 0)
 		return 1;
-	bench_report("spawn+gather per task", (double)ns / N,
-		     bench_python("spawn_gather.py", "--n 100000"), "ns", 500);
+	bench_report_peers("spawn+gather per task", (double)ns / N,
+			   bench_python("spawn_gather.py", "--n 100000"),
+			   bench_peer("go", "spawn_gather", NULL),
+			   bench_peer("tokio", "spawn_gather", NULL), "ns", 100);
 	return 0;
 }

@@ -39,7 +39,9 @@ int main(void)
 	intptr_t per_task = YIELDS / TASKS;
 	if (ringo_run(run, (void *)per_task, &ns) < 0 || ns < 0)
 		return 1;
-	bench_report("sleep(0) yield", (double)ns / YIELDS,
-		     bench_python("yield.py", "--n 1000000 --tasks 100"), "ns", 100);
+	bench_report_peers("sleep(0) yield, 100 tasks", (double)ns / YIELDS,
+			   bench_python("yield.py", "--n 1000000 --tasks 100"),
+			   bench_peer("go", "yield", NULL), bench_peer("tokio", "yield", NULL),
+			   "ns", 60);
 	return 0;
 }

@@ -1,0 +1,3 @@
+module ringo/bench/core
+
+go 1.19
