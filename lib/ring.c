@@ -46,6 +46,11 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 		unsigned flags;
 		const char *mode;
 	} modes[] = {
+		/* TASKRUN_FLAG: the kernel says when deferred completions wait
+		 * to be posted (see flush_deferred). */
+		{ IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+			  IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG,
+		  "single-issuer, defer-taskrun" },
 		{ IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
 			  IORING_SETUP_DEFER_TASKRUN,
 		  "single-issuer, defer-taskrun" },
@@ -59,8 +64,9 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 		return -ENOMEM;
 	}
 	int ret = -EINVAL;
-	size_t first = (run_flags & RINGO_RUN_PLAIN_RING) ? 2 : 0;
-	for (size_t i = first; i < sizeof(modes) / sizeof(modes[0]); i++) {
+	size_t nmodes = sizeof(modes) / sizeof(modes[0]);
+	size_t first = (run_flags & RINGO_RUN_PLAIN_RING) ? nmodes - 1 : 0;
+	for (size_t i = first; i < nmodes; i++) {
 		ret = setup(r, entries, modes[i].flags);
 		/* EINVAL: this kernel lacks a flag; try the next, simpler set. */
 		if (ret != -EINVAL) {
@@ -315,6 +321,23 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 	io_uring_sqe_set_data64(sqe, 0);
 }
 
+/* On a DEFER_TASKRUN ring, completions the kernel has ready (task work:
+ * timers that expired together, say) are posted only inside
+ * io_uring_enter, and an enter that waited for one may return with the
+ * others still unposted. One more enter without waiting posts them, so
+ * that a loop step takes everything that is ready (asyncio runs every
+ * timer that is due in one step). With TASKRUN_FLAG the kernel says
+ * whether any is pending, and the enter is made only then. */
+static void flush_deferred(struct ringo__ring *r)
+{
+	if (!(r->setup_flags & IORING_SETUP_DEFER_TASKRUN))
+		return;
+	if ((r->setup_flags & IORING_SETUP_TASKRUN_FLAG) &&
+	    !(IO_URING_READ_ONCE(*r->uring.sq.kflags) & IORING_SQ_TASKRUN))
+		return;
+	(void)io_uring_get_events(&r->uring);
+}
+
 int ringo__ring_run(struct ringo__ring *r, bool wait)
 {
 	if (r->qlen == 0) {
@@ -329,6 +352,7 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 		}
 		if (ret < 0)
 			return ret;
+		flush_deferred(r);
 	}
 	/* A round is what is there now, oldest first: completions a task
 	 * moved to the queue come before those still in the CQ. Those posted

@@ -96,6 +96,41 @@ static void test_past_timers_fire_in_deadline_order(void **state)
 	}
 }
 
+/* Issue 11 item 4: timers with the same deadline fire in one loop step,
+ * before anything they schedule: asyncio runs t1 t2 t3, then the marker
+ * that t1 scheduled with call_soon. On a DEFER_TASKRUN ring the kernel
+ * posts the second and third only at the next io_uring_enter unless the
+ * loop flushes its deferred completions first. */
+static void first_then_soon(void *arg)
+{
+	note(arg);
+	assert_int_equal(ringo_call_soon(note, "marker", NULL), 0);
+}
+
+static intptr_t equal_deadlines(void *arg)
+{
+	(void)arg;
+	int64_t d = ringo_time() + RINGO_MSEC(20);
+	assert_int_equal(ringo_call_at(d, first_then_soon, "t1", NULL), 0);
+	assert_int_equal(ringo_call_at(d, note, "t2", NULL), 0);
+	assert_int_equal(ringo_call_at(d, note, "t3", NULL), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(60)), 0);
+	return 0;
+}
+
+static void test_equal_deadlines_fire_in_one_step(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		ringo_run_opts opts = { .flags = i % 2 ? RINGO_RUN_PLAIN_RING : 0 };
+		intptr_t result = -1;
+		memset(&log_, 0, sizeof(log_));
+		assert_int_equal(ringo_run_with(equal_deadlines, NULL, &result, &opts), 0);
+		assert_int_equal(result, 0);
+		assert_string_equal(log_.buf, "t1 t2 t3 marker");
+	}
+}
+
 static void stamp(void *arg)
 {
 	*(int64_t *)arg = harness_now();
@@ -223,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_call_soon_is_fifo_and_not_inline),
 		cmocka_unit_test(test_timers_fire_in_deadline_order),
 		cmocka_unit_test(test_past_timers_fire_in_deadline_order),
+		cmocka_unit_test(test_equal_deadlines_fire_in_one_step),
 		cmocka_unit_test(test_call_later_never_fires_early),
 		cmocka_unit_test(test_cancelled_handles_never_run),
 		cmocka_unit_test(test_pending_callbacks_dropped_at_close),
