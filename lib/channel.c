@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "log.h"
 #include "ring.h"
 
 struct chan_wait {
@@ -112,7 +113,7 @@ static struct chan_wait *take_first(struct ringo__list *list, int result)
 static void wake(struct chan_wait *cw)
 {
 	if (ringo__mailbox_reply(cw->loop, &cw->msg) < 0)
-		fputs("ringo: a channel waiter's loop is gone\n", stderr);
+		ringo__log_str(RINGO_LOG_ERROR, "a channel waiter's loop is gone");
 }
 
 static bool wait_cancel(struct ringo__wait *w)

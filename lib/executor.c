@@ -2,18 +2,16 @@
 /* The executor: a loop's pool of threads for blocking calls.
  *
  * A job is a heap record; the task that runs it suspends in a NOTIFY wait
- * that the job's completion resumes. The completion is a CQE in the loop's
- * ring naming the job's op: posted by the worker with IORING_OP_MSG_RING
- * from a ring of its own (the loop counts it in flight with
- * ringo__ring_expect, since no SQE of its own will produce it), or, where
- * the kernel lacks MSG_RING, the CQE of the loop's read of an eventfd that
- * workers write after putting finished jobs on a locked list. Either way the
- * CQE names the heap record, never the task's stack, so a task that was
- * cancelled and has moved on is never touched; a job whose task has gone is
- * freed when its completion comes. Workers never touch the loop's ring.
- *
- * The worker's ring is the one place outside lib/ring.c that calls
- * liburing for a ring: a ring of its own, private to one thread. */
+ * that the job's completion resumes. The completion is a message the
+ * worker posts to the loop's mailbox (lib/mailbox.c: it wakes the loop
+ * with an IORING_OP_MSG_RING CQE, as every cross-thread message does; the
+ * loop counts the reply in flight with ringo__ring_expect, since no SQE of
+ * its own will produce it), or, where the kernel lacks MSG_RING, the CQE of
+ * the loop's read of an eventfd that workers write after putting finished
+ * jobs on a locked list. Either way the message is the heap record, never
+ * the task's stack, so a task that was cancelled and has moved on is never
+ * touched; a job whose task has gone is freed when its completion comes.
+ * Workers never touch the loop's ring. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -33,14 +31,13 @@
 struct executor;
 
 struct job {
-	struct ringo__op op;        /* what the completion's CQE names */
+	struct ringo__msg msg;      /* the completion, in MSG_RING mode */
 	struct ringo__list node;    /* in the queue, or the done list (lock) */
 	struct executor *ex;
 	ringo_blocking_fn fn;
 	void *arg;
 	ringo_cleanup_fn cleanup;
 	intptr_t result;            /* written by the worker before it posts */
-	uint64_t tag;               /* the CQE's user_data */
 	struct ringo__wait *wait;   /* the waiting task's; NULL once it left */
 	bool queued;                /* in the queue, not started (lock) */
 };
@@ -55,14 +52,13 @@ struct job_wait {
 struct worker {
 	struct executor *ex;
 	pthread_t thread;
-	struct io_uring ring;       /* MSG_RING mode: to post completions */
 };
 
 struct executor {
 	struct ringo__resource res;
 	struct ringo_loop *loop;
 	uint64_t loop_id;
-	int ring_fd;                /* the loop's ring: MSG_RING's target */
+	struct ringo_mailbox *mailbox;  /* the loop's */
 	bool msg_ring;              /* else the eventfd mode */
 
 	/* The loop's thread only. */
@@ -91,34 +87,17 @@ static __thread struct executor *tls_ex;
 
 /* ---- workers ---- */
 
-static void post_msg_ring(struct worker *wk, uint64_t tag)
+/* Posts a finished job's completion to the loop, which waits for it: it
+ * must arrive, so a shortage (the worker's first post makes its sending
+ * ring) is waited out. */
+static void post_done(struct executor *ex, struct job *job)
 {
 	for (unsigned tries = 0;; tries++) {
-		struct io_uring_sqe *sqe = io_uring_get_sqe(&wk->ring);
-		io_uring_prep_msg_ring(sqe, wk->ex->ring_fd, 0, tag, 0);
-		io_uring_sqe_set_data64(sqe, 1);
-		int ret;
-		do
-			ret = io_uring_submit_and_wait(&wk->ring, 1);
-		while (ret == -EINTR);
-		struct io_uring_cqe *cqe;
-		if (ret >= 0) {
-			do
-				ret = io_uring_wait_cqe(&wk->ring, &cqe);
-			while (ret == -EINTR);
-		}
-		if (ret >= 0) {
-			ret = cqe->res;
-			io_uring_cqe_seen(&wk->ring, cqe);
-		}
-		if (ret >= 0)
+		int ret = ringo__mailbox_reply(ex->mailbox, &job->msg);
+		if (ret == 0)
 			return;
-		/* The loop waits for this CQE: it must arrive. A full target
-		 * CQ or a shortage of memory passes; anything else is a bug. */
-		if (ret != -EAGAIN && ret != -ENOMEM && ret != -EOVERFLOW && ret != -EBUSY &&
-		    ret != -EINTR) {
-			ringo__log(RINGO_LOG_ERROR, "an executor thread cannot post to the loop's ring: %s",
-				strerror(-ret));
+		if (ret == -EPIPE) {
+			ringo__log(RINGO_LOG_ERROR, "an executor thread found its loop gone");
 			abort();
 		}
 		struct timespec ts = { 0, tries < 10 ? 100000L : 10000000L };
@@ -149,9 +128,8 @@ static void *worker_main(void *arg)
 		intptr_t r = job->fn(job->arg);
 		if (ex->msg_ring) {
 			/* Once posted, the loop may free the job. */
-			uint64_t tag = job->tag;
-			__atomic_store_n(&job->result, r, __ATOMIC_RELEASE);
-			post_msg_ring(wk, tag);
+			job->result = r;
+			post_done(ex, job);
 			pthread_mutex_lock(&ex->lock);
 		} else {
 			pthread_mutex_lock(&ex->lock);
@@ -179,13 +157,6 @@ static int start_worker(struct executor *ex)
 	if (!wk)
 		return -ENOMEM;
 	wk->ex = ex;
-	if (ex->msg_ring) {
-		int ret = io_uring_queue_init(2, &wk->ring, 0);
-		if (ret < 0) {
-			free(wk);
-			return ret;
-		}
-	}
 	/* The thread starts with every signal blocked, so that a signal sent
 	 * to the process is never delivered to it (the loop's thread reads the
 	 * ones it wants from a signalfd). */
@@ -195,8 +166,6 @@ static int start_worker(struct executor *ex)
 	int ret = pthread_create(&wk->thread, NULL, worker_main, wk);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (ret != 0) {
-		if (ex->msg_ring)
-			io_uring_queue_exit(&wk->ring);
 		free(wk);
 		return -ret;
 	}
@@ -241,7 +210,7 @@ static void job_done(struct job *job, bool direct)
 	struct ringo__wait *w = job->wait;
 	if (!w) {
 		if (job->cleanup)
-			job->cleanup(job->arg, __atomic_load_n(&job->result, __ATOMIC_ACQUIRE));
+			job->cleanup(job->arg, job->result);
 		free(job);
 		return;
 	}
@@ -251,11 +220,12 @@ static void job_done(struct job *job, bool direct)
 		ringo__wait_wake(w, 0);
 }
 
-static void job_complete(struct ringo__op *op, int res, uint32_t flags)
+/* MSG_RING mode: the completion's message, from the mailbox's wake CQE. */
+static void job_complete(struct ringo__msg *m)
 {
-	(void)res;
-	(void)flags;
-	job_done(ringo__container_of(op, struct job, op), true);
+	struct job *job = ringo__container_of(m, struct job, msg);
+	ringo__ring_expect(job->ex->loop->ring, -1);  /* it has come */
+	job_done(job, true);
 }
 
 static void read_complete(struct ringo__op *op, int res, uint32_t flags)
@@ -364,7 +334,7 @@ static struct executor *executor_get(struct ringo_loop *loop)
 		return NULL;
 	ex->loop = loop;
 	ex->loop_id = loop->id;
-	ex->ring_fd = loop->ring->uring.ring_fd;
+	ex->mailbox = loop->mailbox;
 	ex->msg_ring = use_msg_ring(loop);
 	ex->max = atomic_load(&default_workers);
 	ex->efd = -1;
@@ -402,8 +372,6 @@ void ringo__executor_loop_end(uint64_t loop_id)
 	for (unsigned i = 0; i < ex->nworkers; i++) {
 		struct worker *wk = ex->workers[i];
 		pthread_join(wk->thread, NULL);
-		if (ex->msg_ring)
-			io_uring_queue_exit(&wk->ring);
 		free(wk);
 	}
 	free(ex->workers);
@@ -465,9 +433,7 @@ int ringo_run_in_executor_cleanup(ringo_blocking_fn fn, void *arg, ringo_cleanup
 	job->arg = arg;
 	job->cleanup = cleanup;
 	job->result = 0;
-	ringo__op_arm(loop, &job->op, job_complete);
-	job->op.armed = true;  /* its CQE comes from a worker's MSG_RING */
-	job->tag = ringo__ring_tag(&job->op);
+	job->msg.run = job_complete;
 	int ret = enqueue(ex, job);
 	if (ret < 0) {
 		free(job);
@@ -485,7 +451,7 @@ int ringo_run_in_executor_cleanup(ringo_blocking_fn fn, void *arg, ringo_cleanup
 	intptr_t v = ringo__wait_suspend(&jw.w);
 	if (v == 0) {
 		if (result)
-			*result = __atomic_load_n(&job->result, __ATOMIC_ACQUIRE);
+			*result = job->result;
 		free(job);
 		return 0;
 	}

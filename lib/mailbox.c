@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "ring.h"
 
 struct ringo_mailbox {
@@ -151,7 +152,7 @@ static void check_posted(int res)
 	if (res >= 0 || res == -EAGAIN || res == -ENOMEM || res == -EOVERFLOW || res == -EBUSY ||
 	    res == -EINTR)
 		return;
-	fprintf(stderr, "ringo: cannot post to another loop's ring: %s\n", strerror(-res));
+	ringo__log(RINGO_LOG_ERROR, "cannot post to another loop's ring: %s", strerror(-res));
 	abort();
 }
 
@@ -432,7 +433,7 @@ void ringo__mailbox_end(struct ringo_loop *loop)
 	/* Replies come only while something of the loop waits for them, and
 	 * the loop waited for that: nothing can be left. */
 	if (left)
-		fputs("ringo: a loop ended with messages for it still queued\n", stderr);
+		ringo__log_str(RINGO_LOG_ERROR, "a loop ended with messages for it still queued");
 	mb->loop = NULL;
 	mailbox_release(mb);
 }

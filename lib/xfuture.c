@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "log.h"
 #include "ring.h"
 
 struct ringo_xfuture {
@@ -83,7 +84,7 @@ static void complete(struct ringo_xfuture *xf, intptr_t result)
 	pthread_mutex_unlock(&xf->lock);
 	/* The awaiter cannot leave before its reply, so waiter_mb stays. */
 	if (reply && ringo__mailbox_reply(xf->waiter_mb, &xf->reply_msg) < 0)
-		fputs("ringo: an xfuture's reply found its loop gone\n", stderr);
+		ringo__log_str(RINGO_LOG_ERROR, "an xfuture's reply found its loop gone");
 	xf_unref(xf);
 }
 
