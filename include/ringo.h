@@ -123,6 +123,12 @@ typedef struct ringo_run_opts {
 				   reuse; 0: 131072. Beyond it their memory
 				   goes back to the kernel (MADV_DONTNEED). */
 	unsigned flags;         /* RINGO_RUN_* */
+	int dump_signal;        /* the signal that makes the loop write its
+				   task dump (<ringo/debug.h>); 0: SIGUSR1 in
+				   debug mode or with RINGO_DUMP set, else
+				   none; -1: none */
+	int64_t slow_task_ns;   /* debug mode: report a task that runs longer
+				   than this between two awaits; 0: 100 ms */
 } ringo_run_opts;
 
 /* Do not use IORING_SETUP_SINGLE_ISSUER/DEFER_TASKRUN/COOP_TASKRUN even
@@ -130,6 +136,8 @@ typedef struct ringo_run_opts {
 #define RINGO_RUN_PLAIN_RING 0x1u
 /* Leave SIGINT alone (see ringo_run). */
 #define RINGO_RUN_NO_SIGINT 0x2u
+/* Debug mode, as RINGO_DEBUG=1 in the environment (<ringo/debug.h>). */
+#define RINGO_RUN_DEBUG 0x4u
 
 /* Creates a loop on this thread, runs main(arg) as its first task until it
  * finishes, then cancels every task still running and waits for them, and

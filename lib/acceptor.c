@@ -15,6 +15,7 @@
  * Running out of descriptors (EMFILE...) stops the accept; a timer of the
  * acceptor's own (an IORING_OP_TIMEOUT) re-arms it later, so the pending
  * connections wait in the kernel's backlog instead of the loop spinning. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -267,6 +268,18 @@ static void accept_timeout(void *arg)
 	ringo__wait_wake(w, -ETIMEDOUT);
 }
 
+/* "accept fd 5 (0.0.0.0:8080)" */
+static ringo_task *describe_accept(const struct ringo__wait *w, char *buf, size_t cap,
+				   int64_t now)
+{
+	(void)now;
+	const ringo_acceptor *a = w->target;
+	char local[256];
+	ringo__dump_fd(a->fd, local, sizeof(local));
+	snprintf(buf, cap, local[0] ? "accept fd %d (%s)" : "accept fd %d", a->fd, local);
+	return NULL;
+}
+
 int ringo_acceptor_accept(ringo_acceptor *a, ringo_deadline deadline)
 {
 	if (!a)
@@ -298,7 +311,7 @@ int ringo_acceptor_accept(ringo_acceptor *a, ringo_deadline deadline)
 	/* Woken with an fd by the accept's CQE, -ESHUTDOWN by close, the
 	 * accept's fatal error, -ETIMEDOUT by the timer, or -ECANCELED (left
 	 * the queue with nothing). a may be gone by now. */
-	intptr_t r = ringo__wait_queued(&w, t, &a->waiters, NULL, NULL);
+	intptr_t r = ringo__wait_queued_as(&w, t, &a->waiters, NULL, a, describe_accept);
 	if (timer) {
 		ringo_handle_cancel(timer);
 		ringo_handle_unref(timer);

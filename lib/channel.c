@@ -135,12 +135,31 @@ static bool wait_cancel(struct ringo__wait *w)
 	return true;
 }
 
+/* For the task dump; reads the channel without its lock (a dump is a
+ * snapshot, the numbers may be a moment old). */
+static ringo_task *describe_send(const struct ringo__wait *w, char *buf, size_t cap,
+				 int64_t now)
+{
+	(void)now;
+	snprintf(buf, cap, "channel %p send (full)", w->target);
+	return NULL;
+}
+
+static ringo_task *describe_recv(const struct ringo__wait *w, char *buf, size_t cap,
+				 int64_t now)
+{
+	(void)now;
+	snprintf(buf, cap, "channel %p recv (empty)", w->target);
+	return NULL;
+}
+
 /* With the lock held: links cw in list, releases the lock and suspends. */
 static int block(struct ringo_channel *ch, struct chan_wait *cw, ringo_task *t,
 		 struct ringo__list *list)
 {
 	struct ringo_loop *loop = ringo__loop_get();
 	ringo__wait_init_notify(&cw->w, t, wait_cancel, ch);
+	cw->w.describe = list == &ch->senders ? describe_send : describe_recv;
 	cw->msg.run = wake_run;
 	cw->loop = loop->mailbox;
 	cw->ch = ch;

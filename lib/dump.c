@@ -4,12 +4,17 @@
  * indented under each task, the tasks that await it. With libunwind
  * (loaded when a dump asks for it, never linked), the call site and each
  * suspended task's backtrace, unwound from the registers its fiber saved. */
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "dump.h"
@@ -58,6 +63,40 @@ const char *ringo__dump_task_name(const ringo_task *t)
 		if (ringo__task_of(n) == t)
 			return ringo_task_name(t);
 	return NULL;
+}
+
+/* "127.0.0.1:51234", "[::1]:80", "/run/x.sock", or a file's path. */
+void ringo__dump_fd(int fd, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	buf[0] = '\0';
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
+			char link[64];
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			ssize_t n = readlink(link, buf, cap - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			return;
+		}
+	}
+	char host[INET6_ADDRSTRLEN];
+	if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, cap, "%s:%u", host, ntohs(in->sin_port));
+	} else if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, cap, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else if (ss.ss_family == AF_UNIX) {
+		const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
+		if (len > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0])
+			snprintf(buf, cap, "%s", un->sun_path);
+		else
+			snprintf(buf, cap, "unix socket");
+	}
 }
 
 /* ---- backtraces ---- */
@@ -163,13 +202,28 @@ static bool in_ringo(uintptr_t pc, const char *name)
 
 /* "name+0x2a (/path/obj+0x11a9)": the object and the offset in it let
  * addr2line (ringo-ps does) find file:line. */
+const char *ringo__dump_object(const char *dli_fname, char *buf, size_t cap)
+{
+	/* The main program is named as it was started (argv[0]), maybe
+	 * relative to a directory since left. */
+	if (dli_fname[0] && strcmp(dli_fname, program_invocation_name) != 0)
+		return dli_fname;
+	ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+	if (n <= 0)
+		return dli_fname;
+	buf[n] = '\0';
+	return buf;
+}
+
 static void frame_text(uintptr_t pc, const char *name, char *buf, size_t cap)
 {
 	Dl_info at;
 	size_t len = 0;
+	char exe[512];
 	ringo__dump_add(buf, cap, &len, "%s", name[0] ? name : "??");
 	if (dladdr((void *)pc, &at) && at.dli_fname)
-		ringo__dump_add(buf, cap, &len, " (%s+0x%lx)", at.dli_fname,
+		ringo__dump_add(buf, cap, &len, " (%s+0x%lx)",
+				ringo__dump_object(at.dli_fname, exe, sizeof(exe)),
 				(unsigned long)(pc - (uintptr_t)at.dli_fbase));
 	else
 		ringo__dump_add(buf, cap, &len, " (0x%lx)", (unsigned long)pc);

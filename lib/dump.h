@@ -25,6 +25,9 @@ struct ringo__task_view {
 ringo_task *ringo__task_of(struct ringo__list *n);
 void ringo__task_view(const ringo_task *t, struct ringo__task_view *v);
 
+/* The path of the object dladdr named dli_fname (the main program's real
+ * path for a relative name); buf holds it if needed. */
+const char *ringo__dump_object(const char *dli_fname, char *buf, size_t cap);
 /* Writes the running loop's dump to the log, one message a line. */
 void ringo__dump_log(enum ringo_log_level level, unsigned flags);
 /* Writes it to the file at path (replaced atomically: written beside it,

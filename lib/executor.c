@@ -325,6 +325,17 @@ static bool use_msg_ring(struct ringo_loop *loop)
 	return ringo__ring_supports(loop->ring, IORING_OP_MSG_RING);
 }
 
+size_t ringo__executor_queued(uint64_t loop_id)
+{
+	struct executor *ex = tls_ex;
+	if (!ex || ex->loop_id != loop_id)
+		return 0;
+	pthread_mutex_lock(&ex->lock);
+	size_t n = ex->nqueued;
+	pthread_mutex_unlock(&ex->lock);
+	return n;
+}
+
 static struct executor *executor_get(struct ringo_loop *loop)
 {
 	if (tls_ex && tls_ex->loop_id == loop->id)

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 
 #include "internal.h"
+#include "log.h"
 
 struct ringo_future {
 	struct ringo__completion c;
 	uint64_t loop_id;
+	const void *created_at;      /* the return address of its create call */
 	int refs;
 };
 
@@ -23,6 +25,7 @@ int ringo_future_create(ringo_future **out)
 		return -ENOMEM;
 	ringo__completion_init(&f->c);
 	f->loop_id = loop->id;
+	f->created_at = __builtin_return_address(0);
 	f->refs = 1;
 	*out = f;
 	return 0;
@@ -35,10 +38,27 @@ ringo_future *ringo_future_ref(ringo_future *f)
 	return f;
 }
 
+/* Debug mode: a future released while pending was never set, and anyone
+ * who would have awaited it waits no more. */
+static void report_pending(const ringo_future *f)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (!loop || loop->id != f->loop_id || !loop->debug || loop->closing)
+		return;
+	char where[600];
+	ringo__debug_where(f->created_at, where, sizeof(where));
+	ringo__log(RINGO_LOG_WARNING,
+		   "debug: future %p (created at %s) was released while pending: nobody set "
+		   "it",
+		   (const void *)f, where);
+}
+
 void ringo_future_unref(ringo_future *f)
 {
 	if (!f || --f->refs > 0)
 		return;
+	if (f->c.state == RINGO__PENDING)
+		report_pending(f);
 	/* Callbacks of a future that can no longer complete go with it. */
 	ringo__callback_drop_all(&f->c);
 	free(f);

@@ -203,6 +203,10 @@ struct ringo_loop {
 	struct ringo__list handles;     /* call_soon/later/at handles not yet run */
 	struct ringo__list resources;   /* struct ringo__resource, see above */
 	uint64_t task_seq;              /* for "Task-N" names */
+	uint64_t tasks_created;         /* statistics */
+	size_t stream_bytes;            /* capacity of stream buffers (lib/stream.c) */
+	int64_t started;                /* ringo_time() at the start */
+	struct ringo__debug *debug;     /* debug mode / dump signal (lib/debug.c), or NULL */
 	uint64_t id;                    /* unique in the process, never reused */
 	ringo_task *finished;           /* a task whose fiber just ended, to retire */
 	uint16_t gen;
@@ -230,13 +234,24 @@ static inline struct ringo_loop *ringo__loop_get(void)
 	return ringo__loop;
 }
 
+/* Debug mode (lib/debug.c): how many loops run in it, in the process; a
+ * report that an object of loop id was used by the code at where, on a
+ * thread that is not its loop's (once per place, if that loop still runs
+ * in debug mode). */
+extern _Atomic int ringo__debug_loops;
+void ringo__debug_foreign(uint64_t id, const void *where);
+
 /* The running loop if it is the one whose id is given, else NULL: objects
  * remember the id of their loop, since a later loop may have the same
  * address. An object of a loop that has ended must not touch it. */
 static inline struct ringo_loop *ringo__loop_owning(uint64_t id)
 {
 	struct ringo_loop *loop = ringo__loop;
-	return loop && loop->id == id ? loop : NULL;
+	if (ringo__likely(loop && loop->id == id))
+		return loop;
+	if (ringo__unlikely(ringo__debug_loops > 0))
+		ringo__debug_foreign(id, __builtin_return_address(0));
+	return NULL;
 }
 
 /* Gives each arming a fresh tag, so a CQE for an earlier use of the same
@@ -337,6 +352,10 @@ void ringo__task_abandon_all(struct ringo_loop *loop);
  * snprintf does, keeping *len <= cap - 1. */
 void ringo__dump_add(char *buf, size_t cap, size_t *len, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* What fd is, for a dump: a socket's peer ("127.0.0.1:51234", "[::1]:80",
+ * a unix path), else its local address, else its /proc/self/fd link (a
+ * file's path, "pipe:[123]"); "" if nothing is known. */
+void ringo__dump_fd(int fd, char *buf, size_t cap);
 /* "+1.250s" (or "-0.002s" when passed), the time from now to when. */
 const char *ringo__dump_rel(char out[32], int64_t when, int64_t now);
 /* The name of t if t is one of the running loop's tasks not done, else
@@ -347,6 +366,26 @@ const char *ringo__dump_task_name(const ringo_task *t);
 intptr_t ringo__completion_await_as(struct ringo__completion *c,
 				    bool (*cancel)(struct ringo__wait *w), void *target,
 				    ringo__describe_fn describe);
+
+/* Debug mode and the dump signal (lib/debug.c). loop_begin reads
+ * RINGO_DEBUG, RINGO_DUMP, RINGO_DUMP_SIGNAL and opts (may be NULL) and
+ * sets loop->debug if any is on; loop_end reports and frees it. The rest
+ * are called only when loop->debug is set. */
+void ringo__debug_loop_begin(struct ringo_loop *loop, const ringo_run_opts *opts);
+void ringo__debug_loop_end(struct ringo_loop *loop);
+/* A task's stack given back: measures how deep it was used. */
+void ringo__debug_stack(struct ringo_loop *loop, const struct ringo__stack *s,
+			const char *owner);
+/* Main has returned: reports the tasks still pending. */
+void ringo__debug_main_returned(struct ringo_loop *loop);
+/* "function file.c:12 (object+0xoffset)" for a return address. */
+void ringo__debug_where(const void *pc, char *buf, size_t cap);
+/* Where ringo_task_create was called for t. */
+const void *ringo__task_created_at(const ringo_task *t);
+/* Signals (lib/signal.c): makes signo (0: none) call fn(loop) on the loop,
+ * from the ring's read of it, without keeping the loop alive. Returns 0 or
+ * a negative errno. */
+int ringo__signal_dump(struct ringo_loop *loop, int signo, void (*fn)(struct ringo_loop *loop));
 
 /* Registers res with loop / takes it out (safe if never added). */
 static inline void ringo__resource_add(struct ringo_loop *loop, struct ringo__resource *res)
@@ -397,6 +436,9 @@ extern __thread int ringo__ring_attach_wq;
  * (ringo_server_opts.reuse_port). */
 int ringo__listen_on(const char *host, uint16_t port, int backlog, bool reuse_port);
 
+/* Executor (lib/executor.c): jobs of loop_id's executor waiting for a
+ * thread (statistics). */
+size_t ringo__executor_queued(uint64_t loop_id);
 /* Executor (lib/executor.c): after the loop's ring is closed, stops and
  * joins the worker threads of loop_id's executor and frees it (safe if it
  * has none). */

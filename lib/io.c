@@ -3,16 +3,13 @@
  * IORING_OP_LINK_TIMEOUT for its deadline, and the task suspended on its
  * CQE (both CQEs, with a deadline) through the core's one wait mechanism,
  * which also handles cancellation (ASYNC_CANCEL aimed at the op). */
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <stdio.h>
-#include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "io.h"
+#include "probes.h"
 
 #ifndef RWF_NOSIGNAL
 #define RWF_NOSIGNAL 0x00000100
@@ -47,40 +44,6 @@ static const char *op_name(unsigned opcode)
 	}
 }
 
-/* "127.0.0.1:51234", "[::1]:80", "/run/x.sock", or a file's path. */
-static void fd_peer(int fd, char *buf, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	buf[0] = '\0';
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
-		len = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-			char link[64];
-			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-			ssize_t n = readlink(link, buf, cap - 1);
-			buf[n > 0 ? n : 0] = '\0';
-			return;
-		}
-	}
-	char host[INET6_ADDRSTRLEN];
-	if (ss.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		snprintf(buf, cap, "%s:%u", host, ntohs(in->sin_port));
-	} else if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		snprintf(buf, cap, "[%s]:%u", host, ntohs(in6->sin6_port));
-	} else if (ss.ss_family == AF_UNIX) {
-		const struct sockaddr_un *un = (const struct sockaddr_un *)&ss;
-		if (len > offsetof(struct sockaddr_un, sun_path) && un->sun_path[0])
-			snprintf(buf, cap, "%s", un->sun_path);
-		else
-			snprintf(buf, cap, "unix socket");
-	}
-}
-
 /* "recv fd 7 (127.0.0.1:51234)", then ", deadline +2.000s" if it has one. */
 static ringo_task *describe_io(const struct ringo__wait *w, char *buf, size_t cap,
 			       int64_t now)
@@ -92,7 +55,7 @@ static ringo_task *describe_io(const struct ringo__wait *w, char *buf, size_t ca
 	    io->opcode != IORING_OP_UNLINKAT && io->opcode != IORING_OP_RENAMEAT &&
 	    io->opcode != IORING_OP_MKDIRAT && io->opcode != IORING_OP_STATX) {
 		char peer[256];
-		fd_peer(io->fd, peer, sizeof(peer));
+		ringo__dump_fd(io->fd, peer, sizeof(peer));
 		ringo__dump_add(buf, cap, &len, " fd %d", io->fd);
 		if (peer[0])
 			ringo__dump_add(buf, cap, &len, " (%s)", peer);
@@ -134,6 +97,7 @@ intptr_t ringo__io_await(struct ringo__io *io)
 	struct ringo__ring *r = ringo__io_ring();
 	io->fd = io->sqe->fd;
 	ringo__ring_arm(io->sqe, ringo__wait_kernel_op(&io->w, true));
+	RINGO_PROBE2(op__submit, &io->w.op, io->opcode);
 	if (io->link_sqe) {
 		io->sqe->flags |= IOSQE_IO_LINK;
 		ringo__ring_link_timeout(r, io->link_sqe, ringo__wait_link_op(&io->w),

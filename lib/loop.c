@@ -100,6 +100,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 		goto err_pool;
 	static _Atomic uint64_t loop_ids;
 	loop.id = ++loop_ids;
+	loop.started = ringo_time();
 	ringo__fiber_init_main(&loop.main_fiber);
 	ringo__list_init(&loop.tasks);
 	ringo__list_init(&loop.handles);
@@ -108,6 +109,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ret = ringo__mailbox_open(&loop);
 	if (ret < 0)
 		goto err_guard;
+	ringo__debug_loop_begin(&loop, opts);
 
 	ringo_task *main_task;
 	ringo_task_opts main_opts = { .name = "main" };
@@ -126,6 +128,8 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 			break;
 		}
 	}
+	if (ringo__unlikely(loop.debug) && !deadlock)
+		ringo__debug_main_returned(&loop);
 	if (!loop_shutdown(&loop))
 		deadlock = true;
 	ringo__bufring_destroy(&loop);
@@ -135,6 +139,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	ret = deadlock ? -EDEADLK : 0;
 
 err_guard:
+	ringo__debug_loop_end(&loop);
 	ringo__loop = NULL;
 	ringo__overflow_guard_remove();
 err_pool:

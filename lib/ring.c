@@ -15,6 +15,7 @@
 #include <liburing.h>
 
 #include "log.h"
+#include "probes.h"
 #include "ring.h"
 
 static int setup(struct ringo__ring *r, unsigned entries, unsigned flags)
@@ -219,8 +220,11 @@ static int submit(struct ringo__ring *r, bool wait)
 	for (;;) {
 		int ret = wait ? io_uring_submit_and_wait(&r->uring, 1)
 			       : io_uring_submit(&r->uring);
-		if (ret >= 0)
+		r->enters++;
+		if (ret >= 0) {
+			r->submitted += (unsigned)ret;
 			return ret;
+		}
 		if (ret == -EINTR)
 			continue;
 		if (ret == -EBUSY || ret == -EAGAIN) {
@@ -292,6 +296,7 @@ void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns
 	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
 	io_uring_prep_timeout(sqe, stage_ts(r, sqe, ns), 0, abs ? IORING_TIMEOUT_ABS : 0);
 	ringo__ring_arm(sqe, op);
+	RINGO_PROBE2(op__submit, op, IORING_OP_TIMEOUT);
 }
 
 void ringo__ring_timeout_update(struct ringo__ring *r, struct ringo__op *op, int64_t when)
@@ -344,9 +349,18 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 		/* The clock is read per blocking turn, not per await: the
 		 * task dump's times and the stats' waiting time. */
 		bool block = wait && r->inflight > 0;
-		int64_t before = block ? ringo_time() : 0;
+		int64_t before = 0;
+		if (block) {
+			before = ringo_time();
+			if (ringo__unlikely(__atomic_load_n(&r->mark, __ATOMIC_RELAXED))) {
+				__atomic_store_n(&r->marked_at, before, __ATOMIC_RELAXED);
+				__atomic_store_n(&r->mark, false, __ATOMIC_RELEASE);
+			}
+			__atomic_store_n(&r->blocked, true, __ATOMIC_RELAXED);
+		}
 		int ret = submit(r, block);
 		if (block) {
+			__atomic_store_n(&r->blocked, false, __ATOMIC_RELAXED);
 			r->now = ringo_time();
 			r->wait_ns += r->now - before;
 		}
@@ -368,9 +382,12 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 		if (op) {
 			/* A multishot op stays armed while more CQEs will come. */
 			op->armed = (c.flags & IORING_CQE_F_MORE) != 0;
+			RINGO_PROBE2(op__complete, op, c.res);
 			op->complete(op, c.res, c.flags);
 		} else if (c.user_data != 0) {
 			r->stale++;
+		} else {
+			r->cqes_internal++;
 		}
 	}
 	return (int)n;

@@ -42,7 +42,13 @@ struct ringo__ring {
 	 * newer than the header (IORING_OP_WAITID...) are filled by hand. */
 	uint8_t ops[RINGO__OPS_MAX];
 	uint64_t stale;           /* CQEs whose tag did not match (never resumed) */
+	/* Statistics (ringo_loop_stats): plain counters. cqes is also the
+	 * debug watchdog's heartbeat, read from its thread. */
+	uint64_t submitted, enters, cqes, cqes_more, cqes_internal;
 	int64_t now;              /* loop time: ringo_time() after the last wait */
+	bool blocked;             /* in the kernel waiting (the watchdog reads it) */
+	bool mark;                /* the watchdog asks: set marked_at at the next wait */
+	int64_t marked_at;
 	int64_t wait_ns;          /* time spent blocked waiting for completions */
 	size_t round;             /* completions left in the round being dispatched */
 	bool timeout_update;      /* IORING_TIMEOUT_UPDATE works (lib/timer.c) */
@@ -130,8 +136,11 @@ static inline struct ringo__cqe ringo__ring_head(const struct ringo__ring *r)
 static inline void ringo__ring_consume(struct ringo__ring *r, uint32_t flags)
 {
 	r->round--;
+	r->cqes++;
 	if (!(flags & IORING_CQE_F_MORE))
 		r->inflight--;
+	else
+		r->cqes_more++;
 	if (r->qlen) {
 		r->qhead = (r->qhead + 1) & (r->qcap - 1);
 		r->qlen--;
@@ -171,6 +180,8 @@ static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__o
 		}
 		if (c.user_data != 0)
 			r->stale++;
+		else
+			r->cqes_internal++;
 	}
 	return NULL;
 }

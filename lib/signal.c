@@ -40,6 +40,8 @@ struct hub {
 	struct handler handlers[NSIG];
 	unsigned nhandlers;
 	ringo_task *main;            /* SIGINT cancels it; NULL: no default */
+	int dump_signo;              /* makes dump_fn write the task dump */
+	void (*dump_fn)(struct ringo_loop *loop);
 	unsigned sigints;
 	bool armed;                  /* the read (or poll) is in flight */
 	bool counted;                /* and counts as in flight */
@@ -168,6 +170,8 @@ static void dispatch(struct hub *h, int signo)
 			ringo__log(RINGO_LOG_ERROR, "no memory to run the handler of signal %d", signo);
 	} else if (signo == SIGINT && h->main) {
 		sigint_default(h);
+	} else if (signo == h->dump_signo && h->dump_fn) {
+		h->dump_fn(h->loop);
 	}
 	/* Otherwise its handler went between the read and now: dropped. */
 }
@@ -211,14 +215,21 @@ static void hub_shutdown(struct ringo__resource *res)
 
 /* ---- what wants which signal ---- */
 
+/* SIGINT's default and the dump signal: read by the hub, without keeping
+ * the loop alive. */
+static bool loop_own(const struct hub *h, int sig)
+{
+	return (sig == SIGINT && h->main) || (sig == h->dump_signo && h->dump_fn);
+}
+
 static bool wants_block(const struct hub *h, int sig)
 {
-	return h->waiters[sig] > 0 || h->handlers[sig].fn || (sig == SIGINT && h->main);
+	return h->waiters[sig] > 0 || h->handlers[sig].fn || loop_own(h, sig);
 }
 
 static bool wants_hub(const struct hub *h, int sig)
 {
-	return h->waiters[sig] == 0 && (h->handlers[sig].fn || (sig == SIGINT && h->main));
+	return h->waiters[sig] == 0 && (h->handlers[sig].fn || loop_own(h, sig));
 }
 
 /* Brings the thread's mask, the hub's mask and its read in line with what
@@ -287,6 +298,30 @@ void ringo__signal_loop_begin(struct ringo_loop *loop, ringo_task *main, unsigne
 		ringo_task_unref(main);
 		hub_sync(h, SIGINT);
 	}
+}
+
+int ringo__signal_dump(struct ringo_loop *loop, int signo, void (*fn)(struct ringo_loop *loop))
+{
+	if (signo && !accepted(signo))
+		return -EINVAL;
+	struct hub *h = signo ? hub_get(loop) : hub_find(loop);
+	if (!h)
+		return signo ? -ENOMEM : 0;
+	int old = h->dump_signo;
+	h->dump_signo = signo;
+	h->dump_fn = fn;
+	int ret = 0;
+	if (old && old != signo)
+		(void)hub_sync(h, old);
+	if (signo) {
+		ret = hub_sync(h, signo);
+		if (ret < 0) {
+			h->dump_signo = 0;
+			h->dump_fn = NULL;
+			(void)hub_sync(h, signo);
+		}
+	}
+	return ret;
 }
 
 void ringo__signal_loop_end(uint64_t loop_id)

@@ -96,6 +96,14 @@ struct swait {
 /* ---- buffers ---- */
 
 /* Makes room for n more bytes after the buffered ones. */
+/* The loop's statistics: buffer capacity grown from was to now bytes. */
+static void count_bytes(size_t now, size_t was)
+{
+	struct ringo_loop *loop = ringo__loop_get();
+	if (loop)
+		loop->stream_bytes += now - was;
+}
+
 static int sbuf_reserve(struct sbuf *b, size_t n)
 {
 	if (b->cap - b->head - b->len >= n)
@@ -116,6 +124,7 @@ static int sbuf_reserve(struct sbuf *b, size_t n)
 		return -ENOMEM;
 	if (b->len)
 		memcpy(data, b->data + b->head, b->len);
+	count_bytes(cap, b->cap);
 	free(b->data);
 	b->data = data;
 	b->head = 0;
@@ -142,6 +151,7 @@ static void sbuf_drop(struct sbuf *b, size_t n)
 	if (b->len == 0) {
 		b->head = 0;
 		if (b->cap > KEEP) {
+			count_bytes(0, b->cap);
 			free(b->data);
 			b->data = NULL;
 			b->cap = 0;
@@ -158,6 +168,7 @@ static size_t buffered_out(const ringo_stream *s)
 
 static void free_stream(ringo_stream *s)
 {
+	count_bytes(0, s->in.cap + s->out.cap + s->sending.cap);
 	free(s->in.data);
 	free(s->out.data);
 	free(s->sending.data);
@@ -219,6 +230,27 @@ static void swait_timer(void *arg)
 static void read_update(ringo_stream *s);
 static bool readable(const ringo_stream *s);
 
+/* "stream read fd 7 (127.0.0.1:51234)", "stream drain ...", "stream close ...". */
+static ringo_task *describe_swait(const struct ringo__wait *w, char *buf, size_t cap,
+				  int64_t now)
+{
+	const struct swait *sw = ringo__container_of(w, const struct swait, w);
+	const ringo_stream *s = sw->s;
+	char peer[256];
+	ringo__dump_fd(s->fd, peer, sizeof(peer));
+	size_t len = 0;
+	ringo__dump_add(buf, cap, &len, "stream %s fd %d",
+			s->reader == w ? "read" : s->closing ? "close" : "drain", s->fd);
+	if (peer[0])
+		ringo__dump_add(buf, cap, &len, " (%s)", peer);
+	if (!ringo_deadline_none(s->deadline)) {
+		char rel[32];
+		ringo__dump_add(buf, cap, &len, ", deadline %s",
+				ringo__dump_rel(rel, s->deadline.ns, now));
+	}
+	return NULL;
+}
+
 /* Suspends the current task t on s: as its reader (list NULL) or in list,
  * until a waker unlinks and wakes it, s's deadline passes or t is
  * cancelled. Returns the value it was woken with: 0, a stream error,
@@ -236,6 +268,7 @@ static int swait(ringo_stream *s, ringo_task *t, struct swait *sw, struct ringo_
 	}
 	sw->s = s;
 	ringo__wait_init_notify(&sw->w, t, swait_cancel, s);
+	sw->w.describe = describe_swait;
 	intptr_t r = 0;
 	if (list) {
 		ringo__list_push_back(list, &sw->w.waiter.node);

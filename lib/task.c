@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "dump.h"
+#include "probes.h"
 #include "internal.h"
 #include "ring.h"
 
@@ -36,6 +37,7 @@ struct ringo_task {
 	bool cancelling_now;           /* inside ringo_task_cancel (await cycles) */
 	bool shutdown_cancelled;
 	uint8_t phase;
+	const void *created_at;        /* the return address of its create call */
 	int64_t since;                 /* when it last started, suspended or
 					  resumed, in loop time (the dump) */
 	char auto_name[24];            /* "Task-N" */
@@ -93,6 +95,8 @@ static void finish(ringo_task *t, intptr_t result)
 static void retire(ringo_task *t)
 {
 	if (t->stack) {
+		if (ringo__unlikely(t->loop->debug))
+			ringo__debug_stack(t->loop, t->stack, ringo_task_name(t));
 		ringo__stack_put(&t->loop->stacks, t->stack);
 		t->stack = NULL;
 	}
@@ -117,7 +121,9 @@ static void resume(ringo_task *t)
 static __attribute__((noreturn)) void entry(void *arg)
 {
 	ringo_task *t = arg;
+	RINGO_PROBE1(task__start, t);
 	intptr_t result = t->fn(t->arg);
+	RINGO_PROBE2(task__finish, t, result);
 	/* A cancellation requested but never delivered ends a task that
 	 * returned a value cancelled; an error it returned is kept (asyncio:
 	 * an exception wins over the pending CancelledError). */
@@ -184,9 +190,12 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 	t->arg = arg;
 	t->refs = out ? 2 : 1;
 	t->phase = T_SCHEDULED;
+	t->created_at = __builtin_return_address(0);
 	t->since = loop->ring->now;
+	loop->tasks_created++;
 	ringo__list_push_back(&loop->tasks, &t->node);
 	loop->ntasks++;
+	RINGO_PROBE2(task__create, t, ringo_task_name(t));
 	ringo__op_arm(loop, &t->start_op, start);
 	ringo__ring_nop(loop->ring, &t->start_op);
 	if (out)
@@ -324,6 +333,7 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	int cancels = t->cancels;
 	t->wait = w;
 	t->since = loop->ring->now;
+	RINGO_PROBE2(task__suspend, t, w);
 	if (ringo__unlikely(t->must_cancel) && w->cancel) {
 		/* A cancellation pending as the task starts to wait goes to
 		 * what it waits on, as one arriving now would (asyncio,
@@ -342,6 +352,7 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 	struct ringo__op *op = ringo__ring_take(loop->ring, wait_complete, &res);
 	struct ringo__wait *next = NULL;
 	if (op) {
+		RINGO_PROBE2(op__complete, op, res);
 		next = ringo__container_of(op, struct ringo__wait, op);
 		if (next->state != RINGO__WAIT_WOKEN)
 			next->value = res;
@@ -357,6 +368,7 @@ intptr_t ringo__wait_suspend(struct ringo__wait *w)
 		ringo__fiber_switch(&t->fiber, &loop->main_fiber);
 	}
 	t->wait = NULL;
+	RINGO_PROBE2(task__resume, t, w->value);
 	if (w->value == -ECANCELED) {
 		/* One -ECANCELED answers every request made during the wait,
 		 * as asyncio throws one CancelledError per step. */
@@ -630,6 +642,11 @@ void ringo__task_abandon_all(struct ringo_loop *loop)
 }
 
 /* ---- the dump's view ---- */
+
+const void *ringo__task_created_at(const ringo_task *t)
+{
+	return t->created_at;
+}
 
 ringo_task *ringo__task_of(struct ringo__list *n)
 {

@@ -35,6 +35,41 @@ typedef void (*ringo_log_fn)(enum ringo_log_level level, const char *msg, void *
 void ringo_set_log_fn(ringo_log_fn fn, void *arg);
 
 /* ------------------------------------------------------------------------
+ * Loop statistics
+ * ------------------------------------------------------------------------ */
+
+/* A snapshot of the running loop's counters since it started. Fields may
+ * be added at the end in later versions. (A struct tag without a typedef:
+ * the function has the name.) */
+struct ringo_loop_stats {
+	uint64_t tasks_alive;        /* tasks not done (ringo_task_all's count) */
+	uint64_t tasks_created;
+	uint64_t sqes_submitted;     /* SQEs the kernel took */
+	uint64_t enters;             /* submit / wait calls into the kernel
+					(io_uring_enter, unless liburing had
+					nothing to tell it) */
+	uint64_t cqes;               /* completions dispatched, of every kind: */
+	uint64_t cqes_multishot;     /*   a multishot op's, with more to come */
+	uint64_t cqes_internal;      /*   a cancel's own */
+	uint64_t cqes_stale;         /*   for an op nobody waits for any more */
+	uint64_t cq_overflows;       /* completions the kernel had to hold in its
+					overflow list (the CQ was full) */
+	uint64_t ops_in_flight;      /* SQEs whose completion has not come yet */
+	int64_t wait_ns;             /* time blocked waiting for completions */
+	int64_t run_ns;              /* the rest of the loop's life: running */
+	uint64_t stacks_live;        /* task stacks in use */
+	uint64_t stacks_cached;      /* free stacks kept committed for reuse */
+	uint64_t stacks_cold;        /* free stacks whose memory went back */
+	uint64_t stack_size;         /* usable bytes of a default stack */
+	uint64_t stream_buffer_bytes;/* capacity of the loop's stream buffers */
+	uint64_t executor_queued;    /* executor jobs waiting for a thread */
+};
+
+/* Fills *out with the running loop's statistics. Returns 0, -EINVAL (NULL),
+ * -EPERM (no loop runs on this thread). Does not suspend; cheap. */
+int ringo_loop_stats(struct ringo_loop_stats *out);
+
+/* ------------------------------------------------------------------------
  * The task dump
  * ------------------------------------------------------------------------ */
 
