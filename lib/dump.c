@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The task dump: one line per task of the running loop — its name, its
  * state and for how long, what it waits on in words (each kind of wait
  * describes itself: struct ringo__wait's describe), where it awaits — and,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the task dump (lib/dump.c) and what it reads of tasks
  * (lib/task.c). Never installed. */
 #ifndef RINGO__DUMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The log: every message ringo writes goes through ringo__log, to the
  * user's function or, by default, one line on stderr. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: the log (lib/log.c). Never installed. */
 #ifndef RINGO__LOG_H
 #define RINGO__LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_task_dump: one line per task in each kind of wait, with exact
  * words; awaiters indented under what they await. */
 #include "harness.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_set_log_fn: every message goes to the log function, one line each;
  * the default writes "ringo: <msg>" lines to stderr. */
 #include "harness.h"

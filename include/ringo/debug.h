@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo: seeing inside a running program — the log, task dumps, loop
  * statistics and debug mode. Included by <ringo.h>. */
 #ifndef RINGO_DEBUG_H
