@@ -232,6 +232,21 @@ const char *ringo_task_name(const ringo_task *t);
 /* Replaces the name (copied). Returns 0, -EINVAL, -ENOMEM. */
 int ringo_task_set_name(ringo_task *t, const char *name);
 
+/* Called when a task that ended with an error other than -ECANCELED is
+ * released (its last reference dropped) without anyone having taken its
+ * result: by awaiting it (ringo_task_await, wait_for, shield), by
+ * ringo_task_result(), or through gather, a task group, a generator or a
+ * server that consumes it. asyncio's "Task exception was never retrieved".
+ * t is valid only during the call (its name, its result); the handler runs
+ * on the loop's stack or in the releasing call and must not suspend. */
+typedef void (*ringo_exception_handler_fn)(ringo_task *t, int error, void *arg);
+
+/* Sets the handler for tasks released on this thread; fn NULL restores the
+ * default, which prints one line naming the task and the error to stderr:
+ *   ringo: task NAME failed with -5 (Input/output error) and nobody took its result
+ * Usable anywhere, inside or outside a loop. Does not suspend. */
+void ringo_set_exception_handler(ringo_exception_handler_fn fn, void *arg);
+
 /* The running task, borrowed; NULL outside a task (in a callback, or outside
  * a loop). */
 ringo_task *ringo_task_current(void);

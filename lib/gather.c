@@ -31,6 +31,7 @@ static void child_done(struct ringo__waiter *waiter, intptr_t result)
 {
 	struct slot *s = ringo__container_of(waiter, struct slot, waiter);
 	struct gather *g = s->g;
+	ringo__task_mark_taken(g->tasks[s->index]);
 	s->linked = false;
 	g->pending--;
 	if (g->w.state != RINGO__WAIT_NOTIFY)

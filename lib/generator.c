@@ -147,6 +147,7 @@ static intptr_t body(void *arg)
 static void body_done(struct ringo__waiter *w, intptr_t result)
 {
 	ringo_agen *gen = ringo__container_of(w, ringo_agen, done);
+	ringo__task_mark_taken(gen->task);
 	gen->state = G_FINISHED;
 	struct ringo__wait *c = gen->consumer;
 	gen->consumer = NULL;

@@ -335,6 +335,10 @@ int ringo__task_yield(ringo_task *t);
  * there was one. */
 bool ringo__task_take_cancel(ringo_task *t);
 struct ringo__completion *ringo__task_completion(ringo_task *t);
+/* Records that t's result was taken by whoever waited for it (gather, a
+ * task group, shield...): a failed task is then not reported when it is
+ * released (ringo_set_exception_handler). */
+void ringo__task_mark_taken(ringo_task *t);
 
 /* Locks (lib/lock.c): acquires for t, waiting if needed, without ever
  * returning -ECANCELED (a cancellation stays pending); for Condition.wait,

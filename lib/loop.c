@@ -133,6 +133,8 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 	if (!loop_shutdown(&loop))
 		deadlock = true;
 	ringo__bufring_destroy(&loop);
+	/* main's result is ringo_run's to return, taken or not. */
+	ringo__task_mark_taken(main_task);
 	if (result)
 		*result = ringo_task_result(main_task);
 	ringo_task_unref(main_task);

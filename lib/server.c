@@ -68,6 +68,7 @@ static void conn_done(struct ringo__waiter *w, intptr_t result)
 	(void)result;
 	struct conn *c = ringo__container_of(w, struct conn, done);
 	ringo_server *srv = c->srv;
+	ringo__task_mark_taken(c->task);
 	ringo_stream_destroy(c->s);
 	ringo__list_remove(&c->node);
 	if (ringo__list_empty(&srv->conns))

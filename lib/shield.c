@@ -24,6 +24,8 @@ intptr_t ringo_shield(ringo_task *t)
 	 * at once and leaves t alone. */
 	intptr_t r = ringo__completion_await_as(ringo__task_completion(t),
 						ringo__wait_cancel_detach, t, describe_shield);
+	if (ringo_task_done(t))
+		ringo__task_mark_taken(t);
 	ringo_task_unref(t);
 	return r;
 }

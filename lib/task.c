@@ -9,6 +9,7 @@
  * cancelled), and when that is impossible it stays pending and the next
  * await returns -ECANCELED. */
 #include <stdio.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ struct ringo_task {
 	bool must_cancel;              /* deliver -ECANCELED at the next await */
 	bool cancelling_now;           /* inside ringo_task_cancel (await cycles) */
 	bool shutdown_cancelled;
+	bool result_taken;             /* awaited, result() read, gathered... */
 	uint8_t phase;
 	const void *created_at;        /* the return address of its create call */
 	int64_t since;                 /* when it last started, suspended or
@@ -69,10 +71,41 @@ ringo_task *ringo_task_ref(ringo_task *t)
 	return t;
 }
 
+/* ---- errors nobody took (asyncio's "Task exception was never retrieved") ---- */
+
+/* The default handler: one line on stderr naming the task. */
+static void print_unretrieved(ringo_task *t, int error, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "ringo: task %s failed with %d (%s) and nobody took its result\n",
+		ringo_task_name(t), error, strerror(-error));
+}
+
+static __thread ringo_exception_handler_fn exception_handler = print_unretrieved;
+static __thread void *exception_handler_arg;
+
+void ringo_set_exception_handler(ringo_exception_handler_fn fn, void *arg)
+{
+	exception_handler = fn ? fn : print_unretrieved;
+	exception_handler_arg = fn ? arg : NULL;
+}
+
+void ringo__task_mark_taken(ringo_task *t)
+{
+	if (t)
+		t->result_taken = true;
+}
+
 void ringo_task_unref(ringo_task *t)
 {
 	if (!t || --t->refs > 0)
 		return;
+	if (t->phase == T_DONE && !t->result_taken && t->done.state == RINGO__DONE &&
+	    t->done.result < 0) {
+		t->refs++; /* a handler that takes and drops a reference frees nothing */
+		exception_handler(t, (int)t->done.result, exception_handler_arg);
+		t->refs--;
+	}
 	free(t->name);
 	free(t);
 }
@@ -509,6 +542,8 @@ intptr_t ringo_task_await(ringo_task *t)
 		return -EDEADLK;
 	ringo_task_ref(t);
 	intptr_t r = ringo__completion_await_as(&t->done, await_cancel, t, describe_await);
+	if (t->phase == T_DONE)
+		t->result_taken = true;
 	ringo_task_unref(t);
 	return r;
 }
@@ -560,6 +595,7 @@ intptr_t ringo_task_result(const ringo_task *t)
 		return -EINVAL;
 	if (t->phase != T_DONE)
 		return -EAGAIN;
+	((ringo_task *)t)->result_taken = true; /* t is never const itself */
 	return t->done.result;
 }
 

@@ -69,6 +69,7 @@ static void child_done(struct ringo__waiter *waiter, intptr_t result)
 	struct member *m = ringo__container_of(waiter, struct member, waiter);
 	struct ringo_taskgroup *g = m->g;
 	ringo_task *task = m->task;
+	ringo__task_mark_taken(task); /* its error is the group's */
 	ringo__list_remove(&m->node);
 	free(m);
 	g->running--;

@@ -199,6 +199,8 @@ intptr_t ringo_wait_for(ringo_task *t, int64_t timeout_ns)
 		}
 	}
 	intptr_t r = ringo__completion_await(ringo__task_completion(t), wait_for_cancel, &wf);
+	if (ringo_task_done(t))
+		ringo__task_mark_taken(t);
 	if (timer) {
 		ringo_handle_cancel(timer);
 		ringo_handle_unref(timer);

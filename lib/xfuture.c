@@ -91,6 +91,7 @@ static void complete(struct ringo_xfuture *xf, intptr_t result)
 static void task_done(struct ringo__waiter *w, intptr_t result)
 {
 	struct ringo_xfuture *xf = ringo__container_of(w, struct ringo_xfuture, task_done);
+	ringo__task_mark_taken(xf->task);
 	ringo_task_unref(xf->task);  /* the loop keeps its own until retired */
 	xf->task = NULL;
 	complete(xf, result);

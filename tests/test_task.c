@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
 #endif
@@ -417,6 +418,113 @@ static void test_spawn_reports_enomem(void **state)
 	assert_non_null(strstr(out, tail));
 }
 
+/* ---- issue 11 item 5: errors nobody took ---- */
+
+static struct harness_log unretrieved_log;
+
+static void record_unretrieved(ringo_task *t, int error, void *arg)
+{
+	harness_log(&unretrieved_log, "%s:%d:%s", ringo_task_name(t), error, (const char *)arg);
+}
+
+static intptr_t fails_eio(void *arg)
+{
+	(void)arg;
+	return -EIO;
+}
+
+static intptr_t fails_after_sleep(void *arg)
+{
+	(void)arg;
+	ringo_sleep(RINGO_MSEC(1));
+	return -ENOENT;
+}
+
+static intptr_t returns_value(void *arg)
+{
+	(void)arg;
+	return 3;
+}
+
+static ringo_task *spawn_named(ringo_task_fn fn, const char *name)
+{
+	ringo_task *t;
+	ringo_task_opts o = { .name = name };
+	assert_int_equal(ringo_task_create(fn, NULL, &o, &t), 0);
+	return t;
+}
+
+static intptr_t unretrieved_main(void *arg)
+{
+	(void)arg;
+	/* Never looked at: reported when the last reference goes. */
+	ringo_task *lost = spawn_named(fails_eio, "lost");
+	/* Taken in every way that takes it: not reported. */
+	ringo_task *awaited = spawn_named(fails_eio, "awaited");
+	ringo_task *read = spawn_named(fails_eio, "read");
+	ringo_task *gathered = spawn_named(fails_after_sleep, "gathered");
+	ringo_task *waited = spawn_named(fails_after_sleep, "waited_for");
+	ringo_task *shielded = spawn_named(fails_after_sleep, "shielded");
+	/* Not an error: not reported. */
+	ringo_task *fine = spawn_named(returns_value, "fine");
+	ringo_task *cancelled = spawn_named(fails_after_sleep, "cancelled");
+	assert_true(ringo_task_cancel(cancelled));
+	/* No reference kept: the loop's own is the last. */
+	assert_int_equal(ringo_task_create(fails_eio, NULL, &(ringo_task_opts){ .name = "unowned" },
+					   NULL),
+			 0);
+	assert_int_equal(ringo_task_await(awaited), -EIO);
+	assert_int_equal(ringo_gather(&gathered, 1, NULL, 0), -ENOENT);
+	assert_int_equal(ringo_wait_for(waited, RINGO_SEC(5)), -ENOENT);
+	assert_int_equal(ringo_shield(shielded), -ENOENT);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(5)), 0);
+	assert_int_equal(ringo_task_result(read), -EIO);
+	harness_log(&unretrieved_log, "unref");
+	ringo_task *all[] = { lost, awaited, read, gathered, waited, shielded, fine, cancelled };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		ringo_task_unref(all[i]);
+	harness_log(&unretrieved_log, "done");
+	return 0;
+}
+
+static void test_unretrieved_error_is_reported(void **state)
+{
+	(void)state;
+	memset(&unretrieved_log, 0, sizeof(unretrieved_log));
+	ringo_set_exception_handler(record_unretrieved, "h");
+	assert_int_equal(harness_run(unretrieved_main, NULL), 0);
+	ringo_set_exception_handler(NULL, NULL);
+	assert_string_equal(unretrieved_log.buf, "unowned:-5:h unref lost:-5:h done");
+}
+
+static intptr_t lose_one(void *arg)
+{
+	(void)arg;
+	ringo_task *t = spawn_named(fails_eio, "worker-7");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(1)), 0);
+	ringo_task_unref(t);
+	return 0;
+}
+
+static void default_handler_child(void *arg)
+{
+	(void)arg;
+	intptr_t r = -1;
+	if (ringo_run(lose_one, NULL, &r) != 0 || r != 0)
+		_exit(3);
+}
+
+static void test_default_handler_prints_one_line(void **state)
+{
+	(void)state;
+	char out[512];
+	int status = harness_fork(default_handler_child, NULL, out, sizeof(out));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_equal(out, "ringo: task worker-7 failed with -5 (Input/output error) and "
+				 "nobody took its result\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -433,6 +541,8 @@ int main(void)
 		cmocka_unit_test(test_default_stack_runs_libc),
 		cmocka_unit_test(test_default_stack_runs_getaddrinfo),
 		cmocka_unit_test(test_spawn_reports_enomem),
+		cmocka_unit_test(test_unretrieved_error_is_reported),
+		cmocka_unit_test(test_default_handler_prints_one_line),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
