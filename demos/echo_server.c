@@ -2,10 +2,11 @@
 /* An echo server: asyncio's start_server with a handler that writes back
  * what it reads.
  *
- *   echo_server [--host H] [--port N] [--max-connections N]
- *						(default 127.0.0.1:8888, 10000)
+ *   echo_server [--host H] [--port N] [--max-connections N] [--threads N]
+ *					(default 127.0.0.1:8888, 10000, 1)
  *
- * A connection over --max-connections at once is closed at once.
+ * A connection over --max-connections at once (per loop) is closed at once.
+ * --threads N runs N loops on one port (0: one per CPU; demos/shards.h).
  * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
  * port, and the line says which). SIGINT or SIGTERM closes every
  * connection and exits 0. */
@@ -17,12 +18,14 @@
 #include <ringo.h>
 
 #include "conn_limit.h"
+#include "shards.h"
 
 struct config {
 	const char *host;
 	uint16_t port;
 	sigset_t signals;
 	struct conn_limit limit;
+	struct shards sh;
 };
 
 /* One connection: echo until the client is done (asyncio: data = await
@@ -56,27 +59,27 @@ static intptr_t echo(ringo_stream *s, void *arg)
 static intptr_t serve(void *arg)
 {
 	struct config *cfg = arg;
+	struct conn_limit limit = cfg->limit;  /* each loop its own */
 	ringo_server *srv;
-	int ret = ringo_start_server(cfg->host, cfg->port, echo, &cfg->limit, NULL, &srv);
-	if (ret < 0) {
-		fprintf(stderr, "echo_server: cannot listen on %s:%u: %s\n", cfg->host, cfg->port,
-			strerror(-ret));
+	int ret = shards_start_server(&cfg->sh, echo, &limit, &srv);
+	if (ret < 0)
 		return ret;
-	}
-	printf("listening on %s:%u\n", cfg->host, ringo_server_port(srv));
-	fflush(stdout);
-	int sig = ringo_signal_wait(&cfg->signals, RINGO_NO_DEADLINE);
+	int sig = shards_wait(&cfg->sh, &cfg->signals);
 	/* Close: stop accepting, cancel the handlers, wait for them. */
 	ringo_server_close(srv, true);
-	return sig > 0 ? 0 : -EIO;
+	return sig >= 0 ? 0 : -EIO;
 }
 
 int main(int argc, char **argv)
 {
 	struct config cfg = { .host = "127.0.0.1", .port = 8888 };
 	size_t max_conns = CONN_LIMIT_DEFAULT;
+	unsigned threads = 1;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--host") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			if (!shards_parse(argv[++i], &threads))
+				goto usage;
+		} else if (!strcmp(argv[i], "--host") && i + 1 < argc) {
 			cfg.host = argv[++i];
 		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
 			char *end;
@@ -98,12 +101,14 @@ int main(int argc, char **argv)
 	sigaddset(&cfg.signals, SIGINT);
 	sigaddset(&cfg.signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &cfg.signals, NULL);
-	intptr_t result;
-	if (ringo_run(serve, &cfg, &result) < 0 || result < 0)
+	cfg.sh = (struct shards){ .prog = "echo_server", .host = cfg.host, .port = cfg.port,
+				  .n = threads };
+	if (shards_bind(&cfg.sh) < 0)
 		return 1;
-	return 0;
+	return shards_run(&cfg.sh, serve, &cfg);
 
 usage:
-	fprintf(stderr, "usage: %s [--host H] [--port N] [--max-connections N]\n", argv[0]);
+	fprintf(stderr, "usage: %s [--host H] [--port N] [--max-connections N] [--threads N]\n",
+		argv[0]);
 	return 2;
 }

@@ -3,7 +3,10 @@
  * "Hello, World!".
  *
  *	http_server [--host H] [--port N] [--header-timeout SEC] [--idle-timeout SEC]
- *	            [--max-connections N] [--root DIR]
+ *	            [--max-connections N] [--root DIR] [--threads N]
+ *
+ * --threads N runs N loops on one port (0: one per CPU; demos/shards.h),
+ * each with its own --max-connections.
  *
  * One task per connection (ringo_start_server). Each task parses the
  * requests already in its stream's buffer in place (ringo_stream_peek),
@@ -39,6 +42,7 @@
 #include <ringo.h>
 
 #include "conn_limit.h"
+#include "shards.h"
 #include "http/parse.h"
 #include "http/path.h"
 
@@ -314,25 +318,22 @@ struct config {
 	const char *host;
 	uint16_t port;
 	struct server srv;
+	struct shards sh;
 };
 
 static intptr_t main_task(void *arg)
 {
 	struct config *cfg = arg;
+	struct server mine = cfg->srv;  /* each loop its own connection limit */
 	ringo_server *srv;
-	int ret = ringo_start_server(cfg->host, cfg->port, serve, &cfg->srv, NULL, &srv);
-	if (ret < 0) {
-		fprintf(stderr, "http_server: cannot listen on %s:%u: %s\n", cfg->host,
-			cfg->port, strerror(-ret));
+	int ret = shards_start_server(&cfg->sh, serve, &mine, &srv);
+	if (ret < 0)
 		return ret;
-	}
-	printf("listening on %s:%u\n", cfg->host, ringo_server_port(srv));
-	fflush(stdout);
 	sigset_t stop;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
-	ret = ringo_signal_wait(&stop, RINGO_NO_DEADLINE);
+	ret = shards_wait(&cfg->sh, &stop);
 	if (ret > 0) {
 		printf("%s: closing\n", ret == SIGINT ? "SIGINT" : "SIGTERM");
 		fflush(stdout);
@@ -344,7 +345,8 @@ static intptr_t main_task(void *arg)
 static void usage(void)
 {
 	fputs("usage: http_server [--host HOST] [--port PORT] [--header-timeout SEC]\n"
-	      "                   [--idle-timeout SEC] [--max-connections N] [--root DIR]\n",
+	      "                   [--idle-timeout SEC] [--max-connections N] [--root DIR]\n"
+	      "                   [--threads N]\n",
 	      stderr);
 	exit(2);
 }
@@ -361,11 +363,15 @@ static int64_t seconds(const char *arg)
 
 int main(int argc, char **argv)
 {
-	struct config cfg = {"127.0.0.1", 8080, {RINGO_SEC(10), RINGO_SEC(60), {0}, -1}};
+	struct config cfg = {"127.0.0.1", 8080, {RINGO_SEC(10), RINGO_SEC(60), {0}, -1}, {0}};
 	size_t max_conns = CONN_LIMIT_DEFAULT;
 	const char *root = NULL;
+	unsigned threads = 1;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+			if (!shards_parse(argv[++i], &threads))
+				usage();
+		} else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
 			cfg.host = argv[++i];
 		} else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
 			char *end;
@@ -404,9 +410,9 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	intptr_t result;
-	int ret = ringo_run(main_task, &cfg, &result);
-	if (ret < 0)
+	cfg.sh = (struct shards){ .prog = "http_server", .host = cfg.host, .port = cfg.port,
+				  .n = threads };
+	if (shards_bind(&cfg.sh) < 0)
 		return 1;
-	return result < 0 ? 1 : 0;
+	return shards_run(&cfg.sh, main_task, &cfg);
 }
