@@ -392,9 +392,20 @@ static bool soak(enum kind kind, const char *path, double seconds)
 		fds1 = fd_count(s.pid);
 	}
 	bool ok_answers = answers();
-	usleep(200000);
-	long rss1 = rss_kib(s.pid);
 	fds1 = fd_count(s.pid);
+	for (int i = 0; i < 50 && fds1 > fds0; i++) { /* the server closes that one too */
+		usleep(100000);
+		fds1 = fd_count(s.pid);
+	}
+	long rss1 = rss_kib(s.pid);
+	if (fds1 != fds0) {
+		char cmd[256];
+		snprintf(cmd, sizeof(cmd), "ls -l /proc/%d/fd; ss -tnoi 'sport = :%d'", (int)s.pid,
+			 s.port);
+		fflush(stdout);
+		if (system(cmd) != 0)
+			fprintf(stderr, "soak: could not list the fds\n");
+	}
 	kill(s.pid, SIGTERM);
 	int status = -1;
 	waitpid(s.pid, &status, 0);
