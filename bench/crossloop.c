@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* Cross-loop round trips on two loops (ringo_run_threads(2)): a task on
+ * loop 0 runs a task on loop 1 and awaits it (ringo_run_coroutine_threadsafe
+ * + ringo_xfuture_await), and a ping-pong over two channels of capacity 1.
+ * Every hop is a MSG_RING CQE in the other loop's ring. Prints round trips
+ * per second and microseconds per round trip, best of 3 runs. Go's twin
+ * (two goroutines, unbuffered channels, GOMAXPROCS=2) runs when go is
+ * installed: bench/go/crossloop. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <ringo.h>
+
+#include "bench.h"
+
+#define ROUNDS 50000
+
+static ringo_channel *ping, *pong;
+static ringo_event *stop;
+
+static intptr_t echo_value(void *arg)
+{
+	return (intptr_t)arg;
+}
+
+static void stop_cb(void *arg)
+{
+	(void)arg;
+	ringo_event_set(stop);
+}
+
+static intptr_t xfuture_main(void *arg)
+{
+	int64_t *ns = arg;
+	if (ringo_loop_index() == 1) {
+		ringo_event_create(&stop);
+		ringo_event_wait(stop);
+		ringo_event_destroy(stop);
+		return 0;
+	}
+	int64_t t0 = bench_now();
+	for (intptr_t i = 0; i < ROUNDS; i++) {
+		ringo_xfuture *xf;
+		if (ringo_run_coroutine_threadsafe(ringo_loop_at(1), echo_value, (void *)i, &xf) < 0)
+			return -1;
+		intptr_t r = ringo_xfuture_await(xf);
+		ringo_xfuture_unref(xf);
+		if (r != i)
+			return -1;
+	}
+	*ns = bench_now() - t0;
+	ringo_call_soon_threadsafe(ringo_loop_at(1), stop_cb, NULL);
+	return 0;
+}
+
+static intptr_t channel_main(void *arg)
+{
+	int64_t *ns = arg;
+	intptr_t v;
+	if (ringo_loop_index() == 1) {
+		while (ringo_channel_recv(ping, &v) == 0)
+			ringo_channel_send(pong, v);
+		return 0;
+	}
+	int64_t t0 = bench_now();
+	for (intptr_t i = 0; i < ROUNDS; i++) {
+		ringo_channel_send(ping, i);
+		if (ringo_channel_recv(pong, &v) < 0 || v != i)
+			return -1;
+	}
+	*ns = bench_now() - t0;
+	ringo_channel_close(ping);
+	return 0;
+}
+
+static double best(ringo_task_fn fn)
+{
+	double best_ns = 0;
+	for (int run = 0; run < 3; run++) {
+		int64_t ns = 0;
+		ringo_channel_create(1, &ping);
+		ringo_channel_create(1, &pong);
+		intptr_t results[2];
+		if (ringo_run_threads(2, fn, &ns, NULL, results) < 0 || results[0] < 0) {
+			fprintf(stderr, "crossloop: run failed\n");
+			exit(1);
+		}
+		ringo_channel_unref(ping);
+		ringo_channel_unref(pong);
+		if (run == 0 || ns < best_ns)
+			best_ns = (double)ns;
+	}
+	return best_ns / ROUNDS;
+}
+
+int main(void)
+{
+	double x = best(xfuture_main), c = best(channel_main);
+	printf("crossloop: %d round trips between 2 loops, best of 3 (measured while other "
+	       "builds ran)\n", ROUNDS);
+	printf("  run_coroutine_threadsafe + await: %8.2f us/round trip  %9.0f round trips/s\n",
+	       x / 1e3, 1e9 / x);
+	printf("  channel ping-pong:                 %8.2f us/round trip  %9.0f round trips/s\n",
+	       c / 1e3, 1e9 / c);
+	return 0;
+}
