@@ -4,7 +4,10 @@
  * at a time.
  *
  *   echo_client [--host H] [--port N] [-c CONNS] [-n MESSAGES] [-s SIZE]
- *               [-d SECONDS]
+ *               [-d SECONDS] [--tls] [--tls-ca CA.pem]
+ *
+ * --tls connects with TLS (any certificate accepted: a load generator);
+ * --tls-ca also verifies the server's certificate against CA.pem.
  *
  * Defaults: 127.0.0.1:8888, 16 connections, 64-byte messages, 1000
  * messages per connection; with -d, each connection goes on for that many
@@ -33,6 +36,7 @@ struct run {
 	long trips;
 	int error;                /* the first failure, as a negative errno */
 	const char *what;         /* what failed */
+	ringo_tls_context *tls;   /* --tls */
 };
 
 static void fail(struct run *r, int err, const char *what)
@@ -47,7 +51,8 @@ static intptr_t client(void *arg)
 {
 	struct run *r = arg;
 	ringo_stream *s;
-	int ret = ringo_open_connection(r->host, r->port, NULL, ringo_deadline_in(RINGO_SEC(10)),
+	ringo_stream_opts o = { .tls = r->tls };
+	int ret = ringo_open_connection(r->host, r->port, &o, ringo_deadline_in(RINGO_SEC(10)),
 					&s);
 	if (ret < 0) {
 		fail(r, ret, "connect");
@@ -151,7 +156,7 @@ static int usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--host H] [--port N] [-c CONNS] [-n MESSAGES] [-s SIZE] "
-		"[-d SECONDS]\n",
+		"[-d SECONDS] [--tls] [--tls-ca CA.pem]\n",
 		prog);
 	return 2;
 }
@@ -160,14 +165,25 @@ int main(int argc, char **argv)
 {
 	struct run r = { .host = "127.0.0.1", .port = 8888, .conns = 16, .size = 64 };
 	bool n_given = false;
+	bool tls = false;
+	const char *tls_ca = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
+		if (!strcmp(a, "--tls")) {
+			tls = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			return usage(argv[0]);
 		const char *v = argv[++i];
 		char *end;
 		if (!strcmp(a, "--host")) {
 			r.host = v;
+			continue;
+		}
+		if (!strcmp(a, "--tls-ca")) {
+			tls = true;
+			tls_ca = v;
 			continue;
 		}
 		double x = strtod(v, &end);
@@ -189,11 +205,23 @@ int main(int argc, char **argv)
 	}
 	if (!n_given && r.seconds <= 0)
 		r.messages = 1000;
+	if (tls) {
+		/* Without a CA to check it against, any certificate goes: a load
+		 * generator measures, it does not authenticate. */
+		ringo_tls_opts t = { .ca_file = tls_ca,
+				     .verify = tls_ca ? RINGO_TLS_VERIFY_DEFAULT : RINGO_TLS_VERIFY_NONE };
+		int ret = ringo_tls_context_create(&t, &r.tls);
+		if (ret < 0) {
+			fprintf(stderr, "echo_client: TLS: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
 	r.hist = calloc(BUCKETS, sizeof(*r.hist));
 	if (!r.hist)
 		return 1;
 	intptr_t result = -1;
 	int ret = ringo_run(go, &r, &result);
 	free(r.hist);
+	ringo_tls_context_unref(r.tls);
 	return ret == 0 && result == 0 ? 0 : 1;
 }

@@ -75,8 +75,13 @@ int main(int argc, char **argv)
 	struct config cfg = { .host = "127.0.0.1", .port = 8888 };
 	size_t max_conns = CONN_LIMIT_DEFAULT;
 	unsigned threads = 1;
+	const char *tls_cert = NULL, *tls_key = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--tls-cert") && i + 1 < argc) {
+			tls_cert = argv[++i];
+		} else if (!strcmp(argv[i], "--tls-key") && i + 1 < argc) {
+			tls_key = argv[++i];
+		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
 			if (!shards_parse(argv[++i], &threads))
 				goto usage;
 		} else if (!strcmp(argv[i], "--host") && i + 1 < argc) {
@@ -94,7 +99,20 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
+	if (!tls_cert != !tls_key)
+		goto usage;
 	conn_limit_init(&cfg.limit, max_conns, "echo_server");
+	ringo_tls_context *tls = NULL;
+	if (tls_cert) {
+		/* One context for every loop (OpenSSL contexts are thread-safe). */
+		ringo_tls_opts t = { .server = true, .cert_file = tls_cert, .key_file = tls_key };
+		int ret = ringo_tls_context_create(&t, &tls);
+		if (ret < 0) {
+			fprintf(stderr, "echo_server: TLS: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
+
 	/* Blocked from the start, so that one arriving before the wait is not
 	 * lost (nor kills us); ringo_signal_wait reads them from a signalfd. */
 	sigemptyset(&cfg.signals);
@@ -102,13 +120,17 @@ int main(int argc, char **argv)
 	sigaddset(&cfg.signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &cfg.signals, NULL);
 	cfg.sh = (struct shards){ .prog = "echo_server", .host = cfg.host, .port = cfg.port,
-				  .n = threads };
+				  .n = threads, .tls = tls };
 	if (shards_bind(&cfg.sh) < 0)
 		return 1;
-	return shards_run(&cfg.sh, serve, &cfg);
+	int rc = shards_run(&cfg.sh, serve, &cfg);
+	ringo_tls_context_unref(tls);
+	return rc;
 
 usage:
-	fprintf(stderr, "usage: %s [--host H] [--port N] [--max-connections N] [--threads N]\n",
+	fprintf(stderr,
+		"usage: %s [--host H] [--port N] [--max-connections N] [--threads N]\n"
+		"       [--tls-cert CERT.pem --tls-key KEY.pem]\n",
 		argv[0]);
 	return 2;
 }

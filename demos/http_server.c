@@ -6,7 +6,9 @@
  *	            [--max-connections N] [--root DIR] [--threads N]
  *
  * --threads N runs N loops on one port (0: one per CPU; demos/shards.h),
- * each with its own --max-connections.
+ * each with its own --max-connections. With --tls-cert and --tls-key it
+ * serves HTTPS (ALPN http/1.1, the handshake bounded by --header-timeout;
+ * --root files are then read and encrypted instead of spliced).
  *
  * One task per connection (ringo_start_server). Each task parses the
  * requests already in its stream's buffer in place (ringo_stream_peek),
@@ -346,7 +348,7 @@ static void usage(void)
 {
 	fputs("usage: http_server [--host HOST] [--port PORT] [--header-timeout SEC]\n"
 	      "                   [--idle-timeout SEC] [--max-connections N] [--root DIR]\n"
-	      "                   [--threads N]\n",
+	      "                   [--threads N] [--tls-cert CERT.pem --tls-key KEY.pem]\n",
 	      stderr);
 	exit(2);
 }
@@ -367,8 +369,13 @@ int main(int argc, char **argv)
 	size_t max_conns = CONN_LIMIT_DEFAULT;
 	const char *root = NULL;
 	unsigned threads = 1;
+	const char *tls_cert = NULL, *tls_key = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "--tls-cert") == 0 && i + 1 < argc) {
+			tls_cert = argv[++i];
+		} else if (strcmp(argv[i], "--tls-key") == 0 && i + 1 < argc) {
+			tls_key = argv[++i];
+		} else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			if (!shards_parse(argv[++i], &threads))
 				usage();
 		} else if (strcmp(argv[i], "--host") == 0 && i + 1 < argc) {
@@ -410,9 +417,24 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	sigprocmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (!tls_cert != !tls_key)
+		usage();
+	ringo_tls_context *tls = NULL;
+	if (tls_cert) {
+		/* One context for every loop (OpenSSL contexts are thread-safe). */
+		ringo_tls_opts t = { .server = true, .cert_file = tls_cert, .key_file = tls_key,
+				     .alpn = "http/1.1" };
+		int ret = ringo_tls_context_create(&t, &tls);
+		if (ret < 0) {
+			fprintf(stderr, "http_server: TLS: %s\n", strerror(-ret));
+			return 1;
+		}
+	}
 	cfg.sh = (struct shards){ .prog = "http_server", .host = cfg.host, .port = cfg.port,
-				  .n = threads };
+				  .n = threads, .tls = tls, .handshake_timeout = cfg.srv.header_ns };
 	if (shards_bind(&cfg.sh) < 0)
 		return 1;
-	return shards_run(&cfg.sh, main_task, &cfg);
+	int rc = shards_run(&cfg.sh, main_task, &cfg);
+	ringo_tls_context_unref(tls);
+	return rc;
 }

@@ -22,6 +22,8 @@ struct shards {
 	unsigned n;                     /* loops; 0: one per CPU, resolved by shards_bind */
 	int fd0;                        /* loop 0's socket */
 	_Atomic unsigned listening;
+	ringo_tls_context *tls;         /* issue 13: TLS on every connection, or NULL */
+	int64_t handshake_timeout;      /* 0: the server's default */
 	ringo_event *stop[SHARDS_MAX];
 };
 

@@ -393,6 +393,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results,
 #include <ringo/stream.h>
 #include <ringo/datagram.h>
 #include <ringo/sendfile.h>
+#include <ringo/tls.h>
 #include <ringo/process.h>
 #include <ringo/executor.h>
 #include <ringo/signal.h>

@@ -460,5 +460,7 @@ void ringo__signal_loop_end(uint64_t loop_id);
  * And the deadline set on s. */
 int ringo__stream_flush(ringo_stream *s);
 ringo_deadline ringo__stream_deadline(const ringo_stream *s);
+/* Whether s runs TLS (its bytes must be encrypted: no splice). */
+bool ringo__stream_is_tls(const ringo_stream *s);
 
 #endif

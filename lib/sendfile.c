@@ -63,6 +63,38 @@ out:
 	return ret;
 }
 
+/* A TLS stream: the file's bytes are read and written as plaintext, which
+ * the stream encrypts; drain keeps the buffer bounded. */
+static ssize_t through_stream(ringo_stream *s, int file, int64_t offset, size_t count,
+			      size_t *sent)
+{
+	char *buf = malloc(COPY_BUF);
+	if (!buf)
+		return -ENOMEM;
+	size_t moved = 0;
+	ssize_t ret = 0;
+	ringo_deadline deadline = ringo__stream_deadline(s);
+	while (count == 0 || moved < count) {
+		size_t want = count && count - moved < COPY_BUF ? count - moved : COPY_BUF;
+		ret = ringo_read(file, buf, want, offset >= 0 ? offset + (int64_t)moved : -1,
+				 deadline);
+		if (ret <= 0)
+			break;
+		size_t got = (size_t)ret;
+		ret = ringo_stream_write(s, buf, got);
+		if (ret == 0)
+			ret = ringo_stream_drain(s);
+		if (ret < 0)
+			break;
+		moved += got;
+	}
+	/* What the stream took: it is sent unless the stream fails. */
+	if (sent)
+		*sent = moved;
+	free(buf);
+	return ret < 0 ? ret : (ssize_t)moved;
+}
+
 ssize_t ringo_stream_sendfile(ringo_stream *s, int file_fd, int64_t offset, size_t count,
 			      size_t *sent)
 {
@@ -71,6 +103,8 @@ ssize_t ringo_stream_sendfile(ringo_stream *s, int file_fd, int64_t offset, size
 	int ret = ringo__stream_flush(s);
 	if (ret < 0)
 		return ret;
+	if (ringo__stream_is_tls(s))
+		return through_stream(s, file_fd, offset, count, sent);
 	return ringo_sendfile(ringo_stream_fd(s), file_fd, offset, count, sent,
 			      ringo__stream_deadline(s));
 }

@@ -32,6 +32,8 @@ struct ringo_server {
 	ringo_conn_fn handler;
 	void *arg;
 	ringo_stream_opts stream_opts;
+	ringo_tls_context *tls;       /* a reference, or NULL */
+	int64_t handshake_ns;
 	struct ringo__list conns;     /* struct conn: handlers still running */
 	struct ringo__list waiters;   /* wait_closed */
 	struct ringo__list closers;   /* close, waiting for the handlers */
@@ -53,6 +55,15 @@ static intptr_t conn_main(void *arg)
 {
 	struct conn *c = arg;
 	ringo_server *srv = c->srv;
+	if (srv->tls) {
+		/* A failed handshake (garbage, a refused certificate...)
+		 * closes this connection only; conn_done frees it. */
+		ringo_stream_set_deadline(c->s, ringo_deadline_in(srv->handshake_ns));
+		int ret = ringo_stream_start_tls(c->s, srv->tls, NULL);
+		if (ret < 0)
+			return ret;
+		ringo_stream_set_deadline(c->s, RINGO_NO_DEADLINE);
+	}
 	intptr_t r = srv->handler(c->s, srv->arg);
 	if (!srv->cancelling && ringo_task_cancelling(c->task) == 0)
 		ringo_stream_wait_closed(c->s);
@@ -142,6 +153,12 @@ static int server_start(int fd, ringo_conn_fn handler, void *arg, const ringo_se
 	srv->arg = arg;
 	if (opts && opts->stream)
 		srv->stream_opts = *opts->stream;
+	if (opts && opts->tls) {
+		srv->tls = opts->tls;
+		ringo_tls_context_ref(srv->tls);
+		srv->handshake_ns = opts->handshake_timeout > 0 ? opts->handshake_timeout
+								: RINGO_SEC(10);
+	}
 	ringo__list_init(&srv->conns);
 	ringo__list_init(&srv->waiters);
 	ringo__list_init(&srv->closers);
@@ -162,6 +179,7 @@ static int server_start(int fd, ringo_conn_fn handler, void *arg, const ringo_se
 err_acceptor:
 	ringo_acceptor_close(srv->acceptor);
 err_free:
+	ringo_tls_context_unref(srv->tls);
 	free(srv->unix_path);
 	free(srv);
 	return ret;
@@ -297,6 +315,7 @@ int ringo_server_close(ringo_server *srv, bool cancel)
 		struct ringo__wait w;
 		ringo__wait_queued(&w, self, &srv->closers, close_cancel, srv);
 	}
+	ringo_tls_context_unref(srv->tls);
 	free(srv->unix_path);
 	free(srv);
 	return 0;
@@ -321,6 +340,17 @@ int ringo_open_connection(const char *host, uint16_t port, const ringo_stream_op
 	ret = ringo_stream_open(fd, opts, out);
 	if (ret < 0)
 		goto err_close;
+	if (opts && opts->tls) {
+		ringo_stream_set_deadline(*out, deadline);
+		ret = ringo_stream_start_tls(*out, opts->tls,
+					     opts->server_hostname ? opts->server_hostname : host);
+		if (ret < 0) {
+			ringo_stream_destroy(*out);
+			*out = NULL;
+			return ret;
+		}
+		ringo_stream_set_deadline(*out, RINGO_NO_DEADLINE);
+	}
 	return 0;
 
 err_close:

@@ -30,6 +30,7 @@
 
 #include "bufring.h"
 #include "io.h"
+#include "tls.h"
 
 enum {
 	DEFAULT_LIMIT = 64 * 1024,
@@ -84,6 +85,11 @@ struct ringo_stream {
 	bool aborted;                 /* destroyed: freed by the last CQE */
 	bool shut;                    /* the loop is ending: start nothing */
 	struct ringo__resource res;
+
+	/* TLS (lib/tls.c): arrivals are ciphertext fed to the session, and
+	 * in holds its plaintext; writes are encrypted into out. */
+	struct ringo__tls *tls;
+	bool tls_handshaking;         /* the reader waits for the handshake */
 };
 
 /* A task waiting on a stream: as its reader, in writers, or in closers. */
@@ -168,6 +174,7 @@ static size_t buffered_out(const ringo_stream *s)
 
 static void free_stream(ringo_stream *s)
 {
+	ringo__tls_free(s->tls);
 	count_bytes(0, s->in.cap + s->out.cap + s->sending.cap);
 	free(s->in.data);
 	free(s->out.data);
@@ -387,6 +394,52 @@ static void read_update(ringo_stream *s)
 }
 
 static void close_update(ringo_stream *s);
+static void start_send(ringo_stream *s);
+
+/* Moves the TLS session's ciphertext output into out and sends it. */
+static void tls_flush(ringo_stream *s)
+{
+	const char *p;
+	size_t n = ringo__tls_output(s->tls, &p);
+	if (!n)
+		return;
+	if (!s->werr && !s->aborted && !s->shut) {
+		int ret = sbuf_append(&s->out, p, n);
+		if (ret < 0)
+			s->werr = ret;
+	}
+	ringo__tls_output_clear(s->tls);
+	start_send(s);
+}
+
+/* n bytes arrived at p: plaintext appended to in, or, on a TLS stream,
+ * ciphertext for the session, whose plaintext is appended. */
+static void ingest(ringo_stream *s, const char *p, size_t n)
+{
+	if (!s->tls) {
+		int ret = sbuf_append(&s->in, p, n);
+		if (ret < 0)
+			s->rerr = ret;
+		return;
+	}
+	int ret = ringo__tls_feed(s->tls, p, n);
+	for (ssize_t r = 1; ret == 0 && r > 0;) {
+		ret = sbuf_reserve(&s->in, READ_MIN);
+		if (ret < 0)
+			break;
+		r = ringo__tls_read(s->tls, s->in.data + s->in.head + s->in.len,
+				    s->in.cap - s->in.head - s->in.len);
+		if (r > 0)
+			s->in.len += (size_t)r;
+		else if (r < 0)
+			ret = (int)r;
+	}
+	if (ret < 0)
+		s->rerr = ret;
+	else if (ringo__tls_eof(s->tls))
+		s->eof = true;
+	tls_flush(s); /* handshake messages, alerts, tickets */
+}
 
 static void read_done(struct ringo__op *op, int res, uint32_t flags)
 {
@@ -395,16 +448,23 @@ static void read_done(struct ringo__op *op, int res, uint32_t flags)
 		if (s->rmode == R_MULTISHOT) {
 			struct ringo__bufring *b = s->loop->bufring;
 			unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
-			if (!s->aborted && !s->rerr) {
-				int ret = sbuf_append(&s->in, ringo__bufring_data(b, bid), (size_t)res);
-				if (ret < 0)
-					s->rerr = ret;
-			}
+			if (!s->aborted && !s->rerr && !s->eof)
+				ingest(s, ringo__bufring_data(b, bid), (size_t)res);
 			ringo__bufring_recycle(b, bid);
+		} else if (s->tls) {
+			/* Ciphertext landed in the free tail: the session copies
+			 * it before writing plaintext there. */
+			if (!s->aborted && !s->rerr && !s->eof)
+				ingest(s, s->in.data + s->in.head + s->in.len, (size_t)res);
 		} else {
 			s->in.len += (size_t)res;
 		}
 	} else if (res == 0) {
+		if (s->tls && !ringo__tls_eof(s->tls) && !s->rerr) {
+			/* No close_notify: the data may have been cut short. */
+			ringo__tls_set_error(s->tls, "the peer closed without close_notify");
+			s->rerr = -ECONNABORTED;
+		}
 		s->eof = true;
 	} else if (res != -ENOBUFS && res != -ECANCELED && !s->rerr) {
 		/* -ENOBUFS: the ring ran dry; the bytes wait in the socket
@@ -419,7 +479,8 @@ static void read_done(struct ringo__op *op, int res, uint32_t flags)
 		close_update(s);
 	read_update(s);
 	struct ringo__wait *w = s->reader;
-	if (w && (s->in.len >= s->want || !readable(s))) {
+	if (w && (s->in.len >= s->want || !readable(s) ||
+		  (s->tls_handshaking && ringo__tls_handshake_done(s->tls)))) {
 		s->reader = NULL;
 		/* The last thing: the reader may destroy s. */
 		ringo__wait_resume(w, 0);
@@ -707,6 +768,13 @@ int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
 		return -EPIPE;
 	if (n == 0)
 		return 0;
+	if (s->tls) {
+		ret = ringo__tls_write(s->tls, buf, n);
+		if (ret < 0)
+			return ret;
+		tls_flush(s);
+		return s->werr;
+	}
 	ret = sbuf_append(&s->out, buf, n);
 	if (ret < 0)
 		return ret;
@@ -765,6 +833,10 @@ int ringo_stream_write_eof(ringo_stream *s)
 	}
 	if (s->closing)
 		return s->werr ? s->werr : -EPIPE;
+	if (s->tls && !s->wclosed) {
+		ringo__tls_close_notify(s->tls);
+		tls_flush(s);
+	}
 	s->wclosed = true;
 	ret = wait_written(s, 0);
 	if (ret < 0 || s->eof_sent)
@@ -829,8 +901,13 @@ int ringo_stream_close(ringo_stream *s)
 		return -EINVAL;
 	if (s->closing)
 		return 0;
+	bool notify = s->tls && !s->wclosed && !s->aborted && ringo__loop_owning(s->loop_id);
 	s->closing = true;
 	s->wclosed = true;
+	if (notify) {
+		ringo__tls_close_notify(s->tls);
+		tls_flush(s);
+	}
 	if (!ringo__loop_owning(s->loop_id)) {
 		/* Its loop has ended and drained: nothing is in flight. */
 		if (s->fd >= 0)
@@ -972,4 +1049,82 @@ void ringo_stream_set_deadline(ringo_stream *s, ringo_deadline deadline)
 {
 	if (s)
 		s->deadline = deadline;
+}
+
+/* ---- TLS (issue 13; the session is lib/tls.c) ---- */
+
+int ringo_stream_start_tls(ringo_stream *s, ringo_tls_context *ctx, const char *server_hostname)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (!ctx)
+		return -EINVAL;
+	if (s->tls)
+		return -EBUSY;
+	if (s->wclosed || s->closing)
+		return -EPIPE;
+	ret = ringo__tls_new(ctx, server_hostname, &s->tls);
+	if (ret < 0)
+		return ret;
+	/* What is buffered unread came after the plaintext the caller read:
+	 * the peer's first TLS bytes (a ClientHello sent right behind a
+	 * STARTTLS). */
+	size_t early = s->in.len;
+	if (early) {
+		ret = ringo__tls_feed(s->tls, s->in.data + s->in.head, early);
+		if (ret < 0)
+			return ret;
+		consume(s, early);
+	}
+	ret = ringo__tls_start(s->tls);
+	if (ret < 0)
+		return ret;
+	if (early)
+		ingest(s, NULL, 0);
+	tls_flush(s);
+	while (!ringo__tls_handshake_done(s->tls) || s->rerr) {
+		if (s->rerr)
+			return s->rerr;
+		if (!readable(s))
+			return -ECONNABORTED;
+		s->tls_handshaking = true;
+		ret = wait_bytes(s, SIZE_MAX);
+		if (ret == -ESHUTDOWN)
+			return ret; /* s is gone */
+		s->tls_handshaking = false;
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+const char *ringo_stream_tls_version(const ringo_stream *s)
+{
+	return s && s->tls ? ringo__tls_version(s->tls) : NULL;
+}
+
+const char *ringo_stream_tls_alpn(const ringo_stream *s)
+{
+	return s && s->tls ? ringo__tls_alpn(s->tls) : NULL;
+}
+
+const char *ringo_stream_tls_peer_subject(const ringo_stream *s)
+{
+	return s && s->tls ? ringo__tls_peer_subject(s->tls) : NULL;
+}
+
+ssize_t ringo_stream_tls_peer_certificate(const ringo_stream *s, void *buf, size_t cap)
+{
+	return s && s->tls ? ringo__tls_peer_certificate(s->tls, buf, cap) : -ENOENT;
+}
+
+const char *ringo_stream_tls_error(const ringo_stream *s)
+{
+	return s && s->tls ? ringo__tls_error(s->tls) : NULL;
+}
+
+bool ringo__stream_is_tls(const ringo_stream *s)
+{
+	return s->tls != NULL;
 }

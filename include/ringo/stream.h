@@ -47,6 +47,11 @@ typedef struct ringo_server ringo_server;
 typedef struct ringo_stream_opts {
 	size_t limit;       /* readline/readuntil line limit; 0: 65536 */
 	size_t write_high;  /* drain waits while more is buffered; 0: 65536 */
+	/* issue 13, <ringo/tls.h>: open_connection and start_server run the
+	 * TLS handshake with this context before handing the stream over. */
+	struct ringo_tls_context *tls;
+	const char *server_hostname; /* open_connection: SNI and the name the
+				      * certificate must carry; NULL: host */
 } ringo_stream_opts;
 
 /* Wraps fd (a connected socket, a pipe, a file; the stream now owns it and
@@ -151,6 +156,11 @@ typedef struct ringo_server_opts {
 					   ringo_run_threads may listen on the
 					   same port, the kernel spreads the
 					   connections (TCP only) */
+	/* issue 13: TLS on every connection (a server context): the handshake
+	 * runs, under handshake_timeout (0: 10 s), before the handler; a
+	 * connection whose handshake fails is closed without it. */
+	struct ringo_tls_context *tls;
+	int64_t handshake_timeout;
 } ringo_server_opts;
 
 /* Listens on host:port (as ringo_listen_on; port 0 picks one) and serves

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/* TLS: OpenSSL 3 over memory BIOs. The session never touches a socket:
+ * ciphertext comes in by ringo__tls_feed (from the stream's recv CQEs) and
+ * goes out through ringo__tls_output (into the stream's send), so every
+ * byte still moves through io_uring SQEs. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ringo_config.h"
+#include "tls.h"
+
+#if RINGO_HAVE_OPENSSL
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+struct sni {
+	struct sni *next;
+	char *host;
+	SSL_CTX *ctx;
+};
+
+struct ringo_tls_context {
+	_Atomic int refs;       /* shared by loops on several threads */
+	bool server;
+	SSL_CTX *ctx;
+	unsigned char *alpn;      /* wire format: length-prefixed names */
+	unsigned alpn_len;
+	struct sni *sni;
+};
+
+struct ringo__tls {
+	ringo_tls_context *ctx;
+	SSL *ssl;
+	BIO *rbio, *wbio;
+	bool done, eof, notified;
+	char *subject;
+	char error[256];
+};
+
+/* ---- contexts ---- */
+
+static int file_error(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	fclose(f);
+	return -EINVAL;
+}
+
+static int load_pair(SSL_CTX *ctx, const char *cert, const char *key)
+{
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+		return file_error(cert);
+	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+		return file_error(key);
+	if (SSL_CTX_check_private_key(ctx) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static int alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+		       const unsigned char *in, unsigned inlen, void *arg)
+{
+	(void)ssl;
+	ringo_tls_context *c = arg;
+	unsigned char *o;
+	if (SSL_select_next_proto(&o, outlen, c->alpn, c->alpn_len, in, inlen) !=
+	    OPENSSL_NPN_NEGOTIATED)
+		return SSL_TLSEXT_ERR_NOACK;
+	*out = o;
+	return SSL_TLSEXT_ERR_OK;
+}
+
+static int servername(SSL *ssl, int *alert, void *arg)
+{
+	(void)alert;
+	ringo_tls_context *c = arg;
+	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (!name)
+		return SSL_TLSEXT_ERR_OK;
+	for (struct sni *s = c->sni; s; s = s->next)
+		if (strcasecmp(s->host, name) == 0) {
+			SSL_set_SSL_CTX(ssl, s->ctx);
+			break;
+		}
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* "h2,http/1.1" to the wire format. */
+static int alpn_wire(const char *list, unsigned char **out, unsigned *len)
+{
+	size_t n = strlen(list);
+	unsigned char *w = malloc(n + 1);
+	if (!w)
+		return -ENOMEM;
+	size_t o = 0;
+	const char *p = list;
+	while (*p) {
+		const char *e = strchr(p, ',');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (l == 0 || l > 255) {
+			free(w);
+			return -EINVAL;
+		}
+		w[o++] = (unsigned char)l;
+		memcpy(w + o, p, l);
+		o += l;
+		p += l + (e ? 1 : 0);
+		if (e && !*p) {
+			free(w);
+			return -EINVAL;
+		}
+	}
+	*out = w;
+	*len = (unsigned)o;
+	return 0;
+}
+
+static SSL_CTX *new_ssl_ctx(bool server, int min_version)
+{
+	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
+	if (!ctx)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, min_version ? min_version : TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	return ctx;
+}
+
+int ringo_tls_context_create(const ringo_tls_opts *opts, ringo_tls_context **out)
+{
+	if (!opts || !out)
+		return -EINVAL;
+	if (opts->min_version && opts->min_version != RINGO_TLS_1_2 &&
+	    opts->min_version != RINGO_TLS_1_3)
+		return -EINVAL;
+	if (opts->verify < RINGO_TLS_VERIFY_DEFAULT || opts->verify > RINGO_TLS_VERIFY_PEER)
+		return -EINVAL;
+	if (opts->server && (!opts->cert_file || !opts->key_file))
+		return -EINVAL;
+	ringo_tls_context *c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->refs = 1;
+	c->server = opts->server;
+	int ret = -ENOMEM;
+	c->ctx = new_ssl_ctx(opts->server, opts->min_version);
+	if (!c->ctx)
+		goto err;
+	if (opts->cert_file || opts->key_file) {
+		if (!opts->cert_file || !opts->key_file) {
+			ret = -EINVAL;
+			goto err;
+		}
+		ret = load_pair(c->ctx, opts->cert_file, opts->key_file);
+		if (ret < 0)
+			goto err;
+	}
+	bool verify = opts->server ? opts->verify == RINGO_TLS_VERIFY_PEER
+				   : opts->verify != RINGO_TLS_VERIFY_NONE;
+	if (verify) {
+		if (opts->ca_file) {
+			if (SSL_CTX_load_verify_locations(c->ctx, opts->ca_file, NULL) != 1) {
+				ret = file_error(opts->ca_file);
+				goto err;
+			}
+		} else {
+			SSL_CTX_set_default_verify_paths(c->ctx);
+		}
+		SSL_CTX_set_verify(c->ctx,
+				   SSL_VERIFY_PEER |
+					   (opts->server ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+				   NULL);
+	}
+	if (opts->alpn) {
+		ret = alpn_wire(opts->alpn, &c->alpn, &c->alpn_len);
+		if (ret < 0)
+			goto err;
+		if (opts->server) {
+			SSL_CTX_set_alpn_select_cb(c->ctx, alpn_select, c);
+		} else if (SSL_CTX_set_alpn_protos(c->ctx, c->alpn, c->alpn_len) != 0) {
+			ret = -ENOMEM;
+			goto err;
+		}
+	}
+	if (opts->server) {
+		SSL_CTX_set_tlsext_servername_callback(c->ctx, servername);
+		SSL_CTX_set_tlsext_servername_arg(c->ctx, c);
+	}
+	*out = c;
+	return 0;
+
+err:
+	ringo_tls_context_unref(c);
+	return ret;
+}
+
+int ringo_tls_context_add_sni(ringo_tls_context *c, const char *hostname, const char *cert_file,
+			      const char *key_file)
+{
+	if (!c || !c->server || !hostname || !cert_file || !key_file)
+		return -EINVAL;
+	struct sni *s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	int ret = -ENOMEM;
+	s->host = strdup(hostname);
+	s->ctx = new_ssl_ctx(true, SSL_CTX_get_min_proto_version(c->ctx));
+	if (!s->host || !s->ctx)
+		goto err;
+	ret = load_pair(s->ctx, cert_file, key_file);
+	if (ret < 0)
+		goto err;
+	if (c->alpn)
+		SSL_CTX_set_alpn_select_cb(s->ctx, alpn_select, c);
+	s->next = c->sni;
+	c->sni = s;
+	return 0;
+
+err:
+	SSL_CTX_free(s->ctx);
+	free(s->host);
+	free(s);
+	return ret;
+}
+
+void ringo_tls_context_ref(ringo_tls_context *c)
+{
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+}
+
+void ringo_tls_context_unref(ringo_tls_context *c)
+{
+	if (!c || atomic_fetch_sub(&c->refs, 1) > 1)
+		return;
+	while (c->sni) {
+		struct sni *s = c->sni;
+		c->sni = s->next;
+		SSL_CTX_free(s->ctx);
+		free(s->host);
+		free(s);
+	}
+	SSL_CTX_free(c->ctx);
+	free(c->alpn);
+	free(c);
+}
+
+/* ---- sessions ---- */
+
+int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, struct ringo__tls **out)
+{
+	struct ringo__tls *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->ssl = SSL_new(ctx->ctx);
+	t->rbio = BIO_new(BIO_s_mem());
+	t->wbio = BIO_new(BIO_s_mem());
+	if (!t->ssl || !t->rbio || !t->wbio)
+		goto err;
+	BIO_set_mem_eof_return(t->rbio, -1);
+	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	if (ctx->server) {
+		SSL_set_accept_state(t->ssl);
+	} else {
+		SSL_set_connect_state(t->ssl);
+		if (hostname && *hostname) {
+			unsigned char ip[16];
+			bool is_ip = inet_pton(AF_INET, hostname, ip) == 1 ||
+				     inet_pton(AF_INET6, hostname, ip) == 1;
+			if (is_ip) {
+				X509_VERIFY_PARAM *p = SSL_get0_param(t->ssl);
+				if (X509_VERIFY_PARAM_set1_ip_asc(p, hostname) != 1)
+					goto err_ssl;
+			} else if (SSL_set_tlsext_host_name(t->ssl, hostname) != 1 ||
+				   SSL_set1_host(t->ssl, hostname) != 1) {
+				goto err_ssl;
+			}
+		}
+	}
+	ringo_tls_context_ref(ctx);
+	t->ctx = ctx;
+	*out = t;
+	return 0;
+
+err:
+	/* Until SSL_set_bio, the BIOs are ours. */
+	if (!t->ssl || !t->rbio || !t->wbio) {
+		BIO_free(t->rbio);
+		BIO_free(t->wbio);
+	}
+err_ssl:
+	SSL_free(t->ssl);
+	free(t);
+	return -ENOMEM;
+}
+
+void ringo__tls_free(struct ringo__tls *t)
+{
+	if (!t)
+		return;
+	SSL_free(t->ssl); /* frees the BIOs */
+	free(t->subject);
+	ringo_tls_context_unref(t->ctx);
+	free(t);
+}
+
+int ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n)
+{
+	if (n && BIO_write(t->rbio, p, (int)n) != (int)n)
+		return -ENOMEM;
+	return 0;
+}
+
+void ringo__tls_set_error(struct ringo__tls *t, const char *msg)
+{
+	snprintf(t->error, sizeof(t->error), "%s", msg);
+}
+
+/* The errno for a failed SSL call (ret), with the reason kept. */
+static int failure(struct ringo__tls *t, int ret)
+{
+	int e = SSL_get_error(t->ssl, ret);
+	unsigned long code = ERR_peek_last_error();
+	if (code)
+		ERR_error_string_n(code, t->error, sizeof(t->error));
+	ERR_clear_error();
+	if (!t->done) {
+		long v = SSL_get_verify_result(t->ssl);
+		if (v != X509_V_OK) {
+			snprintf(t->error, sizeof(t->error), "certificate verify failed: %s",
+				 X509_verify_cert_error_string(v));
+			switch (v) {
+			case X509_V_ERR_CERT_HAS_EXPIRED:
+			case X509_V_ERR_CERT_NOT_YET_VALID:
+				return -EKEYEXPIRED;
+			case X509_V_ERR_HOSTNAME_MISMATCH:
+			case X509_V_ERR_IP_ADDRESS_MISMATCH:
+				return -ENOKEY;
+			default:
+				return -EKEYREJECTED;
+			}
+		}
+	}
+	if (e == SSL_ERROR_SYSCALL && !code) {
+		ringo__tls_set_error(t, "unexpected end of TLS data");
+		return -ECONNABORTED;
+	}
+	if (!t->error[0])
+		ringo__tls_set_error(t, "TLS protocol error");
+	return t->done ? -EBADMSG : -EPROTO;
+}
+
+int ringo__tls_start(struct ringo__tls *t)
+{
+	ERR_clear_error();
+	int r = SSL_do_handshake(t->ssl);
+	if (r == 1) {
+		t->done = true;
+		return 0;
+	}
+	int e = SSL_get_error(t->ssl, r);
+	return e == SSL_ERROR_WANT_READ ? 0 : failure(t, r);
+}
+
+ssize_t ringo__tls_read(struct ringo__tls *t, void *buf, size_t cap)
+{
+	if (t->eof)
+		return 0;
+	ERR_clear_error();
+	if (!t->done) {
+		int r = SSL_do_handshake(t->ssl);
+		if (r != 1) {
+			int e = SSL_get_error(t->ssl, r);
+			return e == SSL_ERROR_WANT_READ ? 0 : failure(t, r);
+		}
+		t->done = true;
+	}
+	size_t got = 0;
+	int r = SSL_read_ex(t->ssl, buf, cap, &got);
+	if (r == 1)
+		return (ssize_t)got;
+	int e = SSL_get_error(t->ssl, r);
+	if (e == SSL_ERROR_WANT_READ)
+		return 0;
+	if (e == SSL_ERROR_ZERO_RETURN) {
+		t->eof = true;
+		return 0;
+	}
+	return failure(t, r);
+}
+
+bool ringo__tls_handshake_done(const struct ringo__tls *t)
+{
+	return t->done;
+}
+
+bool ringo__tls_eof(const struct ringo__tls *t)
+{
+	return t->eof;
+}
+
+int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n)
+{
+	ERR_clear_error();
+	size_t put = 0;
+	/* A memory BIO takes everything: one call writes it all. */
+	if (n && SSL_write_ex(t->ssl, p, n, &put) != 1)
+		return failure(t, 0);
+	return 0;
+}
+
+int ringo__tls_close_notify(struct ringo__tls *t)
+{
+	if (t->notified || !t->done)
+		return 0;
+	t->notified = true;
+	ERR_clear_error();
+	SSL_shutdown(t->ssl);
+	ERR_clear_error();
+	return 0;
+}
+
+size_t ringo__tls_output(struct ringo__tls *t, const char **p)
+{
+	char *d = NULL;
+	long n = BIO_get_mem_data(t->wbio, &d);
+	*p = d;
+	return n > 0 ? (size_t)n : 0;
+}
+
+void ringo__tls_output_clear(struct ringo__tls *t)
+{
+	(void)BIO_reset(t->wbio);
+}
+
+const char *ringo__tls_version(const struct ringo__tls *t)
+{
+	return t->done ? SSL_get_version(t->ssl) : NULL;
+}
+
+const char *ringo__tls_alpn(const struct ringo__tls *t)
+{
+	const unsigned char *p;
+	unsigned len;
+	SSL_get0_alpn_selected(t->ssl, &p, &len);
+	if (!len)
+		return NULL;
+	/* Kept NUL-terminated beside the session. */
+	static _Thread_local char name[256];
+	memcpy(name, p, len);
+	name[len] = '\0';
+	return name;
+}
+
+const char *ringo__tls_peer_subject(const struct ringo__tls *t)
+{
+	if (t->subject)
+		return t->subject;
+	X509 *x = SSL_get0_peer_certificate(t->ssl);
+	if (!x)
+		return NULL;
+	BIO *b = BIO_new(BIO_s_mem());
+	if (!b)
+		return NULL;
+	X509_NAME_print_ex(b, X509_get_subject_name(x), 0, XN_FLAG_RFC2253);
+	char *d;
+	long n = BIO_get_mem_data(b, &d);
+	char *s = n >= 0 ? strndup(d, (size_t)n) : NULL;
+	BIO_free(b);
+	((struct ringo__tls *)t)->subject = s;
+	return s;
+}
+
+ssize_t ringo__tls_peer_certificate(const struct ringo__tls *t, void *buf, size_t cap)
+{
+	X509 *x = SSL_get0_peer_certificate(t->ssl);
+	if (!x)
+		return -ENOENT;
+	int n = i2d_X509(x, NULL);
+	if (n < 0)
+		return -ENOENT;
+	if ((size_t)n <= cap && buf) {
+		unsigned char *p = buf;
+		i2d_X509(x, &p);
+	}
+	return n;
+}
+
+const char *ringo__tls_error(const struct ringo__tls *t)
+{
+	return t->error[0] ? t->error : NULL;
+}
+
+#else /* !RINGO_HAVE_OPENSSL */
+
+int ringo_tls_context_create(const ringo_tls_opts *opts, ringo_tls_context **out)
+{
+	(void)opts;
+	(void)out;
+	return -EOPNOTSUPP;
+}
+
+int ringo_tls_context_add_sni(ringo_tls_context *c, const char *hostname, const char *cert_file,
+			      const char *key_file)
+{
+	(void)c, (void)hostname, (void)cert_file, (void)key_file;
+	return -EOPNOTSUPP;
+}
+
+void ringo_tls_context_ref(ringo_tls_context *c)
+{
+	(void)c;
+}
+
+void ringo_tls_context_unref(ringo_tls_context *c)
+{
+	(void)c;
+}
+
+/* Never reached: no context can exist to make a session from. */
+int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, struct ringo__tls **out)
+{
+	(void)ctx, (void)hostname, (void)out;
+	return -EOPNOTSUPP;
+}
+void ringo__tls_free(struct ringo__tls *t) { (void)t; }
+int ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n) { (void)t, (void)p, (void)n; return -EOPNOTSUPP; }
+ssize_t ringo__tls_read(struct ringo__tls *t, void *buf, size_t cap) { (void)t, (void)buf, (void)cap; return -EOPNOTSUPP; }
+bool ringo__tls_handshake_done(const struct ringo__tls *t) { (void)t; return false; }
+bool ringo__tls_eof(const struct ringo__tls *t) { (void)t; return false; }
+int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n) { (void)t, (void)p, (void)n; return -EOPNOTSUPP; }
+int ringo__tls_close_notify(struct ringo__tls *t) { (void)t; return 0; }
+size_t ringo__tls_output(struct ringo__tls *t, const char **p) { (void)t; *p = NULL; return 0; }
+void ringo__tls_output_clear(struct ringo__tls *t) { (void)t; }
+int ringo__tls_start(struct ringo__tls *t) { (void)t; return -EOPNOTSUPP; }
+const char *ringo__tls_version(const struct ringo__tls *t) { (void)t; return NULL; }
+const char *ringo__tls_alpn(const struct ringo__tls *t) { (void)t; return NULL; }
+const char *ringo__tls_peer_subject(const struct ringo__tls *t) { (void)t; return NULL; }
+ssize_t ringo__tls_peer_certificate(const struct ringo__tls *t, void *buf, size_t cap) { (void)t, (void)buf, (void)cap; return -ENOENT; }
+const char *ringo__tls_error(const struct ringo__tls *t) { (void)t; return NULL; }
+void ringo__tls_set_error(struct ringo__tls *t, const char *msg) { (void)t, (void)msg; }
+
+#endif
+
+bool ringo_tls_ktls_available(void)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
+	if (!f)
+		return false;
+	char line[256] = "";
+	bool ok = fgets(line, sizeof(line), f) && strstr(line, "tls");
+	fclose(f);
+	return ok;
+}
