@@ -160,7 +160,14 @@ typedef struct ringo_run_opts {
  * main thread, and when SIGINT is at its default disposition and not
  * blocked at the start; it is then blocked on this thread during the run,
  * read from a signalfd (<ringo/signal.h>), and unblocked at the end.
- * RINGO_RUN_NO_SIGINT opts out. */
+ * RINGO_RUN_NO_SIGINT opts out.
+ * fork(): a child forked while a loop runs (from a task or a callback) does
+ * not have that loop: the ring and its operations stay the parent's. In the
+ * child every ringo call behaves as outside a loop (-EPERM; the first await
+ * says why on stderr), and ringo_run starts a fresh loop there, as asyncio
+ * resets the running loop in a forked child. The parent's loop is not
+ * affected. Subprocesses are better started with ringo_process_spawn
+ * (posix_spawn). */
 int ringo_run(ringo_task_fn main, void *arg, intptr_t *result);
 
 /* ringo_run with options; opts may be NULL. */

@@ -228,6 +228,10 @@ void ringo__bufring_destroy(struct ringo_loop *loop);
  * on every await (the library is linked, not dlopen'ed late). */
 extern __thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial-exec")));
 
+/* After fork() in a running loop, in the child: says once on stderr that
+ * the parent's loop is unusable here; true if it did (lib/loop.c). */
+bool ringo__loop_forked(void);
+
 /* The running loop or NULL. */
 static inline struct ringo_loop *ringo__loop_get(void)
 {

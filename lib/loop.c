@@ -3,6 +3,7 @@
  * cancels what is left, drains the ring and closes it. The loop itself is
  * nothing but: submit, wait, and for each CQE switch to the fiber it names
  * (lib/ring.c dispatches, lib/task.c switches). */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -13,6 +14,37 @@
 #include "ringo_config.h"
 
 __thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial-exec")));
+
+/* fork(): the child has a copy of the forking thread's loop pointer, but
+ * the ring, its mappings and the kernel's operations are the parent's. The
+ * child forgets the loop (every call then fails as outside a loop, with
+ * -EPERM, and the first await says why on stderr) and may start its own
+ * with ringo_run, as asyncio resets the running loop in a forked child. */
+static __thread bool forked_from_loop;
+
+static void forget_loop_in_child(void)
+{
+	if (ringo__loop) {
+		ringo__loop = NULL;
+		forked_from_loop = true;
+	}
+}
+
+bool ringo__loop_forked(void)
+{
+	if (!forked_from_loop)
+		return false;
+	forked_from_loop = false;
+	fputs("ringo: this process was forked inside a running loop; the parent's loop "
+	      "cannot be used here (calls fail with -EPERM); start a new one with ringo_run\n",
+	      stderr);
+	return true;
+}
+
+static void atfork_register(void)
+{
+	(void)pthread_atfork(NULL, NULL, forget_loop_in_child);
+}
 
 int64_t ringo_time(void)
 {
@@ -78,6 +110,9 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 		return -EINVAL;
 	if (ringo__loop)
 		return -EBUSY;
+	static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+	(void)pthread_once(&atfork_once, atfork_register);
+	forked_from_loop = false;
 	struct ringo_loop loop;
 	memset(&loop, 0, sizeof(loop));
 	unsigned entries = opts && opts->ring_entries ? opts->ring_entries

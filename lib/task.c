@@ -440,6 +440,8 @@ ringo_task *ringo__await_begin(int *err)
 	struct ringo_loop *loop = ringo__loop_get();
 	ringo_task *t = loop ? loop->current : NULL;
 	if (!t) {
+		if (!loop)
+			(void)ringo__loop_forked();
 		*err = -EPERM;
 		return NULL;
 	}

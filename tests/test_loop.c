@@ -3,6 +3,7 @@
 #include "harness.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <ringo.h>
 
@@ -254,6 +255,58 @@ static void test_plain_ring_runs(void **state)
 	assert_int_equal(result, 1);
 }
 
+/* ---- issue 11 item 12: fork() in a running loop ---- */
+
+static intptr_t child_main(void *arg)
+{
+	(void)arg;
+	int fd[2];
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(1)), 0);
+	assert_int_equal(ringo_write(fd[1], "ok", 2, -1, ringo_deadline_in(RINGO_SEC(5))), 2);
+	char buf[2];
+	assert_int_equal(ringo_read(fd[0], buf, 2, -1, ringo_deadline_in(RINGO_SEC(5))), 2);
+	close(fd[0]);
+	close(fd[1]);
+	return 42;
+}
+
+static void forked_child(void *arg)
+{
+	(void)arg;
+	/* Still on the parent's task stack, with the parent's loop gone. */
+	int r1 = ringo_sleep(0);
+	int r2 = ringo_sleep(0); /* the message comes once */
+	printf("sleep:%d,%d current:%d\n", r1, r2, ringo_task_current() != NULL);
+	fflush(stdout);
+	intptr_t result = 0;
+	int r = ringo_run(child_main, NULL, &result);
+	printf("run:%d result:%ld\n", r, (long)result);
+}
+
+static intptr_t fork_in_loop(void *arg)
+{
+	(void)arg;
+	char out[1024];
+	int status = harness_fork(forked_child, NULL, out, sizeof(out));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_string_equal(out, "ringo: this process was forked inside a running loop; the "
+				 "parent's loop cannot be used here (calls fail with -EPERM); "
+				 "start a new one with ringo_run\n"
+				 "sleep:-1,-1 current:0\n"
+				 "run:0 result:42\n");
+	/* The parent's loop goes on. */
+	assert_int_equal(ringo_sleep(RINGO_MSEC(1)), 0);
+	return 0;
+}
+
+static void test_fork_in_running_loop(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(fork_in_loop, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -269,6 +322,7 @@ int main(void)
 		cmocka_unit_test(test_callbacks_cannot_suspend),
 		cmocka_unit_test(test_loop_time_is_monotonic),
 		cmocka_unit_test(test_plain_ring_runs),
+		cmocka_unit_test(test_fork_in_running_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
