@@ -288,8 +288,9 @@ void ringo_future_unref(ringo_future *f);
 /* Completes f with a value >= 0 (set_result) or a negative errno
  * (set_error; -ECANCELED makes f cancelled). Waiters and callbacks are woken
  * through the ring afterwards, never inside these calls. Return 0, -EINVAL
- * (NULL, or a value of the wrong sign), -EALREADY if f is already done, or
- * -EPERM if f's loop is not running here (it has ended). Do not suspend. */
+ * (NULL, or a value of the wrong sign), -EALREADY if f is already done,
+ * -EPERM if no loop runs here, or -EXDEV if another loop does (f belongs to
+ * another thread's loop, or to one that has ended). Do not suspend. */
 int ringo_future_set_result(ringo_future *f, intptr_t value);
 int ringo_future_set_error(ringo_future *f, int error);
 

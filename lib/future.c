@@ -68,8 +68,9 @@ static int complete(ringo_future *f, intptr_t result)
 {
 	if (f->c.state != RINGO__PENDING)
 		return -EALREADY;
-	if (!ringo__loop_owning(f->loop_id))
-		return -EPERM; /* its loop has ended: nobody is left to wake */
+	int own = ringo__loop_check(f->loop_id);
+	if (own < 0)
+		return own; /* another loop's, or its loop has ended: nobody to wake */
 	ringo__completion_finish(&f->c, result == -ECANCELED ? RINGO__CANCELLED : RINGO__DONE,
 				 result);
 	return 0;

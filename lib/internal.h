@@ -258,6 +258,15 @@ static inline struct ringo_loop *ringo__loop_owning(uint64_t id)
 	return NULL;
 }
 
+/* For a call on an object of loop id: 0 if that loop runs here; -EXDEV if
+ * another loop runs on this thread (the object is another loop's: another
+ * thread's, or one that has ended); -EPERM outside a loop. */
+static inline int ringo__loop_check(uint64_t id)
+{
+	struct ringo_loop *loop = ringo__loop;
+	return !loop ? -EPERM : loop->id == id ? 0 : -EXDEV;
+}
+
 /* Gives each arming a fresh tag, so a CQE for an earlier use of the same
  * record is recognised as stale. */
 static inline void ringo__op_arm(struct ringo_loop *loop, struct ringo__op *op,

@@ -240,8 +240,9 @@ int ringo_server_wait_closed(ringo_server *srv)
 {
 	if (!srv)
 		return -EINVAL;
-	if (!ringo__loop_owning(srv->loop_id))
-		return -EPERM;
+	int own = ringo__loop_check(srv->loop_id);
+	if (own < 0)
+		return own;
 	if (srv->closing)
 		return 0;
 	int err;
@@ -282,8 +283,9 @@ int ringo_server_close(ringo_server *srv, bool cancel)
 {
 	if (!srv)
 		return -EINVAL;
-	if (!ringo__loop_owning(srv->loop_id))
-		return -EPERM;
+	int own = ringo__loop_check(srv->loop_id);
+	if (own < 0)
+		return own;
 	ringo_task *self = ringo_task_current();
 	if (!self)
 		return -EPERM;

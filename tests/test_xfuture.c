@@ -88,6 +88,38 @@ static void test_round_trips(void **state)
 	assert_int_equal(results[1], 0);
 }
 
+/* ---- another loop's objects: -EXDEV ---- */
+
+static intptr_t set_foreign(void *arg)
+{
+	return ringo_future_set_result(arg, 1);
+}
+
+static intptr_t exdev_main(void *arg)
+{
+	(void)arg;
+	if (ringo_loop_index() != 0)
+		return serve_until_stopped();
+	ringo_future *f;
+	ringo_future_create(&f);
+	ringo_xfuture *xf;
+	assert_int_equal(ringo_run_coroutine_threadsafe(ringo_loop_at(1), set_foreign, f, &xf), 0);
+	intptr_t r = ringo_xfuture_await(xf);
+	ringo_xfuture_unref(xf);
+	assert_false(ringo_future_done(f));
+	ringo_future_unref(f);
+	stop_peer();
+	return r;
+}
+
+static void test_other_loops_objects(void **state)
+{
+	(void)state;
+	intptr_t results[2];
+	assert_int_equal(ringo_run_threads(2, exdev_main, NULL, NULL, results), 0);
+	assert_int_equal(results[0], -EXDEV);
+}
+
 /* ---- cancellation by the awaiter ---- */
 
 static _Atomic int remote_saw;
@@ -280,6 +312,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trips),
+		cmocka_unit_test(test_other_loops_objects),
 		cmocka_unit_test(test_awaiter_cancels_remote),
 		cmocka_unit_test(test_loops_end_during_await),
 		cmocka_unit_test(test_plain_thread_waits),

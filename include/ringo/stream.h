@@ -190,7 +190,8 @@ int ringo_server_wait_closed(ringo_server *srv);
  * handlers to end and frees srv. Cancelling the task that closes cancels
  * the handlers too, and close still waits for them (srv is never freed
  * under them): it returns 0 and the cancellation is delivered at the next
- * await. Returns 0, -EPERM outside a task of its loop, -EBUSY if another
+ * await. Returns 0, -EPERM outside a task of its loop (-EXDEV in another
+ * loop's), -EBUSY if another
  * task is closing srv already, -EINVAL for NULL. May suspend. */
 int ringo_server_close(ringo_server *srv, bool cancel_handlers);
 
