@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Debug mode (RINGO_DEBUG=1, or RINGO_RUN_DEBUG): reports of what usually
  * hides a bug, each once, through the log:
  *  - a task (or callback) that runs longer than slow_task_ns between two

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: USDT probes (provider "ringo"), for perf, bpftrace, systemtap
  * and gdb to trace a binary as built. Each is one nop where it stands;
  * without <sys/sdt.h> at build time, nothing. Never installed.

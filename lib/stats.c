@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Loop statistics: counters the hot paths keep as plain increments (in
  * the ring, the loop and the task code), gathered here on request. */
 #include <string.h>

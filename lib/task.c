@@ -9,13 +9,13 @@
  * cancelled), and when that is impossible it stays pending and the next
  * await returns -ECANCELED. */
 #include <stdio.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dump.h"
 #include "probes.h"
 #include "internal.h"
+#include "log.h"
 #include "ring.h"
 
 enum { T_SCHEDULED, T_RUNNING, T_DONE };
@@ -77,8 +77,8 @@ ringo_task *ringo_task_ref(ringo_task *t)
 static void print_unretrieved(ringo_task *t, int error, void *arg)
 {
 	(void)arg;
-	fprintf(stderr, "ringo: task %s failed with %d (%s) and nobody took its result\n",
-		ringo_task_name(t), error, strerror(-error));
+	ringo__log(RINGO_LOG_ERROR, "task %s failed with %d (%s) and nobody took its result",
+		   ringo_task_name(t), error, strerror(-error));
 }
 
 static __thread ringo_exception_handler_fn exception_handler = print_unretrieved;

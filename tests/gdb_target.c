@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A program for tests/test_gdb.py: tasks suspended in known places, and a
  * function the debugger stops in while they are. */
 #include <stdio.h>

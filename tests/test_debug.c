@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Debug mode: each report once, with the words it promises; nothing when
  * off. Reports are captured through ringo_set_log_fn (the watchdog's come
  * from its own thread). */

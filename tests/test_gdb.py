@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The gdb extension (tools/gdb/ringo.py) in batch mode against a live
 program (tests/gdb_target.c): `info ringo-tasks` lists its tasks with what
 they wait on and where, `ringo-bt TASK` shows a suspended task's stack.

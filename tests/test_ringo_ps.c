@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tools/ringo-ps on a running demo server: the dump of a live process, the
  * process left running. argv[1]: the echo server, argv[2]: ringo-ps. */
 #include "harness.h"

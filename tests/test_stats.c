@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_loop_stats: the counters move as the loop works. */
 #include "harness.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # gdb extension for ringo programs (load with `source ringo.py`, or let gdb
 # auto-load it: it is installed as libringo.so.0's -gdb.py script).
 #
