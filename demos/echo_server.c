@@ -3,9 +3,10 @@
  * what it reads.
  *
  *   echo_server [--host H] [--port N] [--max-connections N] [--threads N]
- *					(default 127.0.0.1:8888, 10000, 1)
+ *               [--idle-timeout SECONDS]	(default 127.0.0.1:8888, 10000, 1, none)
  *
- * A connection over --max-connections at once (per loop) is closed at once.
+ * A connection over --max-connections at once (per loop) is closed at once;
+ * one that moved no byte for --idle-timeout seconds is closed.
  * --threads N runs N loops on one port (0: one per CPU; demos/shards.h).
  * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
  * port, and the line says which). SIGINT or SIGTERM closes every
@@ -26,6 +27,7 @@ struct config {
 	sigset_t signals;
 	struct conn_limit limit;
 	struct shards sh;
+	ringo_stream_opts stream;
 };
 
 /* One connection: echo until the client is done (asyncio: data = await
@@ -95,6 +97,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--max-connections") && i + 1 < argc) {
 			if (!conn_limit_parse(argv[++i], &max_conns))
 				goto usage;
+		} else if (!strcmp(argv[i], "--idle-timeout") && i + 1 < argc) {
+			char *end;
+			double idle = strtod(argv[++i], &end);
+			if (*end || !(idle >= 0 && idle < 1e9))
+				goto usage;
+			cfg.stream.idle_timeout = (int64_t)(idle * 1e9);
 		} else {
 			goto usage;
 		}
@@ -120,7 +128,7 @@ int main(int argc, char **argv)
 	sigaddset(&cfg.signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &cfg.signals, NULL);
 	cfg.sh = (struct shards){ .prog = "echo_server", .host = cfg.host, .port = cfg.port,
-				  .n = threads, .tls = tls };
+				  .n = threads, .tls = tls, .stream = &cfg.stream };
 	if (shards_bind(&cfg.sh) < 0)
 		return 1;
 	int rc = shards_run(&cfg.sh, serve, &cfg);
@@ -130,7 +138,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr,
 		"usage: %s [--host H] [--port N] [--max-connections N] [--threads N]\n"
-		"       [--tls-cert CERT.pem --tls-key KEY.pem]\n",
+		"       [--tls-cert CERT.pem --tls-key KEY.pem] [--idle-timeout SECONDS]\n",
 		argv[0]);
 	return 2;
 }

@@ -59,7 +59,8 @@ int shards_start_server(struct shards *sh, ringo_conn_fn handler, void *arg, rin
 	if (ret < 0)
 		return ret;
 	ringo_server_opts opts = { .reuse_port = sh->n > 1, .tls = sh->tls,
-				   .handshake_timeout = sh->handshake_timeout };
+				   .handshake_timeout = sh->handshake_timeout,
+				   .stream = sh->stream };
 	if (sh->n > 1 && me == 0)
 		ret = ringo_start_server_fd(sh->fd0, handler, arg, &opts, out);
 	else

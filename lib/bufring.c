@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* The loop's provided buffer ring: one buffer group shared by every
  * multishot receive of the loop. A receive's CQE names the buffer the
- * kernel filled; the stream copies the bytes out and gives the buffer back
- * at once, so buffers are held only between a CQE's posting and its
- * dispatch, and an idle connection holds none. */
+ * kernel filled; a stream whose input is empty keeps the buffer as its
+ * input until it is read (lent, up to a quarter of the ring), otherwise it
+ * copies the bytes out and gives the buffer back at once, so an idle
+ * connection holds none.
+ *
+ * And the loop's pool of stream buffers: emptied buffers above what a
+ * stream keeps for itself are reused by the next stream that grows, so
+ * that bulk transfers neither call malloc nor fault fresh pages in steady
+ * state. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -98,8 +104,79 @@ struct ringo__bufring *ringo__bufring_get(struct ringo_loop *loop)
 	return loop->bufring_state == RINGO__BUFRING_READY ? loop->bufring : NULL;
 }
 
+/* ---- the pool of stream buffers ---- */
+
+enum {
+	POOL_MIN_SHIFT = 12,          /* 4 KiB, the smallest class */
+	POOL_CLASSES = 14,            /* up to 32 MiB */
+	POOL_PER_CLASS = 32,
+	POOL_MAX_BYTES = 8 << 20,     /* most the pool keeps */
+};
+
+struct ringo__bufpool {
+	void *free[POOL_CLASSES][POOL_PER_CLASS];
+	unsigned count[POOL_CLASSES];
+	size_t bytes;
+};
+
+/* The class of a power-of-two size, or -1 outside the pool's classes. */
+static int pool_class(size_t cap)
+{
+	int c = 0;
+	while (((size_t)1 << (POOL_MIN_SHIFT + c)) < cap)
+		c++;
+	return c < POOL_CLASSES && ((size_t)1 << (POOL_MIN_SHIFT + c)) == cap ? c : -1;
+}
+
+void *ringo__bufpool_take(struct ringo_loop *loop, size_t *cap)
+{
+	size_t want = (size_t)1 << POOL_MIN_SHIFT;
+	while (want < *cap) {
+		if (want > SIZE_MAX / 2)
+			return NULL;
+		want *= 2;
+	}
+	*cap = want;
+	struct ringo__bufpool *p = loop ? loop->bufpool : NULL;
+	int c = p ? pool_class(want) : -1;
+	if (c >= 0 && p->count[c]) {
+		p->bytes -= want;
+		return p->free[c][--p->count[c]];
+	}
+	return malloc(want);
+}
+
+void ringo__bufpool_give(struct ringo_loop *loop, void *mem, size_t cap)
+{
+	if (!mem)
+		return;
+	if (loop && !loop->bufpool)
+		loop->bufpool = calloc(1, sizeof(*loop->bufpool));
+	struct ringo__bufpool *p = loop ? loop->bufpool : NULL;
+	int c = p ? pool_class(cap) : -1;
+	if (c < 0 || p->count[c] == POOL_PER_CLASS || p->bytes + cap > POOL_MAX_BYTES) {
+		free(mem);
+		return;
+	}
+	p->free[c][p->count[c]++] = mem;
+	p->bytes += cap;
+}
+
+static void pool_destroy(struct ringo_loop *loop)
+{
+	struct ringo__bufpool *p = loop->bufpool;
+	if (!p)
+		return;
+	for (int c = 0; c < POOL_CLASSES; c++)
+		for (unsigned i = 0; i < p->count[c]; i++)
+			free(p->free[c][i]);
+	free(p);
+	loop->bufpool = NULL;
+}
+
 void ringo__bufring_destroy(struct ringo_loop *loop)
 {
+	pool_destroy(loop);
 	struct ringo__bufring *b = loop->bufring;
 	if (!b)
 		return;

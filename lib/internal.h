@@ -217,11 +217,14 @@ struct ringo_loop {
 	/* lib/mailbox.c: how other threads reach the loop (its public
 	 * handle, ringo_loop, which outlives it while referenced) */
 	struct ringo_mailbox *mailbox;
+	/* lib/bufring.c: emptied stream buffers kept for reuse */
+	struct ringo__bufpool *bufpool;
 };
 
 enum { RINGO__BUFRING_UNTRIED = 0, RINGO__BUFRING_READY, RINGO__BUFRING_OFF };
 /* At the loop's end, once nothing is in flight: unregisters and frees the
- * loop's provided buffer ring, if it has one (lib/bufring.c). */
+ * loop's provided buffer ring, if it has one, and its pool of stream
+ * buffers (lib/bufring.c). */
 void ringo__bufring_destroy(struct ringo_loop *loop);
 
 /* initial-exec: a plain %fs-relative load instead of a __tls_get_addr call

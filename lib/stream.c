@@ -2,18 +2,38 @@
 /* Streams: asyncio's StreamReader and StreamWriter over one fd.
  *
  * Reading. On a socket, a multishot recv picks buffers from the loop's
- * buffer ring (lib/bufring.c); each CQE's bytes are copied into the
- * stream's input buffer and the buffer goes back to the ring at once. The
- * recv stays armed, re-armed whenever a CQE ends it (-ENOBUFS included), and
- * is cancelled while more than limit * 2 bytes wait unread (paused) until a
- * reader brings that down to limit or waits for more. Elsewhere (pipes,
- * files, kernels without multishot recv) one read at a time lands straight
- * in the input buffer's free tail, while a reader waits; the input buffer
- * then does not move until its CQE has come.
+ * buffer ring (lib/bufring.c). A CQE that finds the stream's input empty
+ * lends its ring buffer to the stream, which reads from it in place and
+ * gives it back once it is consumed (no copy); otherwise its bytes are
+ * appended to the stream's own input buffer and the ring buffer goes back
+ * at once. The recv stays armed, re-armed whenever a CQE ends it (-ENOBUFS
+ * included), and is cancelled while more than limit * 2 bytes wait unread
+ * (paused) until a reader brings that down to limit or waits for more.
+ * Elsewhere (pipes, files, kernels without multishot recv) one read at a
+ * time lands straight in the input buffer's free tail, while a reader
+ * waits; the input buffer then does not move until its CQE has come.
  *
  * Writing. write() appends to the output buffer; one send (or write) at a
  * time carries a second buffer, which the kernel reads and nothing else
- * touches, and the two swap when it has gone.
+ * touches, and the two swap when it has gone. A large write to a socket
+ * with nothing queued is first offered to the socket at once (a send with
+ * MSG_DONTWAIT, as asyncio's transports do), and only what it did not take
+ * is buffered.
+ *
+ * Buffers. A stream keeps up to KEEP bytes of buffer memory when it is
+ * empty; larger buffers go back to the loop's pool (lib/bufring.c) and are
+ * taken from there again, so bulk transfers neither call malloc nor fault
+ * fresh pages once warm.
+ *
+ * Idle timeout. One IORING_OP_TIMEOUT per stream, armed while a task waits
+ * on it, for the time of the last byte in or out plus the idle timeout.
+ * Bytes that move do not touch it: when it fires, it compares the time of
+ * the last byte with now and re-arms itself for the rest (lazy re-arm), or
+ * ends the waits with -ETIMEDOUT.
+ *
+ * Layers (lib/stream_internal.h): a TLS layer sees the raw bytes of every
+ * arrival and delivers decoded ones to the input buffer; writes go through
+ * it to the output buffer.
  *
  * Lifetime. The kernel may write into the input buffer and read the
  * sending buffer until the ops' CQEs: a stream destroyed with ops in
@@ -31,14 +51,16 @@
 #include "bufring.h"
 #include "io.h"
 #include "tls.h"
+#include "stream_internal.h"
 
 enum {
 	DEFAULT_LIMIT = 64 * 1024,
 	DEFAULT_WRITE_HIGH = 64 * 1024,
 	MIN_ALLOC = 4 * 1024,       /* smallest buffer allocated */
-	KEEP = 16 * 1024,           /* an emptied buffer above this is freed */
+	KEEP = 16 * 1024,           /* an emptied buffer above this goes to the pool */
 	READ_MIN = 16 * 1024,       /* free tail a single-shot read asks for */
 	READ_MAX = 256 * 1024,      /* most a single-shot read asks for */
+	DIRECT_MIN = 16 * 1024,     /* a write this large is offered to the socket at once */
 };
 
 enum { R_MULTISHOT, R_RECV, R_READ };
@@ -60,14 +82,23 @@ struct ringo_stream {
 
 	/* reading */
 	struct sbuf in;
+	int lent;                     /* the ring buffer in.data points into, or -1 */
+	char *own;                    /* while lent: in's own memory, own_cap bytes */
+	size_t own_cap;
 	struct ringo__op rop;
 	struct ringo__wait *reader;   /* the one task waiting for bytes */
-	size_t want;                  /* it resumes once in.len >= want */
+	size_t want;                  /* it resumes once in.len >= want, */
+	bool want_stop;               /* or once no read is in flight (hold_read), */
+	bool want_input;              /* or once inputs moves on (wait_input) */
+	uint64_t inputs;              /* arrivals handed to the layer */
+	uint64_t inputs_at;           /* inputs when want_input was set */
 	uint64_t rpos;                /* bytes consumed since the start */
 	int rerr;                     /* read error, after the buffered bytes */
 	bool eof;
 	bool paused;                  /* over limit * 2: not reading */
 	bool rop_cancelled;           /* a cancel is aimed at rop */
+	bool held_read;               /* a copy reads the fd itself */
+	bool used;                    /* a byte was read or written */
 
 	/* writing */
 	struct sbuf out;              /* written, not yet handed to the kernel */
@@ -77,6 +108,18 @@ struct ringo_stream {
 	int werr;                     /* the write error; no more writes */
 	bool wclosed;                 /* write_eof or close called */
 	bool eof_sent;                /* shutdown(SHUT_WR) done */
+	bool held_write;              /* a copy sends on the fd itself */
+
+	/* layer (stream_internal.h) */
+	const struct ringo__stream_layer *layer;
+	void *layer_ctx;
+	char *raw;                    /* single-shot reads land here with a layer */
+	size_t raw_cap;
+
+	/* idle timeout */
+	int64_t idle;                 /* ns; 0: none */
+	int64_t activity;             /* ringo_time() of the last byte in or out */
+	struct ringo__op top;         /* its IORING_OP_TIMEOUT */
 
 	/* closing */
 	struct ringo__op cop;         /* the IORING_OP_CLOSE */
@@ -101,16 +144,33 @@ struct swait {
 
 /* ---- buffers ---- */
 
-/* Makes room for n more bytes after the buffered ones. */
-/* The loop's statistics: buffer capacity grown from was to now bytes. */
-static void count_bytes(size_t now, size_t was)
+/* The pool buffers come from and go back to: the stream's loop while it
+ * runs, else none (plain malloc/free). */
+static struct ringo_loop *pool_of(const ringo_stream *s)
 {
-	struct ringo_loop *loop = ringo__loop_get();
+	return ringo__loop_owning(s->loop_id);
+}
+
+/* The loop's statistics: buffer capacity grown from was to now bytes. */
+static void count_bytes(struct ringo_loop *loop, size_t now, size_t was)
+{
 	if (loop)
 		loop->stream_bytes += now - was;
 }
 
-static int sbuf_reserve(struct sbuf *b, size_t n)
+/* Gives b's memory back (to the pool). */
+static void sbuf_release(ringo_stream *s, struct sbuf *b)
+{
+	struct ringo_loop *loop = pool_of(s);
+	if (b->data)
+		count_bytes(loop, 0, b->cap);
+	ringo__bufpool_give(loop, b->data, b->cap);
+	b->data = NULL;
+	b->head = b->len = b->cap = 0;
+}
+
+/* Makes room for n more bytes after the buffered ones. */
+static int sbuf_reserve(ringo_stream *s, struct sbuf *b, size_t n)
 {
 	if (b->cap - b->head - b->len >= n)
 		return 0;
@@ -120,27 +180,31 @@ static int sbuf_reserve(struct sbuf *b, size_t n)
 		b->head = 0;
 		return 0;
 	}
-	if (n > SIZE_MAX / 2 - b->len)
+	if (n > SIZE_MAX / 4 - b->len)
 		return -ENOMEM;
-	size_t cap = b->cap > MIN_ALLOC ? b->cap : MIN_ALLOC;
-	while (cap < b->len + n)
-		cap *= 2;
-	char *data = malloc(cap);
+	size_t cap = b->len + n;
+	if (cap < 2 * b->cap)
+		cap = 2 * b->cap;
+	if (cap < MIN_ALLOC)
+		cap = MIN_ALLOC;
+	char *data = ringo__bufpool_take(pool_of(s), &cap);
 	if (!data)
 		return -ENOMEM;
+	count_bytes(pool_of(s), cap, 0);
 	if (b->len)
 		memcpy(data, b->data + b->head, b->len);
-	count_bytes(cap, b->cap);
-	free(b->data);
+	size_t len = b->len;
+	sbuf_release(s, b);
 	b->data = data;
 	b->head = 0;
+	b->len = len;
 	b->cap = cap;
 	return 0;
 }
 
-static int sbuf_append(struct sbuf *b, const void *p, size_t n)
+static int sbuf_append(ringo_stream *s, struct sbuf *b, const void *p, size_t n)
 {
-	int ret = sbuf_reserve(b, n);
+	int ret = sbuf_reserve(s, b, n);
 	if (ret < 0)
 		return ret;
 	memcpy(b->data + b->head + b->len, p, n);
@@ -149,19 +213,15 @@ static int sbuf_append(struct sbuf *b, const void *p, size_t n)
 }
 
 /* Drops the first n bytes; an emptied buffer starts over at its front, and
- * a large one is freed (an idle stream keeps little). */
-static void sbuf_drop(struct sbuf *b, size_t n)
+ * a large one goes back to the pool (an idle stream keeps little). */
+static void sbuf_drop(ringo_stream *s, struct sbuf *b, size_t n)
 {
 	b->head += n;
 	b->len -= n;
 	if (b->len == 0) {
 		b->head = 0;
-		if (b->cap > KEEP) {
-			count_bytes(0, b->cap);
-			free(b->data);
-			b->data = NULL;
-			b->cap = 0;
-		}
+		if (b->cap > KEEP)
+			sbuf_release(s, b);
 	}
 }
 
@@ -170,15 +230,54 @@ static size_t buffered_out(const ringo_stream *s)
 	return s->out.len + s->sending.len;
 }
 
+/* The input's ring buffer goes back to the ring and the input to its own
+ * memory, holding what was left of the ring buffer's bytes (none if
+ * emptied) with room for extra more. Returns 0 or -ENOMEM (the ring buffer
+ * is still lent then). */
+static int unlend(ringo_stream *s, size_t extra)
+{
+	struct sbuf own = { s->own, 0, 0, s->own_cap };
+	if (s->in.len) {
+		int ret = sbuf_append(s, &own, s->in.data + s->in.head, s->in.len);
+		if (ret < 0)
+			return ret;
+	}
+	if (extra) {
+		int ret = sbuf_reserve(s, &own, extra);
+		if (ret < 0) {
+			s->own = own.data;
+			s->own_cap = own.cap;
+			return ret;
+		}
+	}
+	struct ringo_loop *loop = pool_of(s);
+	if (loop && loop->bufring) {
+		ringo__bufring_recycle(loop->bufring, (unsigned)s->lent);
+		loop->bufring->lent--;
+	}
+	s->lent = -1;
+	s->own = NULL;
+	s->own_cap = 0;
+	s->in = own;
+	return 0;
+}
+
 /* ---- the end of a stream's life ---- */
 
 static void free_stream(ringo_stream *s)
 {
 	ringo__tls_free(s->tls);
-	count_bytes(0, s->in.cap + s->out.cap + s->sending.cap);
-	free(s->in.data);
-	free(s->out.data);
-	free(s->sending.data);
+	if (s->lent >= 0) {
+		s->in.len = 0;
+		if (unlend(s, 0) < 0)
+			abort(); /* cannot fail with nothing to copy */
+	}
+	if (s->layer && s->layer->release)
+		s->layer->release(s->layer_ctx);
+	sbuf_release(s, &s->in);
+	sbuf_release(s, &s->out);
+	sbuf_release(s, &s->sending);
+	free(s->raw);
 	free(s);
 }
 
@@ -199,7 +298,7 @@ static void close_detached(struct ringo_loop *loop, int fd)
  * Returns true if it did (the caller must not touch s). */
 static bool reap_aborted(ringo_stream *s)
 {
-	if (!s->aborted || s->rop.armed || s->wop.armed || s->cop.armed)
+	if (!s->aborted || s->rop.armed || s->wop.armed || s->cop.armed || s->top.armed)
 		return false;
 	if (s->fd >= 0)
 		close_detached(s->loop, s->fd);
@@ -236,6 +335,9 @@ static void swait_timer(void *arg)
 
 static void read_update(ringo_stream *s);
 static bool readable(const ringo_stream *s);
+static void idle_arm(ringo_stream *s);
+static void wake_all(struct ringo__list *list, int value);
+static void close_update(ringo_stream *s);
 
 /* "stream read fd 7 (127.0.0.1:51234)", "stream drain ...", "stream close ...". */
 static ringo_task *describe_swait(const struct ringo__wait *w, char *buf, size_t cap,
@@ -259,10 +361,10 @@ static ringo_task *describe_swait(const struct ringo__wait *w, char *buf, size_t
 }
 
 /* Suspends the current task t on s: as its reader (list NULL) or in list,
- * until a waker unlinks and wakes it, s's deadline passes or t is
- * cancelled. Returns the value it was woken with: 0, a stream error,
- * -ETIMEDOUT, -ECANCELED, or -ESHUTDOWN when s was destroyed meanwhile
- * (s is then gone). */
+ * until a waker unlinks and wakes it, s's deadline passes, its idle timeout
+ * passes or t is cancelled. Returns the value it was woken with: 0, a
+ * stream error, -ETIMEDOUT, -ECANCELED, or -ESHUTDOWN when s was destroyed
+ * meanwhile (s is then gone). */
 static int swait(ringo_stream *s, ringo_task *t, struct swait *sw, struct ringo__list *list)
 {
 	ringo_handle *timer = NULL;
@@ -282,11 +384,17 @@ static int swait(ringo_stream *s, ringo_task *t, struct swait *sw, struct ringo_
 	} else {
 		s->reader = &sw->w;
 		read_update(s);
-		if (!readable(s)) {
+		if (!readable(s) && !(s->want_stop && s->rop.armed)) {
 			/* Starting the read failed (out of memory): s->rerr. */
 			s->reader = NULL;
 			goto out;
 		}
+	}
+	if (s->idle) {
+		/* A wait that starts counts as activity: it gets the whole
+		 * idle timeout. */
+		s->activity = ringo_time();
+		idle_arm(s);
 	}
 	r = ringo__wait_suspend(&sw->w);
 out:
@@ -324,6 +432,53 @@ static void wake_writers(ringo_stream *s)
 	}
 }
 
+/* ---- the idle timeout ---- */
+
+static bool anyone_waits(const ringo_stream *s)
+{
+	return s->reader || !ringo__list_empty(&s->writers) || !ringo__list_empty(&s->closers);
+}
+
+static void idle_done(struct ringo__op *op, int res, uint32_t flags);
+
+/* Arms the stream's timer for the last activity plus the idle timeout, if
+ * it is not armed already (an armed one re-arms itself when it finds it
+ * fired early). */
+static void idle_arm(ringo_stream *s)
+{
+	if (s->top.armed || s->aborted || s->shut)
+		return;
+	ringo__op_arm(s->loop, &s->top, idle_done);
+	ringo__ring_timeout(s->loop->ring, &s->top, s->activity + s->idle, true);
+}
+
+static void idle_done(struct ringo__op *op, int res, uint32_t flags)
+{
+	(void)res;
+	(void)flags;
+	ringo_stream *s = ringo__container_of(op, ringo_stream, top);
+	if (reap_aborted(s) || s->shut || !anyone_waits(s))
+		return; /* nobody waits: the next wait arms it again */
+	if (ringo_time() < s->activity + s->idle) {
+		idle_arm(s);
+		return;
+	}
+	/* No byte for the whole idle timeout: every wait on s ends. */
+	if (s->reader) {
+		struct swait *sw = ringo__container_of(s->reader, struct swait, w);
+		swait_detach(sw);
+		ringo__wait_wake(&sw->w, -ETIMEDOUT);
+	}
+	wake_all(&s->writers, -ETIMEDOUT);
+	wake_all(&s->closers, -ETIMEDOUT);
+}
+
+void ringo__stream_touch(ringo_stream *s)
+{
+	if (s->idle)
+		s->activity = ringo_time();
+}
+
 /* ---- reading ---- */
 
 /* Whether bytes may still arrive. */
@@ -345,16 +500,32 @@ static void arm_read(ringo_stream *s)
 		sqe->flags |= IOSQE_BUFFER_SELECT;
 		sqe->buf_group = b->group;
 	} else {
-		/* Lands in the free tail, which stays put until the CQE. */
-		int ret = sbuf_reserve(&s->in, READ_MIN);
-		if (ret < 0) {
-			s->rerr = ret;
-			return;
+		char *dst;
+		size_t room;
+		if (s->layer) {
+			/* Raw bytes land apart; the layer decodes them. */
+			if (!s->raw) {
+				s->raw = malloc(READ_MIN);
+				if (!s->raw) {
+					s->rerr = -ENOMEM;
+					return;
+				}
+				s->raw_cap = READ_MIN;
+			}
+			dst = s->raw;
+			room = s->raw_cap;
+		} else {
+			/* Lands in the free tail, which stays put until the CQE. */
+			int ret = sbuf_reserve(s, &s->in, READ_MIN);
+			if (ret < 0) {
+				s->rerr = ret;
+				return;
+			}
+			room = s->in.cap - s->in.head - s->in.len;
+			if (room > READ_MAX)
+				room = READ_MAX;
+			dst = s->in.data + s->in.head + s->in.len;
 		}
-		size_t room = s->in.cap - s->in.head - s->in.len;
-		if (room > READ_MAX)
-			room = READ_MAX;
-		char *dst = s->in.data + s->in.head + s->in.len;
 		sqe = ringo__ring_sqe(ring);
 		if (s->rmode == R_RECV)
 			io_uring_prep_recv(sqe, s->fd, dst, room, 0);
@@ -366,16 +537,23 @@ static void arm_read(ringo_stream *s)
 	ringo__ring_arm(sqe, &s->rop);
 }
 
+/* Whether the reader waits for more than what is there. */
+static bool reader_needs(const ringo_stream *s)
+{
+	return s->reader && !s->want_stop && (s->in.len < s->want || s->want_input);
+}
+
 /* Starts or stops reading as the stream's state asks: a multishot recv
  * reads ahead unless paused; a single-shot read runs while a reader waits
- * (and is left to finish when it stops waiting). */
+ * (and is left to finish when it stops waiting); a copy holding the
+ * stream stops both. */
 static void read_update(ringo_stream *s)
 {
 	bool want;
-	if (!readable(s)) {
+	if (!readable(s) || s->held_read) {
 		want = false;
 	} else if (s->rmode == R_MULTISHOT) {
-		bool needed = s->reader && s->in.len < s->want;
+		bool needed = reader_needs(s);
 		if (s->in.len > 2 * s->limit && !needed)
 			s->paused = true;
 		else if (s->in.len <= s->limit || needed)
@@ -387,7 +565,7 @@ static void read_update(ringo_stream *s)
 	if (want && !s->rop.armed) {
 		arm_read(s);
 	} else if (!want && s->rop.armed && !s->rop_cancelled &&
-		   (s->rmode == R_MULTISHOT || !readable(s))) {
+		   (s->rmode == R_MULTISHOT || !readable(s) || s->held_read)) {
 		ringo__ring_cancel(s->loop->ring, &s->rop);
 		s->rop_cancelled = true;
 	}
@@ -404,7 +582,7 @@ static void tls_flush(ringo_stream *s)
 	if (!n)
 		return;
 	if (!s->werr && !s->aborted && !s->shut) {
-		int ret = sbuf_append(&s->out, p, n);
+		int ret = sbuf_append(s, &s->out, p, n);
 		if (ret < 0)
 			s->werr = ret;
 	}
@@ -417,14 +595,14 @@ static void tls_flush(ringo_stream *s)
 static void ingest(ringo_stream *s, const char *p, size_t n)
 {
 	if (!s->tls) {
-		int ret = sbuf_append(&s->in, p, n);
+		int ret = sbuf_append(s, &s->in, p, n);
 		if (ret < 0)
 			s->rerr = ret;
 		return;
 	}
 	int ret = ringo__tls_feed(s->tls, p, n);
 	for (ssize_t r = 1; ret == 0 && r > 0;) {
-		ret = sbuf_reserve(&s->in, READ_MIN);
+		ret = sbuf_reserve(s, &s->in, READ_MIN);
 		if (ret < 0)
 			break;
 		r = ringo__tls_read(s->tls, s->in.data + s->in.head + s->in.len,
@@ -441,21 +619,70 @@ static void ingest(ringo_stream *s, const char *p, size_t n)
 	tls_flush(s); /* handshake messages, alerts, tickets */
 }
 
+/* Whether the waiting reader can go on. */
+static bool reader_ready(const ringo_stream *s)
+{
+	if (s->want_stop)
+		return !s->rop.armed;
+	return s->in.len >= s->want || !readable(s) || (s->want_input && s->inputs != s->inputs_at);
+}
+
+/* Hands raw bytes (n == 0: the end of stream) to the layer. */
+static void layer_input(ringo_stream *s, const char *raw, size_t n)
+{
+	s->inputs++;
+	int ret = s->layer->input(s->layer_ctx, s, raw, n);
+	if (ret < 0 && !s->rerr)
+		s->rerr = ret;
+}
+
+/* The bytes of a multishot recv's CQE, in ring buffer bid. */
+static void arrived(ringo_stream *s, struct ringo__bufring *b, unsigned bid, size_t n)
+{
+	const char *p = ringo__bufring_data(b, bid);
+	if (s->tls) {
+		ingest(s, p, n);
+	} else if (s->layer) {
+		layer_input(s, p, n);
+	} else if (s->in.len == 0 && s->lent < 0 && ringo__bufring_may_lend(b)) {
+		/* Read in place; the buffer goes back once consumed. */
+		s->own = s->in.data;
+		s->own_cap = s->in.cap;
+		s->in = (struct sbuf){ (char *)p, 0, n, n };
+		s->lent = (int)bid;
+		b->lent++;
+		return;
+	} else {
+		int ret = s->lent >= 0 ? unlend(s, n) : 0;
+		if (ret == 0)
+			ret = sbuf_append(s, &s->in, p, n);
+		if (ret < 0)
+			s->rerr = ret;
+	}
+	ringo__bufring_recycle(b, bid);
+}
+
 static void read_done(struct ringo__op *op, int res, uint32_t flags)
 {
 	ringo_stream *s = ringo__container_of(op, ringo_stream, rop);
 	if (res > 0) {
+		if (s->idle)
+			s->activity = ringo_time();
 		if (s->rmode == R_MULTISHOT) {
 			struct ringo__bufring *b = s->loop->bufring;
 			unsigned bid = flags >> IORING_CQE_BUFFER_SHIFT;
 			if (!s->aborted && !s->rerr && !s->eof)
-				ingest(s, ringo__bufring_data(b, bid), (size_t)res);
-			ringo__bufring_recycle(b, bid);
+				arrived(s, b, bid, (size_t)res);
+			else
+				ringo__bufring_recycle(b, bid);
 		} else if (s->tls) {
 			/* Ciphertext landed in the free tail: the session copies
 			 * it before writing plaintext there. */
 			if (!s->aborted && !s->rerr && !s->eof)
 				ingest(s, s->in.data + s->in.head + s->in.len, (size_t)res);
+		} else if (s->layer) {
+			if (!s->aborted && !s->rerr)
+				layer_input(s, s->raw, (size_t)res);
 		} else {
 			s->in.len += (size_t)res;
 		}
@@ -466,6 +693,8 @@ static void read_done(struct ringo__op *op, int res, uint32_t flags)
 			s->rerr = -ECONNABORTED;
 		}
 		s->eof = true;
+		if (s->layer && !s->aborted)
+			layer_input(s, NULL, 0);
 	} else if (res != -ENOBUFS && res != -ECANCELED && !s->rerr) {
 		/* -ENOBUFS: the ring ran dry; the bytes wait in the socket
 		 * and the recv is re-armed below. -ECANCELED: we stopped it. */
@@ -479,7 +708,7 @@ static void read_done(struct ringo__op *op, int res, uint32_t flags)
 		close_update(s);
 	read_update(s);
 	struct ringo__wait *w = s->reader;
-	if (w && (s->in.len >= s->want || !readable(s) ||
+	if (w && (reader_ready(s) ||
 		  (s->tls_handshaking && ringo__tls_handshake_done(s->tls)))) {
 		s->reader = NULL;
 		/* The last thing: the reader may destroy s. */
@@ -491,7 +720,7 @@ static void read_done(struct ringo__op *op, int res, uint32_t flags)
  * Returns 0 or a negative errno (see swait). */
 static int wait_bytes(ringo_stream *s, size_t want)
 {
-	if (s->reader)
+	if (s->reader || s->held_read)
 		return -EBUSY; /* asyncio: another coroutine is already waiting */
 	int err;
 	ringo_task *t = ringo__await_begin(&err);
@@ -506,12 +735,20 @@ static void consume(ringo_stream *s, size_t n)
 {
 	/* A single-shot read in flight lands right after the buffered bytes:
 	 * they must not move. */
-	bool pinned = s->rmode != R_MULTISHOT && s->rop.armed;
+	bool pinned = s->rmode != R_MULTISHOT && s->rop.armed && !s->layer;
 	s->rpos += n;
 	s->in.head += n;
 	s->in.len -= n;
-	if (s->in.len == 0 && !pinned)
-		sbuf_drop(&s->in, 0);
+	if (n)
+		s->used = true;
+	if (s->in.len == 0) {
+		if (s->lent >= 0) {
+			if (ringo__loop_owning(s->loop_id))
+				unlend(s, 0); /* cannot fail: nothing to copy */
+		} else if (!pinned) {
+			sbuf_drop(s, &s->in, 0);
+		}
+	}
 	if (s->paused && s->in.len <= s->limit && ringo__loop_owning(s->loop_id))
 		read_update(s);
 }
@@ -739,7 +976,9 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 	(void)flags;
 	ringo_stream *s = ringo__container_of(op, ringo_stream, wop);
 	if (res > 0) {
-		sbuf_drop(&s->sending, (size_t)res);
+		if (s->idle)
+			s->activity = ringo_time();
+		sbuf_drop(s, &s->sending, (size_t)res);
 	} else if (!s->aborted && !s->shut) {
 		/* 0 for a nonzero length would never end: the peer is gone. */
 		s->werr = res < 0 ? res : -EPIPE;
@@ -748,13 +987,42 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 		return;
 	if (s->werr || s->shut) {
 		/* Nothing more will be sent. */
-		sbuf_drop(&s->sending, s->sending.len);
-		sbuf_drop(&s->out, s->out.len);
+		sbuf_drop(s, &s->sending, s->sending.len);
+		sbuf_drop(s, &s->out, s->out.len);
 	}
 	start_send(s);
 	if (!ringo__list_empty(&s->writers))
 		wake_writers(s);
 	close_update(s);
+}
+
+/* Queues n bytes for the fd (raw: after the layer, if any). */
+static int queue_out(ringo_stream *s, const void *buf, size_t n)
+{
+	s->used = true;
+	if (s->is_socket && n >= DIRECT_MIN && !s->wop.armed && buffered_out(s) == 0 && !s->werr &&
+	    !s->shut) {
+		/* Nothing queued: offer the bytes to the socket first, as
+		 * asyncio's transport does; what it cannot take now is
+		 * buffered. Never blocks. */
+		ssize_t m = send(s->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (m > 0) {
+			ringo__stream_touch(s);
+			buf = (const char *)buf + m;
+			n -= (size_t)m;
+			if (n == 0)
+				return 0;
+		} else if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			/* As a failed send in the background: drain reports it. */
+			s->werr = -errno;
+			return 0;
+		}
+	}
+	int ret = sbuf_append(s, &s->out, buf, n);
+	if (ret < 0)
+		return ret;
+	start_send(s);
+	return 0;
 }
 
 int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
@@ -766,6 +1034,8 @@ int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
 		return ret;
 	if (s->werr || s->wclosed || s->aborted)
 		return -EPIPE;
+	if (s->held_write)
+		return -EBUSY;
 	if (n == 0)
 		return 0;
 	if (s->tls) {
@@ -775,11 +1045,42 @@ int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
 		tls_flush(s);
 		return s->werr;
 	}
-	ret = sbuf_append(&s->out, buf, n);
-	if (ret < 0)
-		return ret;
-	start_send(s);
-	return 0;
+	if (s->layer)
+		return s->layer->output(s->layer_ctx, s, buf, n);
+	return queue_out(s, buf, n);
+}
+
+int ringo__stream_emit(ringo_stream *s, const void *buf, size_t n)
+{
+	if (s->werr || s->eof_sent || s->aborted || s->closed)
+		return -EPIPE;
+	if (n == 0)
+		return 0;
+	return queue_out(s, buf, n);
+}
+
+int ringo__stream_queue(ringo_stream *s, const void *buf, size_t n)
+{
+	if (s->werr || s->aborted)
+		return -EPIPE;
+	if (n == 0)
+		return 0;
+	s->used = true;
+	int ret = sbuf_append(s, &s->out, buf, n);
+	if (ret == 0)
+		start_send(s);
+	return ret;
+}
+
+/* The layer's last words before the write side ends (once). */
+static void layer_closing(ringo_stream *s)
+{
+	if (!s->layer || !s->layer->closing || s->eof_sent)
+		return;
+	const struct ringo__stream_layer *l = s->layer;
+	int ret = l->closing(s->layer_ctx, s);
+	if (ret < 0 && !s->werr)
+		s->werr = ret;
 }
 
 /* Waits until at most level bytes are buffered. */
@@ -837,6 +1138,10 @@ int ringo_stream_write_eof(ringo_stream *s)
 		ringo__tls_close_notify(s->tls);
 		tls_flush(s);
 	}
+	if (s->held_write)
+		return -EBUSY;
+	if (!s->wclosed)
+		layer_closing(s);
 	s->wclosed = true;
 	ret = wait_written(s, 0);
 	if (ret < 0 || s->eof_sent)
@@ -901,14 +1206,17 @@ int ringo_stream_close(ringo_stream *s)
 		return -EINVAL;
 	if (s->closing)
 		return 0;
-	bool notify = s->tls && !s->wclosed && !s->aborted && ringo__loop_owning(s->loop_id);
+	bool owning = ringo__loop_owning(s->loop_id) != NULL;
+	bool notify = s->tls && !s->wclosed && !s->aborted && owning;
+	if (owning && !s->wclosed && !s->held_write)
+		layer_closing(s);
 	s->closing = true;
 	s->wclosed = true;
 	if (notify) {
 		ringo__tls_close_notify(s->tls);
 		tls_flush(s);
 	}
-	if (!ringo__loop_owning(s->loop_id)) {
+	if (!owning) {
 		/* Its loop has ended and drained: nothing is in flight. */
 		if (s->fd >= 0)
 			close(s->fd);
@@ -969,6 +1277,8 @@ void ringo_stream_destroy(ringo_stream *s)
 	}
 	if (s->wop.armed)
 		ringo__ring_cancel(loop->ring, &s->wop);
+	if (s->top.armed)
+		ringo__ring_timeout_remove(loop->ring, &s->top);
 	reap_aborted(s);
 }
 
@@ -984,6 +1294,8 @@ static void stream_shutdown(struct ringo__resource *res)
 	}
 	if (s->wop.armed)
 		ringo__ring_cancel(s->loop->ring, &s->wop);
+	if (s->top.armed)
+		ringo__ring_timeout_remove(s->loop->ring, &s->top);
 }
 
 /* ---- opening ---- */
@@ -993,7 +1305,7 @@ int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out)
 	struct ringo_loop *loop = ringo__loop_get();
 	if (!loop)
 		return -EPERM;
-	if (fd < 0 || !out)
+	if (fd < 0 || !out || (opts && opts->idle_timeout < 0))
 		return -EINVAL;
 	struct stat st;
 	if (fstat(fd, &st) < 0)
@@ -1014,6 +1326,9 @@ int ringo_stream_open(int fd, const ringo_stream_opts *opts, ringo_stream **out)
 	s->is_socket = S_ISSOCK(st.st_mode);
 	s->limit = opts && opts->limit ? opts->limit : DEFAULT_LIMIT;
 	s->write_high = opts && opts->write_high ? opts->write_high : DEFAULT_WRITE_HIGH;
+	s->idle = opts ? opts->idle_timeout : 0;
+	s->activity = s->idle ? ringo_time() : 0;
+	s->lent = -1;
 	ringo__list_init(&s->writers);
 	ringo__list_init(&s->closers);
 	s->res.shutdown = stream_shutdown;
@@ -1099,6 +1414,33 @@ int ringo_stream_start_tls(ringo_stream *s, ringo_tls_context *ctx, const char *
 	return 0;
 }
 
+/* ---- layers and copies (stream_internal.h) ---- */
+
+int ringo__stream_set_layer(ringo_stream *s, const struct ringo__stream_layer *layer, void *ctx)
+{
+	if (!s || !layer || !layer->input || !layer->output)
+		return -EINVAL;
+	if (s->layer || s->used || s->held_read || s->held_write || buffered_out(s))
+		return -EBUSY;
+	s->layer = layer;
+	s->layer_ctx = ctx;
+	if (s->in.len) {
+		/* Received before the layer came: raw bytes too. */
+		size_t n = s->in.len;
+		struct sbuf raw = { 0 };
+		int ret = sbuf_append(s, &raw, s->in.data + s->in.head, n);
+		consume(s, n);
+		s->rpos = 0;
+		s->used = false;
+		if (ret < 0)
+			s->rerr = ret;
+		else
+			layer_input(s, raw.data, n);
+		sbuf_release(s, &raw);
+	}
+	return 0;
+}
+
 const char *ringo_stream_tls_version(const ringo_stream *s)
 {
 	return s && s->tls ? ringo__tls_version(s->tls) : NULL;
@@ -1127,4 +1469,160 @@ const char *ringo_stream_tls_error(const ringo_stream *s)
 bool ringo__stream_is_tls(const ringo_stream *s)
 {
 	return s->tls != NULL;
+}
+
+int ringo__stream_deliver(ringo_stream *s, const void *buf, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (s->lent >= 0) {
+		int ret = unlend(s, n);
+		if (ret < 0)
+			return ret;
+	}
+	return sbuf_append(s, &s->in, buf, n);
+}
+
+int ringo__stream_wait_input(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (!readable(s))
+		return s->rerr ? s->rerr : (s->eof ? 0 : -EPIPE);
+	s->want_input = true;
+	s->inputs_at = s->inputs;
+	ret = wait_bytes(s, SIZE_MAX);
+	s->want_input = false;
+	if (ret == -ESHUTDOWN)
+		return ret; /* s is gone */
+	return ret < 0 ? ret : s->rerr;
+}
+
+int ringo__stream_hold_read(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (s->reader || s->held_read)
+		return -EBUSY;
+	s->held_read = true;
+	read_update(s);
+	if (s->rop.armed) {
+		int err;
+		ringo_task *t = ringo__await_begin(&err);
+		if (!t) {
+			s->held_read = false;
+			read_update(s);
+			return err;
+		}
+		s->want_stop = true;
+		struct swait sw;
+		ret = swait(s, t, &sw, NULL);
+		if (ret == -ESHUTDOWN)
+			return ret;
+		s->want_stop = false;
+		if (ret < 0) {
+			s->held_read = false;
+			read_update(s);
+			return ret;
+		}
+	}
+	return readable(s) ? 0 : 1;
+}
+
+void ringo__stream_release_read(ringo_stream *s)
+{
+	if (!s->held_read)
+		return;
+	s->held_read = false;
+	if (ringo__loop_owning(s->loop_id)) {
+		read_update(s);
+		if (!readable(s))
+			close_update(s);
+	}
+}
+
+int ringo__stream_hold_write(ringo_stream *s)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	if (s->held_write)
+		return -EBUSY;
+	if (s->wclosed || s->aborted)
+		return s->werr ? s->werr : -EPIPE;
+	ret = wait_written(s, 0);
+	if (ret < 0)
+		return ret;
+	if (s->held_write)
+		return -EBUSY;
+	if (s->werr || s->wclosed)
+		return s->werr ? s->werr : -EPIPE;
+	s->held_write = true;
+	s->used = true;
+	return 0;
+}
+
+void ringo__stream_release_write(ringo_stream *s)
+{
+	s->held_write = false;
+}
+
+void ringo__stream_set_read_end(ringo_stream *s, int res)
+{
+	if (res == 0)
+		s->eof = true;
+	else if (!s->rerr)
+		s->rerr = res;
+}
+
+void ringo__stream_set_write_error(ringo_stream *s, int err)
+{
+	if (!s->werr)
+		s->werr = err;
+}
+
+int ringo__stream_unread(ringo_stream *s, const void *buf, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (s->lent >= 0) {
+		int ret = unlend(s, 0);
+		if (ret < 0)
+			return ret;
+	}
+	if (s->in.head >= n) {
+		s->in.head -= n;
+	} else {
+		struct sbuf b = { 0 };
+		int ret = sbuf_reserve(s, &b, n + s->in.len);
+		if (ret < 0)
+			return ret;
+		memcpy(b.data + n, s->in.data + s->in.head, s->in.len);
+		b.len = n + s->in.len;
+		sbuf_release(s, &s->in);
+		s->in = b;
+	}
+	memcpy(s->in.data + s->in.head, buf, n);
+	s->in.len += n;
+	s->rpos -= n;
+	return 0;
+}
+
+bool ringo__stream_layered(const ringo_stream *s)
+{
+	return s->layer != NULL || s->tls != NULL;
+}
+
+bool ringo__stream_is_socket(const ringo_stream *s)
+{
+	return s->is_socket;
+}
+
+int64_t ringo__stream_idle(const ringo_stream *s, int64_t *last)
+{
+	if (last)
+		*last = s->activity;
+	return s->idle;
 }

@@ -52,6 +52,12 @@ typedef struct ringo_stream_opts {
 	struct ringo_tls_context *tls;
 	const char *server_hostname; /* open_connection: SNI and the name the
 				      * certificate must carry; NULL: host */
+	/* Idle timeout in ns (0: none): when no byte has gone in or out of
+	 * the stream for this long, every task waiting on it (read, drain,
+	 * write_eof, wait_closed, ringo_copy) gets -ETIMEDOUT. A wait that
+	 * starts counts as activity, so each wait gets at least this long.
+	 * Negative: -EINVAL. */
+	int64_t idle_timeout;
 } ringo_stream_opts;
 
 /* Wraps fd (a connected socket, a pipe, a file; the stream now owns it and

@@ -1,0 +1,366 @@
+/* Bulk data through servers (issue 9): MB/s and the server's CPU time per
+ * MB, each server pinned to CPU 0 and the load (and an upstream) on CPU 1,
+ * three alternating rounds, medians.
+ *
+ *   bench_bulk echo  RINGO_ECHO EPOLL_ECHO GO_DIR OUT_DIR
+ *     1 GiB sent and echoed back over one connection: demos/echo_server,
+ *     a plain epoll echo server in C, and Go's io.Copy (GOMAXPROCS=1).
+ *   bench_bulk proxy RINGO_PROXY EPOLL_ECHO HTTP_SERVER GO_DIR OUT_DIR PY_DIR
+ *     demos/proxy, the same proxy in Go and in asyncio: 1 GiB echoed
+ *     through the proxy (epoll echo upstream), and wrk -c64 through the
+ *     proxy to demos/http_server (requests/s, server CPU per request).
+ *   bench_bulk idle  RINGO_ECHO
+ *     demos/echo_server with and without --idle-timeout (its stream's
+ *     idle timer moves on every byte): the cost must stay within 5%.
+ *
+ * Go peers are built from GO_DIR with `go build` into OUT_DIR when go is
+ * installed, and skipped with a message otherwise; asyncio when python3
+ * is. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <limits.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "serve.h"
+
+#define TOTAL ((size_t)1 << 30)
+#define CHUNK ((size_t)1 << 16)
+enum { ROUNDS = 3, MAXPEERS = 4 };
+
+static void pin(int cpu)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* A process's user + system time in seconds. */
+static double cpu_of(pid_t pid)
+{
+	char path[64], line[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	long ut = 0, st = 0;
+	if (fgets(line, sizeof(line), f)) {
+		char *p = strrchr(line, ')');
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
+				&st) != 2)
+			ut = st = 0;
+	}
+	fclose(f);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+struct sender {
+	int fd;
+	size_t total;
+};
+
+static void *send_all(void *arg)
+{
+	struct sender *s = arg;
+	static char buf[CHUNK];
+	memset(buf, 'x', sizeof(buf));
+	size_t done = 0;
+	while (done < s->total) {
+		size_t n = s->total - done < CHUNK ? s->total - done : CHUNK;
+		ssize_t m = send(s->fd, buf, n, MSG_NOSIGNAL);
+		if (m <= 0)
+			break;
+		done += (size_t)m;
+	}
+	shutdown(s->fd, SHUT_WR);
+	return NULL;
+}
+
+/* Sends TOTAL bytes to port and reads them back; returns MB/s or -1. */
+static double echo_load(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return -1;
+	int64_t t0 = bench_now();
+	struct sender snd = { fd, TOTAL };
+	pthread_t th;
+	pthread_create(&th, NULL, send_all, &snd);
+	static char buf[1 << 18];
+	size_t got = 0;
+	while (got < TOTAL) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	int64_t t1 = bench_now();
+	pthread_join(th, NULL);
+	close(fd);
+	if (got != TOTAL) {
+		fprintf(stderr, "bench_bulk: echoed %zu of %zu bytes\n", got, TOTAL);
+		return -1;
+	}
+	return (double)TOTAL / 1e6 / ((double)(t1 - t0) / 1e9);
+}
+
+struct peer {
+	const char *name;
+	char *argv[12];
+	int port_arg;       /* index in argv of the port's value */
+	char port[16];
+	double rate[ROUNDS], cpu[ROUNDS];  /* per round: rate, server CPU s per unit */
+	bool skip;
+};
+
+static bool start(struct peer *p, struct bench_server *srv)
+{
+	snprintf(p->port, sizeof(p->port), "%d", bench_free_port());
+	p->argv[p->port_arg] = p->port;
+	fflush(NULL);
+	if (bench_server_start(srv, p->argv, atoi(p->port)) < 0) {
+		fprintf(stderr, "bench_bulk: %s did not start\n", p->name);
+		return false;
+	}
+	return true;
+}
+
+static bool stop(struct peer *p, struct bench_server *srv)
+{
+	int status = bench_server_stop(srv);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_bulk: %s did not exit 0 on SIGTERM\n", p->name);
+		return false;
+	}
+	return true;
+}
+
+static double median(const double *v)
+{
+	double a = v[0], b = v[1], c = v[2];
+	if (a > b) { double t = a; a = b; b = t; }
+	if (b > c) { double t = b; b = c; c = t; }
+	if (a > b) { double t = a; a = b; b = t; }
+	return b;
+}
+
+/* Builds GO_DIR/<name>.go into OUT_DIR/go_<name>; returns its path or NULL
+ * (with a message) when go is missing or the build fails. */
+static char *go_build(const char *go_dir, const char *out_dir, const char *name)
+{
+	if (!bench_have("go")) {
+		printf("  go not installed: the Go %s is skipped\n", name);
+		return NULL;
+	}
+	static char paths[2][2048];
+	char *out = paths[name[0] == 'p'];
+	char abs_dir[1024];
+	if (!realpath(out_dir, abs_dir)) {
+		printf("  %s: %s: the Go %s is skipped\n", out_dir, strerror(errno), name);
+		return NULL;
+	}
+	out_dir = abs_dir;
+	snprintf(out, sizeof(paths[0]), "%s/go_%s", out_dir, name);
+	char cmd[4096];
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && GOCACHE=%s/go-cache GOPATH=%s/go-path GO111MODULE=off go build -o %s %s.go",
+		 go_dir, out_dir, out_dir, out, name);
+	if (system(cmd) != 0) {
+		printf("  go build of %s.go failed: the Go %s is skipped\n", name, name);
+		return NULL;
+	}
+	return out;
+}
+
+/* One MB/s round of each peer, alternating; load: echo_load on the port. */
+static int bulk_rounds(struct peer *peers, int n)
+{
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int k = 0; k < n; k++) {
+			struct peer *p = &peers[k];
+			if (p->skip)
+				continue;
+			struct bench_server srv;
+			if (!start(p, &srv))
+				return -1;
+			double c0 = cpu_of(srv.pid);
+			double mbs = echo_load(srv.port);
+			double c1 = cpu_of(srv.pid);
+			if (!stop(p, &srv) || mbs < 0)
+				return -1;
+			p->rate[r] = mbs;
+			p->cpu[r] = (c1 - c0) / ((double)TOTAL / 1e6) * 1e6; /* us per MB */
+			printf("  round %d: %-22s %7.0f MB/s, server CPU %6.1f us/MB\n", r + 1,
+			       p->name, mbs, p->cpu[r]);
+			fflush(stdout);
+		}
+	}
+	return 0;
+}
+
+static void report(const char *what, struct peer *peers, int n, const char *unit,
+		   const char *cpu_unit, double target, int target_peer)
+{
+	printf("%s (medians of %d):", what, ROUNDS);
+	double base = median(peers[0].rate);
+	for (int k = 0; k < n; k++) {
+		if (peers[k].skip) {
+			printf(" | %s: skipped", peers[k].name);
+			continue;
+		}
+		double m = median(peers[k].rate);
+		printf(" | %s %.0f %s (%.1f %s)", peers[k].name, m, unit, median(peers[k].cpu),
+		       cpu_unit);
+		if (k)
+			printf(" ringo/%s %.2fx", peers[k].name, base / m);
+	}
+	if (target > 0 && !peers[target_peer].skip) {
+		double ratio = base / median(peers[target_peer].rate);
+		printf(" | target >= %.1fx %s: %s", target, peers[target_peer].name,
+		       ratio >= target ? "met" : "MISSED");
+	}
+	printf("\n");
+	fflush(stdout);
+}
+
+static int bench_echo(char **argv)
+{
+	static char gomaxprocs[] = "GOMAXPROCS=1";
+	putenv(gomaxprocs);
+	char *go = go_build(argv[3], argv[4], "echo");
+	struct peer peers[3] = {
+		{ .name = "ringo echo_server", .argv = { "taskset", "-c", "0", argv[1], "--port", NULL }, .port_arg = 5 },
+		{ .name = "epoll", .argv = { "taskset", "-c", "0", argv[2], "--port", NULL }, .port_arg = 5 },
+		{ .name = "go", .argv = { "taskset", "-c", "0", go, "--port", NULL }, .port_arg = 5, .skip = !go },
+	};
+	if (bulk_rounds(peers, 3) < 0)
+		return 1;
+	report("bulk echo 1 GiB", peers, 3, "MB/s", "us CPU/MB", 1.2, 2);
+	return 0;
+}
+
+static int bench_idle(char **argv)
+{
+	struct peer peers[2] = {
+		{ .name = "no idle timeout", .argv = { "taskset", "-c", "0", argv[1], "--port", NULL }, .port_arg = 5 },
+		{ .name = "idle timeout", .argv = { "taskset", "-c", "0", argv[1], "--idle-timeout", "60", "--port", NULL }, .port_arg = 7 },
+	};
+	if (bulk_rounds(peers, 2) < 0)
+		return 1;
+	double with = median(peers[1].rate), without = median(peers[0].rate);
+	printf("idle-timeout refresh, bulk echo 1 GiB (medians of %d): without %.0f MB/s (%.1f us CPU/MB) "
+	       "| with %.0f MB/s (%.1f us CPU/MB) | cost %.1f%% | target <= 5%%: %s\n",
+	       ROUNDS, without, median(peers[0].cpu), with, median(peers[1].cpu),
+	       (1 - with / without) * 100, with >= 0.95 * without ? "met" : "MISSED");
+	return 0;
+}
+
+static int bench_proxy(char **argv)
+{
+	const char *ringo = argv[1], *epoll_echo = argv[2], *http = argv[3];
+	static char gomaxprocs[] = "GOMAXPROCS=1";
+	putenv(gomaxprocs);
+	char *go = go_build(argv[4], argv[5], "proxy");
+	char script[1024];
+	snprintf(script, sizeof(script), "%s/proxy.py", argv[6]);
+	bool py = bench_have("python3");
+	if (!py)
+		printf("  python3 not installed: the asyncio proxy is skipped\n");
+
+	/* The upstreams, on CPU 1 with the load. */
+	struct bench_server up_echo, up_http;
+	char echo_port[16], http_port[16], echo_up[64], http_up[64];
+	snprintf(echo_port, sizeof(echo_port), "%d", bench_free_port());
+	char *echo_argv[] = { "taskset", "-c", "1", (char *)epoll_echo, "--port", echo_port, NULL };
+	if (bench_server_start(&up_echo, echo_argv, atoi(echo_port)) < 0)
+		return 1;
+	snprintf(http_port, sizeof(http_port), "%d", bench_free_port());
+	char *http_argv[] = { "taskset", "-c", "1", (char *)http, "--port", http_port, NULL };
+	if (bench_server_start(&up_http, http_argv, atoi(http_port)) < 0)
+		return 1;
+	snprintf(echo_up, sizeof(echo_up), "127.0.0.1:%s", echo_port);
+	snprintf(http_up, sizeof(http_up), "127.0.0.1:%s", http_port);
+
+	for (int mode = 0; mode < 2; mode++) {
+		char *up = mode == 0 ? echo_up : http_up;
+		struct peer peers[3] = {
+			{ .name = "ringo proxy", .argv = { "taskset", "-c", "0", (char *)ringo, "--upstream", up, "--port", NULL }, .port_arg = 7 },
+			{ .name = "go", .argv = { "taskset", "-c", "0", go, "--upstream", up, "--port", NULL }, .port_arg = 7, .skip = !go },
+			{ .name = "asyncio", .argv = { "taskset", "-c", "0", "python3", script, "--upstream", up, "--port", NULL }, .port_arg = 8, .skip = !py },
+		};
+		if (mode == 0) {
+			if (bulk_rounds(peers, 3) < 0)
+				return 1;
+			report("proxy 1 GiB echoed through it", peers, 3, "MB/s", "us CPU/MB", 1.2, 1);
+			continue;
+		}
+		if (!bench_have("wrk")) {
+			printf("  wrk not installed: the proxy's requests/s are skipped\n");
+			break;
+		}
+		for (int r = 0; r < ROUNDS; r++) {
+			for (int k = 0; k < 3; k++) {
+				struct peer *p = &peers[k];
+				if (p->skip)
+					continue;
+				struct bench_server srv;
+				if (!start(p, &srv))
+					return 1;
+				char cmd[512];
+				snprintf(cmd, sizeof(cmd),
+					 "taskset -c 1 wrk -t1 -c64 -d1s http://127.0.0.1:%d/ >/dev/null 2>&1",
+					 srv.port);
+				if (system(cmd) != 0) /* warm-up */
+					return 1;
+				snprintf(cmd, sizeof(cmd),
+					 "taskset -c 1 wrk -t1 -c64 -d3s http://127.0.0.1:%d/ 2>&1", srv.port);
+				double c0 = cpu_of(srv.pid);
+				double rps = bench_command_value(cmd, "Requests/sec:");
+				double c1 = cpu_of(srv.pid);
+				if (!stop(p, &srv) || rps <= 0)
+					return 1;
+				p->rate[r] = rps;
+				p->cpu[r] = (c1 - c0) / (rps * 3) * 1e6; /* us per request */
+				printf("  round %d: %-12s %8.0f requests/s, proxy CPU %5.1f us/request\n",
+				       r + 1, p->name, rps, p->cpu[r]);
+				fflush(stdout);
+			}
+		}
+		report("proxy wrk -c64 to http_server", peers, 3, "req/s", "us CPU/req", 1.2, 1);
+	}
+	bench_server_stop(&up_echo);
+	bench_server_stop(&up_http);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	pin(1);
+	if (argc == 6 && !strcmp(argv[1], "echo"))
+		return bench_echo(argv + 1);
+	if (argc == 8 && !strcmp(argv[1], "proxy"))
+		return bench_proxy(argv + 1);
+	if (argc == 3 && !strcmp(argv[1], "idle"))
+		return bench_idle(argv + 1);
+	fprintf(stderr, "usage: %s echo RINGO_ECHO EPOLL_ECHO GO_DIR OUT_DIR\n"
+			"       %s proxy RINGO_PROXY EPOLL_ECHO HTTP_SERVER GO_DIR OUT_DIR PY_DIR\n"
+			"       %s idle RINGO_ECHO\n",
+		argv[0], argv[0], argv[0]);
+	return 2;
+}
