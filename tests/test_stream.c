@@ -756,6 +756,90 @@ static void test_forgotten_stream(void **state)
 	close(fd[1]);
 }
 
+/* ---- the idle timeout ---- */
+
+static intptr_t idle_invalid_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream_opts o = { .idle_timeout = -1 };
+	ringo_stream *s = NULL;
+	assert_int_equal(ringo_stream_open(fd[0], &o, &s), -EINVAL);
+	assert_null(s);
+	close(fd[0]);
+	close(fd[1]);
+	return 0;
+}
+
+struct dribble {
+	int fd;
+	int count;
+	int64_t every;
+};
+
+/* Writes one byte every `every` ns, count times. */
+static intptr_t dribble_body(void *arg)
+{
+	struct dribble *d = arg;
+	for (int i = 0; i < d->count; i++) {
+		assert_int_equal(ringo_sleep(d->every), 0);
+		assert_int_equal(write(d->fd, "x", 1), 1);
+	}
+	return 0;
+}
+
+static intptr_t idle_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream_opts o = { .idle_timeout = RINGO_MSEC(150) };
+	ringo_stream *s = NULL;
+	assert_int_equal(ringo_stream_open(fd[0], &o, &s), 0);
+	char buf[16];
+	/* Nothing comes: the read ends after the idle timeout, no sooner. */
+	int64_t t0 = ringo_time();
+	assert_int_equal(ringo_stream_read(s, buf, sizeof(buf)), -ETIMEDOUT);
+	int64_t took = ringo_time() - t0;
+	assert_true(took >= RINGO_MSEC(150));
+	assert_true(took < RINGO_SEC(5));
+	/* A byte every 50 ms keeps a readexactly of 8 alive for 400 ms,
+	 * longer than the timeout: the timer re-arms itself for the rest. */
+	struct dribble d = { fd[1], 8, RINGO_MSEC(50) };
+	ringo_task *t;
+	assert_int_equal(ringo_task_create(dribble_body, &d, NULL, &t), 0);
+	assert_int_equal(ringo_stream_readexactly(s, buf, 8, NULL), 8);
+	assert_memory_equal(buf, "xxxxxxxx", 8);
+	assert_int_equal(ringo_task_await(t), 0);
+	ringo_task_unref(t);
+	/* A drain that cannot finish (the peer does not read) ends too. */
+	static char big[1 << 20];
+	int64_t t1 = ringo_time();
+	int ret = 0;
+	while (ret == 0 && ringo_time() - t1 < RINGO_SEC(5)) {
+		ret = ringo_stream_write(s, big, sizeof(big));
+		if (ret == 0)
+			ret = ringo_stream_drain(s);
+	}
+	assert_int_equal(ret, -ETIMEDOUT);
+	ringo_stream_destroy(s);
+	close(fd[1]);
+	return 0;
+}
+
+static void test_idle_timeout(void **state)
+{
+	(void)state;
+	int fd[2];
+	tcp_pair(fd);
+	harness_run(idle_body, fd);
+}
+
+static void test_idle_timeout_invalid(void **state)
+{
+	(void)state;
+	int fd[2];
+	unix_pair(fd);
+	harness_run(idle_invalid_body, fd);
+}
+
 static void test_outside_a_loop(void **state)
 {
 	(void)state;
@@ -805,6 +889,8 @@ int main(void)
 		cmocka_unit_test(test_close_flushes),
 		cmocka_unit_test(test_destroy_aborts),
 		cmocka_unit_test(test_forgotten_stream),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_idle_timeout_invalid),
 		cmocka_unit_test(test_outside_a_loop),
 	};
 	const struct CMUnitTest single_shot[] = {
