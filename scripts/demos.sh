@@ -30,7 +30,7 @@ echo
 # Starts server demo $1 on a free port; sets $pid and $port.
 start_server() {
 	local out=build/$1.out
-	./build/demos/"$1" --port 0 >"$out" &
+	./build/demos/"$1" --port 0 "${@:2}" >"$out" &
 	pid=$!
 	for _ in $(seq 100); do
 		grep -q "listening on" "$out" 2>/dev/null && break
@@ -53,6 +53,16 @@ stop_server INT
 echo "== demos/http_server.c (curl)"
 start_server http_server
 if command -v curl >/dev/null; then curl -s -i "http://127.0.0.1:$port/"; echo; fi
+stop_server TERM
+
+echo "== demos/proxy.c in front of demos/http_server.c (curl through the proxy)"
+start_server http_server
+http_pid=$pid
+http_port=$port
+start_server proxy --upstream "127.0.0.1:$http_port" --idle-timeout 10
+if command -v curl >/dev/null; then curl -s -i "http://127.0.0.1:$port/"; echo; fi
+stop_server TERM
+pid=$http_pid
 stop_server TERM
 
 echo "== demos/kv_server.c (redis-cli)"

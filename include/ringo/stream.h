@@ -144,6 +144,52 @@ int ringo_stream_wait_closed(ringo_stream *s);
 void ringo_stream_destroy(ringo_stream *s);
 
 /* ------------------------------------------------------------------------
+ * Copying: io.Copy, or a proxy's two directions
+ * ------------------------------------------------------------------------ */
+
+/* One end of a copy: a stream (fd ignored), or a plain fd (stream NULL):
+ * a socket, a pipe, a file (read and written at its current position). */
+typedef struct ringo_copy_end {
+	ringo_stream *stream;
+	int fd;
+} ringo_copy_end;
+
+static inline ringo_copy_end ringo_copy_stream(ringo_stream *s)
+{
+	ringo_copy_end e = { s, -1 };
+	return e;
+}
+static inline ringo_copy_end ringo_copy_fd(int fd)
+{
+	ringo_copy_end e = { 0, fd };
+	return e;
+}
+
+/* Moves bytes from src to dst until src ends, limit bytes have moved (0:
+ * no limit) or the deadline passes; src and dst may be the same stream (an
+ * echo). A source stream's buffered bytes go first; while the copy runs
+ * nobody else may read src (-EBUSY) or write dst (writes get -EBUSY), and
+ * bytes written to dst before it are sent first. A stream end's idle
+ * timeout applies (a byte in either direction of the stream counts). The
+ * bytes go through a pipe with IORING_OP_SPLICE, or through one buffer
+ * with recv and send (see docs/copy.md for which). Does not shut down or
+ * close either end. May suspend.
+ *
+ * Returns the count moved (src's end or the limit), or a negative errno:
+ * a read error of src (after moving what came before it), a write error of
+ * dst, -ETIMEDOUT (deadline or idle timeout), -ECANCELED, -EBUSY, -EBADF,
+ * -EPERM outside a loop. *moved (may be NULL) is always the count moved,
+ * also on error. No byte read is lost: bytes read but not written when the
+ * copy is interrupted are queued on a dst stream (sent in the background,
+ * counted as moved), else put back in front of a src stream's input; only
+ * a copy between two plain fds may drop them (not counted). */
+ssize_t ringo_copy(ringo_copy_end src, ringo_copy_end dst, uint64_t limit,
+		   ringo_deadline deadline, uint64_t *moved);
+/* ringo_copy between two streams (-EINVAL for NULL). */
+ssize_t ringo_stream_copy(ringo_stream *src, ringo_stream *dst, uint64_t limit,
+			  ringo_deadline deadline, uint64_t *moved);
+
+/* ------------------------------------------------------------------------
  * Servers: asyncio.start_server
  * ------------------------------------------------------------------------ */
 

@@ -1,0 +1,470 @@
+/* ringo_copy and ringo_stream_copy (lib/copy.c): 16 MiB arrive byte for
+ * byte through every path (recv/send and splice; stream to stream, file to
+ * stream, stream to fd, a stream to itself), sent in 1-byte and 1-MiB
+ * pieces; a deadline and a cancellation mid-copy report the count moved and
+ * lose nothing; the source's buffered bytes go first; no fd is left open. */
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <ringo.h>
+
+#define TOTAL ((size_t)16 << 20)
+#define MIB ((size_t)1 << 20)
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	assert_non_null(d);
+	int n = 0;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+static void tcp_pair(int fd[2])
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd[1] >= 0);
+	assert_int_equal(connect(fd[1], (struct sockaddr *)&a, sizeof(a)), 0);
+	fd[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(fd[0] >= 0);
+	close(l);
+}
+
+/* Byte i of every transfer. */
+static char pattern(size_t i)
+{
+	return (char)((i * 7 + i / 65521) & 0xff);
+}
+
+/* ---- the two threads at the ends ---- */
+
+struct writer {
+	int fd;
+	size_t total;
+	size_t pause_at;          /* stop after this many bytes until go */
+	atomic_bool go;
+	bool shut;                /* shutdown(SHUT_WR) at the end */
+	pthread_t th;
+};
+
+/* Sends total bytes of the pattern, in pieces of 1 byte (4096 of them)
+ * and 1 MiB alternately. */
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	static char buf[MIB];
+	size_t done = 0;
+	bool small = true;
+	while (done < w->total) {
+		if (done == w->pause_at)
+			while (!atomic_load(&w->go))
+				usleep(1000);
+		size_t piece = small ? 1 : MIB;
+		size_t end = done + piece;
+		if (end > w->total)
+			end = w->total;
+		if (w->pause_at > done && end > w->pause_at)
+			end = w->pause_at;
+		for (size_t i = done; i < end; i++)
+			buf[i - done] = pattern(i);
+		size_t off = 0;
+		while (done + off < end) {
+			ssize_t n = send(w->fd, buf + off, end - done - off, MSG_NOSIGNAL);
+			if (n <= 0)
+				return NULL;
+			off += (size_t)n;
+		}
+		if (small && (done + 1) % 4096 == 0)
+			small = false;
+		else if (!small)
+			small = true;
+		done = end;
+	}
+	if (w->shut)
+		shutdown(w->fd, SHUT_WR);
+	return NULL;
+}
+
+struct reader {
+	int fd;
+	size_t got;
+	bool ok;
+	pthread_t th;
+};
+
+/* Reads to the end, checking every byte against the pattern. */
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	static char buf[256 * 1024];
+	r->ok = true;
+	for (;;) {
+		ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != pattern(r->got + (size_t)i))
+				r->ok = false;
+		r->got += (size_t)n;
+	}
+	return NULL;
+}
+
+static void writer_start(struct writer *w, int fd, size_t total, size_t pause_at)
+{
+	w->fd = fd;
+	w->total = total;
+	w->pause_at = pause_at;
+	atomic_store(&w->go, pause_at >= total);
+	w->shut = true;
+	assert_int_equal(pthread_create(&w->th, NULL, writer_main, w), 0);
+}
+
+static void reader_start(struct reader *r, int fd)
+{
+	r->fd = fd;
+	r->got = 0;
+	assert_int_equal(pthread_create(&r->th, NULL, reader_main, r), 0);
+}
+
+/* ---- stream to stream ---- */
+
+struct pair_test {
+	int a[2], b[2];           /* a[0] -> copy -> b[0]; a[1] written, b[1] read */
+	struct writer w;
+	struct reader r;
+	const char *mode;         /* RINGO_COPY */
+};
+
+static intptr_t stream_copy_body(void *arg)
+{
+	struct pair_test *p = arg;
+	ringo_stream *src, *dst;
+	assert_int_equal(ringo_stream_open(p->a[0], NULL, &src), 0);
+	assert_int_equal(ringo_stream_open(p->b[0], NULL, &dst), 0);
+	/* Bytes the source had buffered go first. */
+	char first[100];
+	assert_int_equal(ringo_stream_readexactly(src, first, 1, NULL), 1);
+	assert_int_equal(first[0], pattern(0));
+	assert_int_equal(ringo_stream_write(dst, first, 1), 0);
+	uint64_t moved = 0;
+	ssize_t n = ringo_stream_copy(src, dst, 0, RINGO_NO_DEADLINE, &moved);
+	assert_int_equal(n, (ssize_t)TOTAL - 1);
+	assert_int_equal(moved, TOTAL - 1);
+	assert_true(ringo_stream_at_eof(src));
+	assert_int_equal(ringo_stream_write_eof(dst), 0);
+	ringo_stream_destroy(src);
+	ringo_stream_destroy(dst);
+	return 0;
+}
+
+static void run_pair(const char *mode, intptr_t (*body)(void *), size_t pause_at)
+{
+	int fds = count_fds();
+	struct pair_test p = { .mode = mode };
+	setenv("RINGO_COPY", mode, 1);
+	tcp_pair(p.a);
+	tcp_pair(p.b);
+	writer_start(&p.w, p.a[1], TOTAL, pause_at);
+	reader_start(&p.r, p.b[1]);
+	assert_int_equal(harness_run(body, &p), 0);
+	atomic_store(&p.w.go, true);
+	pthread_join(p.w.th, NULL);
+	pthread_join(p.r.th, NULL);
+	assert_int_equal(p.r.got, TOTAL);
+	assert_true(p.r.ok);
+	close(p.a[1]);
+	close(p.b[1]);
+	unsetenv("RINGO_COPY");
+	assert_int_equal(count_fds(), fds);
+}
+
+static void test_stream_to_stream(void **state)
+{
+	(void)state;
+	run_pair("rw", stream_copy_body, TOTAL);
+	run_pair("splice", stream_copy_body, TOTAL);
+}
+
+/* ---- a deadline and a cancellation mid-copy ---- */
+
+static intptr_t deadline_body(void *arg)
+{
+	struct pair_test *p = arg;
+	ringo_stream *src, *dst;
+	assert_int_equal(ringo_stream_open(p->a[0], NULL, &src), 0);
+	assert_int_equal(ringo_stream_open(p->b[0], NULL, &dst), 0);
+	/* The writer stops after 3 MiB: the deadline ends the copy with all
+	 * of them moved. */
+	uint64_t moved = 0;
+	ssize_t n = ringo_stream_copy(src, dst, 0, ringo_deadline_in(RINGO_MSEC(700)), &moved);
+	assert_int_equal(n, -ETIMEDOUT);
+	assert_int_equal(moved, 3 * MIB);
+	/* Then the rest: nothing was lost or repeated. */
+	atomic_store(&p->w.go, true);
+	uint64_t more = 0;
+	n = ringo_stream_copy(src, dst, 0, RINGO_NO_DEADLINE, &more);
+	assert_int_equal(n, (ssize_t)(TOTAL - moved));
+	assert_int_equal(more, TOTAL - moved);
+	assert_int_equal(ringo_stream_write_eof(dst), 0);
+	ringo_stream_destroy(src);
+	ringo_stream_destroy(dst);
+	return 0;
+}
+
+static void test_deadline(void **state)
+{
+	(void)state;
+	run_pair("rw", deadline_body, 3 * MIB);
+	run_pair("splice", deadline_body, 3 * MIB);
+}
+
+struct cancel_arg {
+	ringo_stream *src, *dst;
+	uint64_t moved;
+};
+
+static intptr_t copy_task(void *arg)
+{
+	struct cancel_arg *c = arg;
+	return ringo_stream_copy(c->src, c->dst, 0, RINGO_NO_DEADLINE, &c->moved);
+}
+
+static intptr_t cancel_body(void *arg)
+{
+	struct pair_test *p = arg;
+	struct cancel_arg c = { 0 };
+	assert_int_equal(ringo_stream_open(p->a[0], NULL, &c.src), 0);
+	assert_int_equal(ringo_stream_open(p->b[0], NULL, &c.dst), 0);
+	ringo_task *t;
+	assert_int_equal(ringo_task_create(copy_task, &c, NULL, &t), 0);
+	/* The writer stops after 5 MiB; the copy is cancelled once they
+	 * have moved (polled: generous bounds). */
+	for (int i = 0; i < 1000 && c.moved == 0; i++)
+		assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(300)), 0);
+	ringo_task_cancel(t);
+	assert_int_equal(ringo_task_await(t), -ECANCELED);
+	ringo_task_unref(t);
+	assert_int_equal(c.moved, 5 * MIB);
+	/* While no copy runs, the streams are the caller's again. */
+	assert_int_equal(ringo_stream_write(c.dst, "", 0), 0);
+	atomic_store(&p->w.go, true);
+	uint64_t more = 0;
+	assert_int_equal(ringo_stream_copy(c.src, c.dst, 0, RINGO_NO_DEADLINE, &more),
+			 (ssize_t)(TOTAL - c.moved));
+	assert_int_equal(ringo_stream_write_eof(c.dst), 0);
+	ringo_stream_destroy(c.src);
+	ringo_stream_destroy(c.dst);
+	return 0;
+}
+
+static void test_cancel(void **state)
+{
+	(void)state;
+	run_pair("rw", cancel_body, 5 * MIB);
+	run_pair("splice", cancel_body, 5 * MIB);
+}
+
+/* ---- a limit, and a stream copied to itself (an echo) ---- */
+
+static intptr_t limit_body(void *arg)
+{
+	struct pair_test *p = arg;
+	ringo_stream *src, *dst;
+	assert_int_equal(ringo_stream_open(p->a[0], NULL, &src), 0);
+	assert_int_equal(ringo_stream_open(p->b[0], NULL, &dst), 0);
+	uint64_t moved = 0;
+	size_t first = 3 * MIB + 12345;
+	assert_int_equal(ringo_stream_copy(src, dst, first, RINGO_NO_DEADLINE, &moved),
+			 (ssize_t)first);
+	assert_int_equal(moved, first);
+	/* The rest through the ordinary reads and writes. */
+	static char buf[65536];
+	size_t done = first;
+	while (done < TOTAL) {
+		ssize_t n = ringo_stream_read(src, buf, sizeof(buf));
+		assert_true(n > 0);
+		assert_int_equal(ringo_stream_write(dst, buf, (size_t)n), 0);
+		assert_int_equal(ringo_stream_drain(dst), 0);
+		done += (size_t)n;
+	}
+	assert_int_equal(ringo_stream_write_eof(dst), 0);
+	ringo_stream_destroy(src);
+	ringo_stream_destroy(dst);
+	return 0;
+}
+
+static void test_limit(void **state)
+{
+	(void)state;
+	run_pair("rw", limit_body, TOTAL);
+	run_pair("splice", limit_body, TOTAL);
+}
+
+static intptr_t echo_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream *s;
+	assert_int_equal(ringo_stream_open(fd[0], NULL, &s), 0);
+	assert_int_equal(ringo_stream_copy(s, s, 0, RINGO_NO_DEADLINE, NULL), (ssize_t)TOTAL);
+	assert_int_equal(ringo_stream_write_eof(s), 0);
+	ringo_stream_destroy(s);
+	return 0;
+}
+
+static void test_echo(void **state)
+{
+	(void)state;
+	const char *modes[] = { "rw", "splice" };
+	for (int m = 0; m < 2; m++) {
+		int fds = count_fds();
+		setenv("RINGO_COPY", modes[m], 1);
+		int fd[2];
+		tcp_pair(fd);
+		struct writer w;
+		struct reader r;
+		writer_start(&w, fd[1], TOTAL, TOTAL);
+		reader_start(&r, fd[1]);
+		assert_int_equal(harness_run(echo_body, fd), 0);
+		pthread_join(w.th, NULL);
+		pthread_join(r.th, NULL);
+		assert_int_equal(r.got, TOTAL);
+		assert_true(r.ok);
+		close(fd[1]);
+		unsetenv("RINGO_COPY");
+		assert_int_equal(count_fds(), fds);
+	}
+}
+
+/* ---- a file to a stream, a stream to an fd ---- */
+
+static intptr_t file_body(void *arg)
+{
+	int *fd = arg; /* fd[0]: the file; fd[1]: the stream's socket */
+	ringo_stream *dst;
+	assert_int_equal(ringo_stream_open(fd[1], NULL, &dst), 0);
+	uint64_t moved;
+	assert_int_equal(ringo_copy(ringo_copy_fd(fd[0]), ringo_copy_stream(dst), 0,
+				    RINGO_NO_DEADLINE, &moved),
+			 (ssize_t)TOTAL);
+	assert_int_equal(moved, TOTAL);
+	assert_int_equal(ringo_stream_write_eof(dst), 0);
+	ringo_stream_destroy(dst);
+	return 0;
+}
+
+static void test_file_to_stream(void **state)
+{
+	(void)state;
+	const char *modes[] = { "rw", "splice" };
+	char path[] = "/tmp/ringo-test-copy-XXXXXX";
+	int file = mkstemp(path);
+	assert_true(file >= 0);
+	unlink(path);
+	static char buf[MIB];
+	for (size_t off = 0; off < TOTAL; off += MIB) {
+		for (size_t i = 0; i < MIB; i++)
+			buf[i] = pattern(off + i);
+		assert_int_equal(write(file, buf, MIB), (ssize_t)MIB);
+	}
+	for (int m = 0; m < 2; m++) {
+		int fds = count_fds();
+		setenv("RINGO_COPY", modes[m], 1);
+		assert_int_equal(lseek(file, 0, SEEK_SET), 0);
+		int sk[2];
+		tcp_pair(sk);
+		struct reader r;
+		reader_start(&r, sk[1]);
+		int fd[2] = { file, sk[0] };
+		assert_int_equal(harness_run(file_body, fd), 0);
+		pthread_join(r.th, NULL);
+		assert_int_equal(r.got, TOTAL);
+		assert_true(r.ok);
+		close(sk[1]);
+		unsetenv("RINGO_COPY");
+		assert_int_equal(count_fds(), fds);
+	}
+	close(file);
+}
+
+static intptr_t to_fd_body(void *arg)
+{
+	struct pair_test *p = arg;
+	ringo_stream *src;
+	assert_int_equal(ringo_stream_open(p->a[0], NULL, &src), 0);
+	uint64_t moved;
+	assert_int_equal(ringo_copy(ringo_copy_stream(src), ringo_copy_fd(p->b[0]), 0,
+				    RINGO_NO_DEADLINE, &moved),
+			 (ssize_t)TOTAL);
+	assert_int_equal(moved, TOTAL);
+	ringo_stream_destroy(src);
+	shutdown(p->b[0], SHUT_WR);
+	close(p->b[0]);
+	return 0;
+}
+
+static void test_stream_to_fd(void **state)
+{
+	(void)state;
+	run_pair("rw", to_fd_body, TOTAL);
+	run_pair("splice", to_fd_body, TOTAL);
+}
+
+/* ---- bad input ---- */
+
+static intptr_t bad_body(void *arg)
+{
+	(void)arg;
+	uint64_t moved = 1;
+	assert_int_equal(ringo_stream_copy(NULL, NULL, 0, RINGO_NO_DEADLINE, &moved), -EINVAL);
+	assert_int_equal(moved, 0);
+	assert_int_equal(ringo_copy(ringo_copy_fd(-1), ringo_copy_fd(1), 0, RINGO_NO_DEADLINE,
+				    NULL),
+			 -EBADF);
+	return 0;
+}
+
+static void test_bad_input(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(bad_body, NULL), 0);
+	assert_int_equal(ringo_copy(ringo_copy_fd(0), ringo_copy_fd(1), 0, RINGO_NO_DEADLINE,
+				    NULL),
+			 -EPERM);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stream_to_stream),
+		cmocka_unit_test(test_deadline),
+		cmocka_unit_test(test_cancel),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_file_to_stream),
+		cmocka_unit_test(test_stream_to_fd),
+		cmocka_unit_test(test_bad_input),
+	};
+	return cmocka_run_group_tests_name("copy", tests, NULL, NULL);
+}
