@@ -3,13 +3,15 @@
  * both sides are done.
  *
  *   proxy --upstream HOST:PORT [--host H] [--port N] [--idle-timeout SECONDS]
- *         [--max-conns N]        (default 127.0.0.1:8890, idle 300 s, 1024)
+ *         [--max-connections N]   (default 127.0.0.1:8890, idle 300 s, 1024)
  *
  * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
  * port). A side that ends its sending is passed on as a half close
  * (write_eof), so request/response protocols that close one way work; a
  * connection that moves no byte either way for --idle-timeout seconds (0:
- * never) is closed; connections over --max-conns are closed at once.
+ * never) is closed; connections over --max-connections are closed at once
+ * (each takes up to 6 fds: its two sockets and a pipe for each direction
+ * while it splices).
  * SIGINT or SIGTERM closes every connection and exits 0. */
 #include <signal.h>
 #include <stdio.h>
@@ -18,14 +20,15 @@
 
 #include <ringo.h>
 
+#include "conn_limit.h"
+
 struct config {
 	const char *host;
 	uint16_t port;
 	char up_host[256];
 	uint16_t up_port;
 	double idle;
-	long max_conns;
-	long active;
+	struct conn_limit limit;
 	sigset_t signals;
 	ringo_stream_opts stream;
 };
@@ -50,14 +53,13 @@ static intptr_t pass(void *arg)
 static intptr_t serve(ringo_stream *client, void *arg)
 {
 	struct config *cfg = arg;
-	if (cfg->active >= cfg->max_conns)
+	if (!conn_limit_enter(&cfg->limit))
 		return 0; /* over the limit: the server closes it */
-	cfg->active++;
 	ringo_stream *up;
 	int ret = ringo_open_connection(cfg->up_host, cfg->up_port, &cfg->stream,
 					ringo_deadline_in(RINGO_SEC(10)), &up);
 	if (ret < 0) {
-		cfg->active--;
+		conn_limit_leave(&cfg->limit);
 		return ret;
 	}
 	/* upstream -> client on a task of its own, client -> upstream here */
@@ -79,7 +81,7 @@ static intptr_t serve(ringo_stream *client, void *arg)
 		ringo_stream_destroy(up); /* aborted: nothing more to send */
 	else if (ringo_stream_wait_closed(up) != -ESHUTDOWN)
 		ringo_stream_destroy(up);
-	cfg->active--;
+	conn_limit_leave(&cfg->limit);
 	return ret;
 }
 
@@ -133,8 +135,8 @@ static bool parse_upstream(const char *s, struct config *cfg)
 
 int main(int argc, char **argv)
 {
-	static struct config cfg = { .host = "127.0.0.1", .port = 8890, .idle = 300,
-				     .max_conns = 1024 };
+	static struct config cfg = { .host = "127.0.0.1", .port = 8890, .idle = 300 };
+	size_t max_conns = 1024;
 	bool have_upstream = false;
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -151,9 +153,8 @@ int main(int argc, char **argv)
 			cfg.idle = strtod(argv[++i], &end);
 			if (*end || !(cfg.idle >= 0 && cfg.idle < 1e9))
 				goto usage;
-		} else if (!strcmp(argv[i], "--max-conns") && i + 1 < argc) {
-			cfg.max_conns = strtol(argv[++i], &end, 10);
-			if (*end || cfg.max_conns < 1)
+		} else if (!strcmp(argv[i], "--max-connections") && i + 1 < argc) {
+			if (!conn_limit_parse(argv[++i], &max_conns))
 				goto usage;
 		} else {
 			goto usage;
@@ -162,6 +163,10 @@ int main(int argc, char **argv)
 	if (!have_upstream)
 		goto usage;
 	cfg.stream.idle_timeout = (int64_t)(cfg.idle * 1e9);
+	/* Room for 6 fds a connection; the limit is what that allows. */
+	cfg.limit.max = conn_limit_init(&cfg.limit, 6 * max_conns, "proxy") / 6;
+	if (cfg.limit.max == 0)
+		cfg.limit.max = 1;
 	/* Blocked from the start, so that one arriving before the wait is not
 	 * lost (nor kills us); ringo_signal_wait reads them from a signalfd. */
 	sigemptyset(&cfg.signals);
@@ -176,7 +181,7 @@ int main(int argc, char **argv)
 usage:
 	fprintf(stderr,
 		"usage: %s --upstream HOST:PORT [--host H] [--port N] [--idle-timeout SECONDS] "
-		"[--max-conns N]\n",
+		"[--max-connections N]\n",
 		argv[0]);
 	return 2;
 }

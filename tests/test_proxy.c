@@ -211,7 +211,7 @@ static void test_max_conns(void **state)
 {
 	(void)state;
 	struct harness_server p;
-	start_proxy(&p, echo.port, "--max-conns", "1");
+	start_proxy(&p, echo.port, "--max-connections", "1");
 	int a = connect_to(p.port);
 	assert_int_equal(send(a, "a", 1, 0), 1);
 	char c;
