@@ -15,10 +15,11 @@
  *
  * Writing. write() appends to the output buffer; one send (or write) at a
  * time carries a second buffer, which the kernel reads and nothing else
- * touches, and the two swap when it has gone. A large write to a socket
- * with nothing queued is first offered to the socket at once (a send with
- * MSG_DONTWAIT, as asyncio's transports do), and only what it did not take
- * is buffered.
+ * touches, and the two swap when it has gone. (A large write with nothing
+ * queued could be offered to the socket at once, as asyncio's transports
+ * do; but a writer whose peer keeps up would then never suspend and
+ * starve the loop, so bulk writers use ringo_copy, which sends from its
+ * own buffer without a copy.)
  *
  * Buffers. A stream keeps up to KEEP bytes of buffer memory when it is
  * empty; larger buffers go back to the loop's pool (lib/bufring.c) and are
@@ -60,7 +61,6 @@ enum {
 	KEEP = 16 * 1024,           /* an emptied buffer above this goes to the pool */
 	READ_MIN = 16 * 1024,       /* free tail a single-shot read asks for */
 	READ_MAX = 256 * 1024,      /* most a single-shot read asks for */
-	DIRECT_MIN = 16 * 1024,     /* a write this large is offered to the socket at once */
 };
 
 enum { R_MULTISHOT, R_RECV, R_READ };
@@ -1000,24 +1000,6 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 static int queue_out(ringo_stream *s, const void *buf, size_t n)
 {
 	s->used = true;
-	if (s->is_socket && n >= DIRECT_MIN && !s->wop.armed && buffered_out(s) == 0 && !s->werr &&
-	    !s->shut) {
-		/* Nothing queued: offer the bytes to the socket first, as
-		 * asyncio's transport does; what it cannot take now is
-		 * buffered. Never blocks. */
-		ssize_t m = send(s->fd, buf, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (m > 0) {
-			ringo__stream_touch(s);
-			buf = (const char *)buf + m;
-			n -= (size_t)m;
-			if (n == 0)
-				return 0;
-		} else if (m < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			/* As a failed send in the background: drain reports it. */
-			s->werr = -errno;
-			return 0;
-		}
-	}
 	int ret = sbuf_append(s, &s->out, buf, n);
 	if (ret < 0)
 		return ret;
