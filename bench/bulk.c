@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Bulk data through servers (issue 9): MB/s and the server's CPU time per
  * MB, each server pinned to CPU 0 and the load (and an upstream) on CPU 1,
  * three alternating rounds, medians.

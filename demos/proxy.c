@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* A TCP proxy: every connection accepted is joined to a new connection to
  * the upstream, and bytes are copied both ways (ringo_stream_copy) until
  * both sides are done.

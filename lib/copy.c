@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_copy: bytes from a stream or fd to another, until the end of the
  * source, a limit or a deadline.
  *

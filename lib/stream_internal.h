@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Internal: what other parts of the library may do with a stream beyond
  * the public API. Never installed.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ringo_copy and ringo_stream_copy (lib/copy.c): 16 MiB arrive byte for
  * byte through every path (recv/send and splice; stream to stream, file to
  * stream, stream to fd, a stream to itself), sent in 1-byte and 1-MiB

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* demos/proxy in front of demos/echo_server, over real sockets: 16 MiB
  * echoed through it byte for byte (sent in 1-byte and 1-MiB pieces), a
  * half close passed on, the idle timeout, the connection limit, an

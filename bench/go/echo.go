@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Go peer of the bulk echo benchmark (bench/bulk.c): io.Copy from each
 // connection to itself, one goroutine per connection. Run with
 // GOMAXPROCS=1 for the one-loop comparison.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Go peer of the proxy benchmark (bench/bulk.c): for each connection,
 // dials the upstream and copies both ways with io.Copy. Run with
 // GOMAXPROCS=1 for the one-loop comparison.

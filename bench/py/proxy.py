@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The asyncio peer of the proxy benchmark (bench/bulk.c): for each
 connection, opens the upstream and copies both ways.
 
