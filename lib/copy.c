@@ -361,6 +361,33 @@ static bool use_splice(const struct copy *c)
 	return SPLICE_DEFAULT && c->dst_socket;
 }
 
+/* A TLS (layered) stream is copied through the stream calls, which
+ * decode and encode: peek, write, consume, drain. The deadline is not
+ * applied on this path (the streams' own deadlines and idle timeouts are). */
+static ssize_t copy_layered(struct copy *c)
+{
+	ringo_stream *src = c->src.stream, *dst = c->dst.stream;
+	while (c->moved < c->limit) {
+		const void *data;
+		size_t n = room_for(c, ringo_stream_peek(src, &data));
+		if (n == 0) {
+			ssize_t r = ringo_stream_fill(src);
+			if (r <= 0)
+				return r;
+			continue;
+		}
+		int ret = ringo_stream_write(dst, data, n);
+		if (ret < 0)
+			return ret;
+		ringo_stream_consume(src, n);
+		c->moved += n;
+		ret = ringo_stream_drain(dst);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int end_fd(ringo_copy_end e)
 {
 	return e.stream ? ringo_stream_fd(e.stream) : e.fd;
@@ -395,6 +422,15 @@ ssize_t ringo_copy(ringo_copy_end src, ringo_copy_end dst, uint64_t limit, ringo
 		return ret;
 	if (src.stream)
 		c.src_socket = ringo__stream_is_socket(src.stream);
+	if ((src.stream && ringo__stream_layered(src.stream)) ||
+	    (dst.stream && ringo__stream_layered(dst.stream))) {
+		if (!src.stream || !dst.stream)
+			return -EOPNOTSUPP;
+		ssize_t r = copy_layered(&c);
+		if (moved)
+			*moved = c.moved;
+		return r < 0 ? r : (ssize_t)c.moved;
+	}
 	bool src_end = false;
 	if (src.stream) {
 		ret = ringo__stream_hold_read(src.stream);
