@@ -172,7 +172,7 @@ static inline ringo_copy_end ringo_copy_fd(int fd)
  * bytes written to dst before it are sent first. A stream end's idle
  * timeout applies (a byte in either direction of the stream counts). The
  * bytes go through a pipe with IORING_OP_SPLICE, or through one buffer
- * with recv and send (see docs/copy.md for which). Does not shut down or
+ * with recv and send (docs/copy.md says which). Does not shut down or
  * close either end. May suspend.
  *
  * Returns the count moved (src's end or the limit), or a negative errno:
