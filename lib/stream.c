@@ -1247,6 +1247,10 @@ void ringo_stream_destroy(ringo_stream *s)
 	}
 	ringo__resource_remove(&s->res);
 	s->aborted = true;
+	/* The peer sees the end now, not when the ring gets round to the
+	 * close: a caller may block on the peer next (shutdown never blocks). */
+	if (s->is_socket && s->fd >= 0)
+		shutdown(s->fd, SHUT_RDWR);
 	if (s->reader) {
 		ringo__wait_wake(s->reader, -ESHUTDOWN);
 		s->reader = NULL;

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,6 +731,32 @@ static void test_destroy_aborts(void **state)
 	close(fd[1]);
 }
 
+/* issue 11 item 13: the peer sees the end before ringo_stream_destroy
+ * returns, so a blocking call made right after it (no loop turn in
+ * between) cannot wait for a close that the ring has not made yet. */
+static intptr_t destroy_then_block_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream *s = open_stream(fd[0], 0);
+	assert_int_equal(ringo_sleep(0), 0); /* its recv is armed */
+	ringo_stream_destroy(s);
+	/* Plain blocking calls, bounded so that a regression fails, not hangs. */
+	struct pollfd p = { .fd = fd[1], .events = POLLIN };
+	char buf[8];
+	assert_int_equal(poll(&p, 1, 2000), 1);
+	assert_int_equal(read(fd[1], buf, sizeof(buf)), 0);
+	return 0;
+}
+
+static void test_destroy_then_block(void **state)
+{
+	(void)state;
+	int fd[2];
+	tcp_pair(fd);
+	assert_int_equal(harness_run(destroy_then_block_body, fd), 0);
+	close(fd[1]);
+}
+
 /* A stream the program never destroys does not keep ringo_run from
  * ending; it can be destroyed after its loop. */
 static ringo_stream *forgotten;
@@ -888,6 +915,7 @@ int main(void)
 		cmocka_unit_test(test_write_eof),
 		cmocka_unit_test(test_close_flushes),
 		cmocka_unit_test(test_destroy_aborts),
+		cmocka_unit_test(test_destroy_then_block),
 		cmocka_unit_test(test_forgotten_stream),
 		cmocka_unit_test(test_idle_timeout),
 		cmocka_unit_test(test_idle_timeout_invalid),
@@ -901,6 +929,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_reader),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_destroy_aborts),
+		cmocka_unit_test(test_destroy_then_block),
 	};
 	int failed = cmocka_run_group_tests(tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("single-shot recv (RINGO_BUFRING=0)", single_shot,

@@ -137,9 +137,11 @@ int ringo_stream_close(ringo_stream *s);
  * needed). Returns 0 or the write error that ended it. May suspend. */
 int ringo_stream_wait_closed(ringo_stream *s);
 /* Frees s. If it is not closed yet it is aborted: buffered output is
- * dropped and the fd closed; tasks waiting on it get -ESHUTDOWN. Ops still
- * in flight are cancelled and the memory they use is freed when their last
- * CQE comes. Does not suspend. Accepts NULL; after its loop has ended too
+ * dropped; tasks waiting on it get -ESHUTDOWN. A socket is shut down
+ * (SHUT_RDWR) before this returns, so the peer sees the end at once, even
+ * if the caller blocks next. Ops still in flight are cancelled; the fd is
+ * closed, and their memory freed, when their last CQE comes (the loop's
+ * next turns). Does not suspend. Accepts NULL; after its loop has ended too
  * (a stream the loop's end found open had its ops stopped then). */
 void ringo_stream_destroy(ringo_stream *s);
 
