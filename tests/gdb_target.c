@@ -15,6 +15,9 @@ __attribute__((noinline)) void gdb_stop_here(void)
 static __attribute__((noinline)) int nap(void)
 {
 	int r = ringo_sleep(RINGO_SEC(30));
+	/* Code after the call keeps it from being a tail call (clang makes
+	 * one otherwise, and nap's frame would be gone). */
+	__asm__ volatile("" ::: "memory");
 	return r;
 }
 
