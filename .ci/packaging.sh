@@ -119,7 +119,10 @@ check_debian() {
 		$(pkg-config --cflags --libs ringo)
 	"$work/consumer"
 	# (read from the .deb: minimal Debian images exclude /usr/share/man on install)
-	dpkg -c "$work"/libringo-dev_*.deb | grep -q 'man3/ringo_task_cancel\.3' ||
+	# (the listing is read whole first: grep -q ending the pipe early would
+	# kill dpkg-deb with SIGPIPE and fail the pipeline under pipefail)
+	listing=$(dpkg -c "$work"/libringo-dev_*.deb)
+	grep -q 'man3/ringo_task_cancel\.3' <<<"$listing" ||
 		{ echo "packaging: libringo-dev has no man page ringo_task_cancel(3)"; return 1; }
 	quiet cmake -S .ci/cmake -B "$work/cmake-usr"
 	quiet cmake --build "$work/cmake-usr"
