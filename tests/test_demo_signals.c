@@ -111,65 +111,83 @@ static void expect_exit_0(pid_t pid, const char *path, const char *when, unsigne
 			 delay_us);
 }
 
-/* While starting: from the moment main has blocked the signals. */
+/* The moments a signal is sent at, each tested ROUNDS times per server. */
+enum moment {
+	WHILE_STARTING, /* from the moment main has blocked the signals */
+	AFTER_LISTENING, /* right after "listening on" (where http_server used to die) */
+	TWICE, /* a second signal while the first one's shutdown runs */
+};
+
+static const char *const moment_names[] = {
+	[WHILE_STARTING] = "while starting",
+	[AFTER_LISTENING] = "after listening on",
+	[TWICE] = "twice",
+};
+
+/* Waits for the moment, sends round i's signal(s) and returns the random delay used. */
+static unsigned signal_at(pid_t pid, int out, enum moment m, int i)
+{
+	unsigned us;
+	switch (m) {
+	case WHILE_STARTING:
+		for (int spin = 0; !blocks_stop_signals(pid); spin++) {
+			assert_true(spin < 1000000);
+			if (spin > 100)
+				usleep(100);
+		}
+		us = rnd(3000);
+		usleep(us);
+		assert_int_equal(kill(pid, i % 2 ? SIGINT : SIGTERM), 0);
+		return us;
+	case AFTER_LISTENING:
+		wait_listening(out);
+		/* a third at once, a third within 100 us, a third within 2 ms */
+		us = i % 3 == 0 ? 0 : rnd(i % 3 == 1 ? 100 : 2000);
+		if (us)
+			usleep(us);
+		assert_int_equal(kill(pid, i % 2 ? SIGINT : SIGTERM), 0);
+		return us;
+	case TWICE:
+		wait_listening(out);
+		assert_int_equal(kill(pid, SIGTERM), 0);
+		us = rnd(2000);
+		usleep(us);
+		kill(pid, SIGINT); /* it may be gone already */
+		return us;
+	}
+	fail_msg("unknown moment %d", (int)m);
+	return 0;
+}
+
+static void signal_every_server(enum moment m)
+{
+	for (int k = 0; k < nservers; k++) {
+		for (int i = 0; i < ROUNDS; i++) {
+			int out;
+			pid_t pid = spawn(servers[k], &out);
+			unsigned us = signal_at(pid, out, m, i);
+			expect_exit_0(pid, servers[k], moment_names[m], us);
+			close(out);
+		}
+	}
+}
+
 static void test_while_starting(void **state)
 {
 	(void)state;
-	for (int k = 0; k < nservers; k++) {
-		for (int i = 0; i < ROUNDS; i++) {
-			int out;
-			pid_t pid = spawn(servers[k], &out);
-			for (int spin = 0; !blocks_stop_signals(pid); spin++) {
-				assert_true(spin < 1000000);
-				if (spin > 100)
-					usleep(100);
-			}
-			unsigned us = rnd(3000);
-			usleep(us);
-			assert_int_equal(kill(pid, i % 2 ? SIGINT : SIGTERM), 0);
-			expect_exit_0(pid, servers[k], "while starting", us);
-			close(out);
-		}
-	}
+	signal_every_server(WHILE_STARTING);
 }
 
-/* Right after "listening on" (where http_server used to die). */
 static void test_after_listening(void **state)
 {
 	(void)state;
-	for (int k = 0; k < nservers; k++) {
-		for (int i = 0; i < ROUNDS; i++) {
-			int out;
-			pid_t pid = spawn(servers[k], &out);
-			wait_listening(out);
-			/* a third at once, a third within 100 us, a third within 2 ms */
-			unsigned us = i % 3 == 0 ? 0 : rnd(i % 3 == 1 ? 100 : 2000);
-			if (us)
-				usleep(us);
-			assert_int_equal(kill(pid, i % 2 ? SIGINT : SIGTERM), 0);
-			expect_exit_0(pid, servers[k], "after listening on", us);
-			close(out);
-		}
-	}
+	signal_every_server(AFTER_LISTENING);
 }
 
-/* A second signal while the first one's shutdown runs. */
 static void test_twice(void **state)
 {
 	(void)state;
-	for (int k = 0; k < nservers; k++) {
-		for (int i = 0; i < ROUNDS; i++) {
-			int out;
-			pid_t pid = spawn(servers[k], &out);
-			wait_listening(out);
-			assert_int_equal(kill(pid, SIGTERM), 0);
-			unsigned us = rnd(2000);
-			usleep(us);
-			kill(pid, SIGINT); /* it may be gone already */
-			expect_exit_0(pid, servers[k], "twice", us);
-			close(out);
-		}
-	}
+	signal_every_server(TWICE);
 }
 
 int main(int argc, char **argv)
