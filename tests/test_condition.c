@@ -15,6 +15,16 @@ static void reset_log(void)
 	memset(&log_, 0, sizeof(log_));
 }
 
+/* Runs fn(arg) as the main task with a fresh condition and checks the log it left. */
+static void run_checked(ringo_task_fn fn, void *arg, const char *expect_log)
+{
+	reset_log();
+	assert_int_equal(ringo_condition_create(&cond, NULL), 0);
+	assert_int_equal(harness_run(fn, arg), 0);
+	assert_string_equal(log_.buf, expect_log);
+	assert_int_equal(ringo_condition_destroy(cond), 0);
+}
+
 static void await_unref(ringo_task *t, intptr_t expect)
 {
 	assert_int_equal(ringo_task_await(t), expect);
@@ -168,12 +178,8 @@ static intptr_t notify_order(void *arg)
 static void test_notify_fifo(void **state)
 {
 	(void)state;
-	reset_log();
-	assert_int_equal(ringo_condition_create(&cond, NULL), 0);
-	assert_int_equal(harness_run(notify_order, NULL), 0);
-	assert_string_equal(log_.buf, "main- w1:1 locked:1 w2:1 locked:1 "
+	run_checked(notify_order, NULL, "main- w1:1 locked:1 w2:1 locked:1 "
 				      "main- w3:1 locked:1 main- w4:1 locked:1");
-	assert_int_equal(ringo_condition_destroy(cond), 0);
 }
 
 static intptr_t notify_all(void *arg)
@@ -201,11 +207,7 @@ static intptr_t notify_all(void *arg)
 static void test_notify_all(void **state)
 {
 	(void)state;
-	reset_log();
-	assert_int_equal(ringo_condition_create(&cond, NULL), 0);
-	assert_int_equal(harness_run(notify_all, NULL), 0);
-	assert_string_equal(log_.buf, "main- w1:1 locked:1 w2:1 locked:1 w3:1 locked:1");
-	assert_int_equal(ringo_condition_destroy(cond), 0);
+	run_checked(notify_all, NULL, "main- w1:1 locked:1 w2:1 locked:1 w3:1 locked:1");
 }
 
 /* ---- cancellation ---- */
@@ -237,17 +239,12 @@ static intptr_t cancel_waiting(void *arg)
 static void test_cancel_reacquires_lock(void **state)
 {
 	(void)state;
-	reset_log();
-	assert_int_equal(ringo_condition_create(&cond, NULL), 0);
-	assert_int_equal(harness_run(cancel_waiting, NULL), 0);
-	assert_string_equal(log_.buf, "main- a:-125 locked:1 b:1 locked:1");
-	assert_int_equal(ringo_condition_destroy(cond), 0);
+	run_checked(cancel_waiting, NULL, "main- a:-125 locked:1 b:1 locked:1");
 }
 
-/* Notified, then cancelled before it ran: the notification is kept (1),
- * the cancellation comes at its next await. A cancel that arrives while it
- * queues for the lock does not interrupt that either. */
-static intptr_t notified_waiter(void *arg)
+/* Waits, then logs what the wait returned, whether it held the lock, and
+ * what its next await returned. */
+static intptr_t logging_waiter(void *arg)
 {
 	(void)arg;
 	assert_int_equal(ringo_condition_acquire(cond), 0);
@@ -259,11 +256,14 @@ static intptr_t notified_waiter(void *arg)
 	return s;
 }
 
+/* Notified, then cancelled before it ran: the notification is kept (1),
+ * the cancellation comes at its next await. A cancel that arrives while it
+ * queues for the lock does not interrupt that either. */
 static intptr_t notified_then_cancelled(void *arg)
 {
 	intptr_t during_reacquire = (intptr_t)arg;
 	ringo_task *w;
-	assert_int_equal(ringo_task_create(notified_waiter, NULL, NULL, &w), 0);
+	assert_int_equal(ringo_task_create(logging_waiter, NULL, NULL, &w), 0);
 	assert_int_equal(ringo_sleep(0), 0);
 	assert_int_equal(ringo_condition_acquire(cond), 0);
 	assert_int_equal(ringo_condition_notify(cond, 1), 1);
@@ -280,32 +280,16 @@ static void test_notified_then_cancelled(void **state)
 {
 	(void)state;
 	for (intptr_t during = 0; during < 2; during++) {
-		reset_log();
-		assert_int_equal(ringo_condition_create(&cond, NULL), 0);
-		assert_int_equal(harness_run(notified_then_cancelled, (void *)during), 0);
-		assert_string_equal(log_.buf, "main- w:1 locked:1 next:-125");
-		assert_int_equal(ringo_condition_destroy(cond), 0);
+		run_checked(notified_then_cancelled, (void *)during, "main- w:1 locked:1 next:-125");
 	}
 }
 
 /* Cancelled while waiting, and again while re-acquiring: one -ECANCELED. */
-static intptr_t twice_cancelled_waiter(void *arg)
-{
-	(void)arg;
-	assert_int_equal(ringo_condition_acquire(cond), 0);
-	int r = ringo_condition_wait(cond);
-	bool locked = ringo_condition_locked(cond);
-	assert_int_equal(ringo_condition_release(cond), 0);
-	int s = ringo_sleep(0);
-	harness_log(&log_, "w:%d locked:%d next:%d", r, locked, s);
-	return 0;
-}
-
 static intptr_t cancel_twice(void *arg)
 {
 	(void)arg;
 	ringo_task *w;
-	assert_int_equal(ringo_task_create(twice_cancelled_waiter, NULL, NULL, &w), 0);
+	assert_int_equal(ringo_task_create(logging_waiter, NULL, NULL, &w), 0);
 	assert_int_equal(ringo_sleep(0), 0);
 	assert_int_equal(ringo_condition_acquire(cond), 0);
 	assert_true(ringo_task_cancel(w));
@@ -320,11 +304,7 @@ static intptr_t cancel_twice(void *arg)
 static void test_cancel_during_reacquire_delivered_once(void **state)
 {
 	(void)state;
-	reset_log();
-	assert_int_equal(ringo_condition_create(&cond, NULL), 0);
-	assert_int_equal(harness_run(cancel_twice, NULL), 0);
-	assert_string_equal(log_.buf, "w:-125 locked:1 next:0");
-	assert_int_equal(ringo_condition_destroy(cond), 0);
+	run_checked(cancel_twice, NULL, "w:-125 locked:1 next:0");
 }
 
 /* A cancellation pending on entry: -ECANCELED at once, the lock kept. */
@@ -392,11 +372,7 @@ static intptr_t wait_for(void *arg)
 static void test_wait_for(void **state)
 {
 	(void)state;
-	reset_log();
-	assert_int_equal(ringo_condition_create(&cond, NULL), 0);
-	assert_int_equal(harness_run(wait_for, NULL), 0);
-	assert_string_equal(log_.buf, "pred:0 pred:1 pred:2 pred:3 done:1 locked:1 pred:3");
-	assert_int_equal(ringo_condition_destroy(cond), 0);
+	run_checked(wait_for, NULL, "pred:0 pred:1 pred:2 pred:3 done:1 locked:1 pred:3");
 }
 
 static intptr_t wait_for_cancelled(void *arg)
