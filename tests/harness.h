@@ -19,6 +19,10 @@ intptr_t harness_run(intptr_t (*fn)(void *), void *arg);
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t harness_now(void);
 
+/* How many file descriptors this process has open (from /proc/self/fd):
+ * tests compare the count before and after to catch leaks. */
+int harness_count_fds(void);
+
 /* Runs child(arg) in a forked process with its stdout and stderr captured
  * into out (NUL-terminated, truncated to cap - 1). Returns the child's wait
  * status. The child exits 0 if child() returns. */

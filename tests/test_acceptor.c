@@ -5,7 +5,6 @@
  * a loop that ends with the acceptor still open. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,17 +12,6 @@
 #include <unistd.h>
 
 #include <ringo.h>
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* A client connected to 127.0.0.1:port that has sent the 4-byte idx, or
  * a negative errno (inside a task). */
@@ -63,6 +51,23 @@ static uint16_t port_of(int lfd)
 	int port = ringo_local_port(lfd);
 	assert_true(port > 0);
 	return (uint16_t)port;
+}
+
+/* A listening socket on 127.0.0.1 (returned) with an acceptor on it. */
+static int listen_with_acceptor(ringo_acceptor **a)
+{
+	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
+	assert_true(lfd >= 0);
+	assert_int_equal(ringo_acceptor_open(lfd, a), 0);
+	return lfd;
+}
+
+/* Runs fn as the main task and checks that it left no fd open. */
+static void run_without_leaks(intptr_t (*fn)(void *))
+{
+	int fds = harness_count_fds();
+	assert_int_equal(harness_run(fn, NULL), 0);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- a thousand connections ---- */
@@ -166,7 +171,7 @@ static void test_thousand_connections(void **state)
 		print_message("skipped: RLIMIT_NOFILE's hard limit is below %d\n", 4 * CONNS);
 		skip();
 	}
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	static struct storm s;
 	memset(&s, 0, sizeof(s));
 	int64_t t0 = harness_now();
@@ -176,7 +181,7 @@ static void test_thousand_connections(void **state)
 	for (int i = 0; i < CONNS; i++)
 		assert_int_equal(s.seen[i], 1);
 	print_message("      %d connections accepted in %.1f ms\n", CONNS, (double)took / 1e6);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- FIFO hand-off, deadlines, cancellation ---- */
@@ -212,10 +217,8 @@ static intptr_t fifo_main(void *arg)
 {
 	(void)arg;
 	struct harness_log log = { .len = 0 };
-	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(lfd >= 0);
 	ringo_acceptor *a;
-	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
+	int lfd = listen_with_acceptor(&a);
 	struct waiter_arg w[4] = {
 		{ a, &log, "A", RINGO_NO_DEADLINE }, { a, &log, "B", RINGO_NO_DEADLINE }, { a, &log, "C", RINGO_NO_DEADLINE }, { a, &log, "D", RINGO_NO_DEADLINE },
 	};
@@ -263,18 +266,14 @@ static intptr_t fifo_main(void *arg)
 static void test_fifo_and_cancel(void **state)
 {
 	(void)state;
-	int fds = count_fds();
-	assert_int_equal(harness_run(fifo_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	run_without_leaks(fifo_main);
 }
 
 static intptr_t deadline_main(void *arg)
 {
 	(void)arg;
-	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(lfd >= 0);
 	ringo_acceptor *a;
-	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
+	int lfd = listen_with_acceptor(&a);
 	int64_t t0 = ringo_time();
 	assert_int_equal(ringo_acceptor_accept(a, ringo_deadline_in(RINGO_MSEC(50))), -ETIMEDOUT);
 	int64_t took = ringo_time() - t0;
@@ -306,9 +305,7 @@ static intptr_t deadline_main(void *arg)
 static void test_deadline(void **state)
 {
 	(void)state;
-	int fds = count_fds();
-	assert_int_equal(harness_run(deadline_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	run_without_leaks(deadline_main);
 }
 
 /* ---- close ---- */
@@ -317,10 +314,8 @@ static intptr_t close_main(void *arg)
 {
 	(void)arg;
 	struct harness_log log = { .len = 0 };
-	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(lfd >= 0);
 	ringo_acceptor *a;
-	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
+	int lfd = listen_with_acceptor(&a);
 	/* A takes the queued connection without waiting; B and C wait. */
 	int c = dial_send(port_of(lfd), 1);
 	assert_true(c >= 0);
@@ -360,19 +355,15 @@ static intptr_t close_main(void *arg)
 static void test_close_wakes_waiters(void **state)
 {
 	(void)state;
-	int fds = count_fds();
-	assert_int_equal(harness_run(close_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	run_without_leaks(close_main);
 }
 
 /* A connection queued when close comes: the server side is closed. */
 static intptr_t close_queued_main(void *arg)
 {
 	(void)arg;
-	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(lfd >= 0);
 	ringo_acceptor *a;
-	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
+	int lfd = listen_with_acceptor(&a);
 	int c = dial_send(port_of(lfd), 1);
 	assert_true(c >= 0);
 	assert_int_equal(ringo_sleep(RINGO_MSEC(20)), 0);
@@ -388,9 +379,7 @@ static intptr_t close_queued_main(void *arg)
 static void test_close_closes_queued(void **state)
 {
 	(void)state;
-	int fds = count_fds();
-	assert_int_equal(harness_run(close_queued_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	run_without_leaks(close_queued_main);
 }
 
 /* Closing from a callback (no task to suspend): freed by the last CQE. */
@@ -411,10 +400,8 @@ static intptr_t closer(void *arg)
 static intptr_t close_elsewhere_main(void *arg)
 {
 	(void)arg;
-	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(lfd >= 0);
 	ringo_acceptor *a;
-	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
+	int lfd = listen_with_acceptor(&a);
 	assert_int_equal(ringo_call_soon(close_cb, a, NULL), 0);
 	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
 
@@ -433,9 +420,7 @@ static intptr_t close_elsewhere_main(void *arg)
 static void test_close_from_callback_or_cancelled(void **state)
 {
 	(void)state;
-	int fds = count_fds();
-	assert_int_equal(harness_run(close_elsewhere_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	run_without_leaks(close_elsewhere_main);
 }
 
 /* ---- the loop ends with acceptors open ---- */
@@ -469,7 +454,7 @@ static intptr_t leftover_main(void *arg)
 static void test_loop_ends_with_acceptor_open(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	static struct leftover l;
 	memset(&l, 0, sizeof(l));
 	int64_t t0 = harness_now();
@@ -488,7 +473,7 @@ static void test_loop_ends_with_acceptor_open(void **state)
 	close(l.c);
 	close(l.lfd[0]);
 	close(l.lfd[1]);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- a listening socket that fails ---- */
@@ -497,10 +482,8 @@ static intptr_t broken_main(void *arg)
 {
 	(void)arg;
 	struct harness_log log = { .len = 0 };
-	int lfd = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(lfd >= 0);
 	ringo_acceptor *a;
-	assert_int_equal(ringo_acceptor_open(lfd, &a), 0);
+	int lfd = listen_with_acceptor(&a);
 	struct waiter_arg w = { a, &log, "W", ringo_deadline_in(RINGO_SEC(5)) };
 	ringo_task *t;
 	assert_int_equal(ringo_task_create(waiter, &w, NULL, &t), 0);
@@ -520,9 +503,7 @@ static intptr_t broken_main(void *arg)
 static void test_listening_socket_fails(void **state)
 {
 	(void)state;
-	int fds = count_fds();
-	assert_int_equal(harness_run(broken_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	run_without_leaks(broken_main);
 }
 
 static intptr_t open_errors_main(void *arg)
@@ -551,11 +532,11 @@ static intptr_t open_errors_main(void *arg)
 static void test_open_errors(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	ringo_acceptor *a;
 	assert_int_equal(ringo_acceptor_open(0, &a), -EPERM);
 	assert_int_equal(harness_run(open_errors_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- out of descriptors: back off, then recover ---- */

@@ -8,7 +8,6 @@
  * test, only to ask the ring which opcodes the kernel has. */
 #include "harness.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,17 +22,6 @@
 
 #define OP_WAITID 50
 
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* No child at all: every one was reaped. */
 static bool no_children(void)
 {
@@ -45,9 +33,9 @@ static bool no_children(void)
  * fd and no child outlived the loop. */
 static void run(intptr_t (*body)(void *), void *arg)
 {
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(body, arg), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 	assert_true(no_children());
 }
 
@@ -637,7 +625,7 @@ static intptr_t spawner(void *arg)
 static intptr_t many_body(void *arg)
 {
 	struct many *m = arg;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	ringo_task *t[AT_ONCE];
 	for (int i = 0; i < AT_ONCE; i++)
 		assert_int_equal(ringo_task_create(spawner, m, NULL, &t[i]), 0);
@@ -646,7 +634,7 @@ static intptr_t many_body(void *arg)
 		ringo_task_unref(t[i]);
 	assert_int_equal(m->ok, m->n);
 	assert_true(no_children());
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 	return 0;
 }
 
@@ -662,7 +650,7 @@ static void test_many(void **state)
 static intptr_t released_body(void *arg)
 {
 	(void)arg;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	/* Released without a wait, running or not: reaped in the background
 	 * as they exit. */
 	const char *argv[] = { "sh", "-c", "exit 0", NULL };
@@ -676,7 +664,7 @@ static intptr_t released_body(void *arg)
 	while (!no_children() && ringo_time() < give_up)
 		assert_int_equal(ringo_sleep(RINGO_MSEC(5)), 0);
 	assert_true(no_children());
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 	return 0;
 }
 
@@ -704,7 +692,7 @@ static void test_loop_end(void **state)
 {
 	(void)state;
 	ringo_process *kept = NULL;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	int64_t t0 = harness_now();
 	assert_int_equal(harness_run(forgotten_body, &kept), 0);
 	assert_true(harness_now() - t0 < RINGO_SEC(5));
@@ -716,7 +704,7 @@ static void test_loop_end(void **state)
 	assert_int_equal(ringo_process_wait(kept, &rc, RINGO_NO_DEADLINE), 0);
 	assert_int_equal(rc, -SIGKILL);
 	assert_int_equal(ringo_process_destroy(kept), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 static int setup_compat(void **state)

@@ -5,7 +5,6 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +13,6 @@
 #include <unistd.h>
 
 #include <ringo.h>
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /* A connected client socket for host:port (inside a task). */
 static int dial(const char *host, uint16_t port)
@@ -151,9 +139,9 @@ static intptr_t bulk_main(void *arg)
 static void test_bulk_small_buffers(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(bulk_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- echo over each family ---- */
@@ -223,10 +211,10 @@ static intptr_t echo_main(void *arg)
 static void test_echo_ipv4(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(echo_main, "127.0.0.1"), 0);
 	assert_int_equal(harness_run(echo_main, "localhost"), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 static bool have_ipv6_loopback(void)
@@ -247,9 +235,9 @@ static void test_echo_ipv6(void **state)
 		print_message("skipped: no IPv6 loopback (::1) on this machine\n");
 		skip();
 	}
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(echo_main, "::1"), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 static char sock_path[64];
@@ -257,7 +245,7 @@ static char sock_path[64];
 static void test_echo_unix(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	snprintf(sock_path, sizeof(sock_path), "/tmp/ringo-test-socket-%d.sock", (int)getpid());
 	unlink(sock_path);
 	assert_int_equal(harness_run(echo_main, sock_path), 0);
@@ -270,7 +258,7 @@ static void test_echo_unix(void **state)
 	snprintf(prefixed, sizeof(prefixed), "unix:%s", sock_path);
 	assert_int_equal(harness_run(echo_main, prefixed), 0);
 	unlink(sock_path);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* A path that is not a socket is never removed. */
@@ -284,7 +272,7 @@ static intptr_t not_a_socket(void *arg)
 static void test_unix_path_not_a_socket(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	char path[64];
 	snprintf(path, sizeof(path), "/tmp/ringo-test-file-%d", (int)getpid());
 	FILE *f = fopen(path, "w");
@@ -297,7 +285,7 @@ static void test_unix_path_not_a_socket(void **state)
 	assert_true(S_ISREG(st.st_mode));
 	assert_int_equal(st.st_size, 8);
 	unlink(path);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- errors ---- */
@@ -335,11 +323,11 @@ static intptr_t refused_main(void *arg)
 static void test_errors(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(refused_main, NULL), 0);
 	assert_int_equal(ringo_socket(AF_INET, SOCK_STREAM, 0, RINGO_NO_DEADLINE), -EPERM);
 	assert_int_equal(ringo_connect(0, NULL, 0, RINGO_NO_DEADLINE), -EINVAL);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- vectored I/O ---- */
@@ -410,9 +398,9 @@ static intptr_t msg_main(void *arg)
 static void test_recvmsg_sendmsg(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(msg_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- half-close ---- */
@@ -444,9 +432,9 @@ static intptr_t shutdown_main(void *arg)
 static void test_shutdown(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(shutdown_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- deadlines ---- */
@@ -490,9 +478,9 @@ static intptr_t deadline_main(void *arg)
 static void test_recv_deadline(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(deadline_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* send_all stopped by its deadline says exactly how much went: the peer
@@ -539,9 +527,9 @@ static intptr_t send_all_deadline_main(void *arg)
 static void test_send_all_deadline(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	assert_int_equal(harness_run(send_all_deadline_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- a vanished peer ---- */
@@ -577,11 +565,11 @@ static intptr_t epipe_main(void *arg)
 static void test_send_to_closed_peer(void **state)
 {
 	(void)state;
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	/* Default SIGPIPE disposition: a send without MSG_NOSIGNAL would
 	 * kill the test. */
 	assert_int_equal(harness_run(epipe_main, NULL), 0);
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 /* ---- addresses ---- */
