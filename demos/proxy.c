@@ -4,7 +4,8 @@
  * both sides are done.
  *
  *   proxy --upstream HOST:PORT [--host H] [--port N] [--idle-timeout SECONDS]
- *         [--max-connections N]   (default 127.0.0.1:8890, idle 300 s, 1024)
+ *         [--max-connections N] [--threads N]
+ *   (default 127.0.0.1:8890, idle 300 s, 1024 connections, 1 loop)
  *
  * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
  * port). A side that ends its sending is passed on as a half close
@@ -13,6 +14,8 @@
  * never) is closed; connections over --max-connections are closed at once
  * (each takes up to 6 fds: its two sockets and a pipe for each direction
  * while it splices).
+ * --threads N runs N loops on one port (0: one per CPU; demos/shards.h),
+ * the connection limit shared out between them.
  * SIGINT or SIGTERM closes every connection and exits 0. */
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include <ringo.h>
 
 #include "conn_limit.h"
+#include "shards.h"
 
 struct config {
 	const char *host;
@@ -32,6 +36,7 @@ struct config {
 	struct conn_limit limit;
 	sigset_t signals;
 	ringo_stream_opts stream;
+	struct shards sh;
 };
 
 /* One direction: copies until from's end, then passes the end on. If it
@@ -51,16 +56,23 @@ static intptr_t pass(void *arg)
 	return ret < 0 ? ret : 0;
 }
 
+/* What a connection's task gets: the configuration and its loop's limit. */
+struct shard {
+	struct config *cfg;
+	struct conn_limit limit;
+};
+
 static intptr_t serve(ringo_stream *client, void *arg)
 {
-	struct config *cfg = arg;
-	if (!conn_limit_enter(&cfg->limit))
+	struct shard *me = arg;
+	struct config *cfg = me->cfg;
+	if (!conn_limit_enter(&me->limit))
 		return 0; /* over the limit: the server closes it */
 	ringo_stream *up;
 	int ret = ringo_open_connection(cfg->up_host, cfg->up_port, &cfg->stream,
 					ringo_deadline_in(RINGO_SEC(10)), &up);
 	if (ret < 0) {
-		conn_limit_leave(&cfg->limit);
+		conn_limit_leave(&me->limit);
 		return ret;
 	}
 	/* upstream -> client on a task of its own, client -> upstream here */
@@ -82,27 +94,25 @@ static intptr_t serve(ringo_stream *client, void *arg)
 		ringo_stream_destroy(up); /* aborted: nothing more to send */
 	else if (ringo_stream_wait_closed(up) != -ESHUTDOWN)
 		ringo_stream_destroy(up);
-	conn_limit_leave(&cfg->limit);
+	conn_limit_leave(&me->limit);
 	return ret;
 }
 
 static intptr_t run(void *arg)
 {
 	struct config *cfg = arg;
-	ringo_server_opts opts = { .stream = &cfg->stream };
+	/* Each loop its share of the connections (and so of the fds). */
+	struct shard me = { cfg, { .max = cfg->limit.max / cfg->sh.n } };
+	if (me.limit.max == 0)
+		me.limit.max = 1;
 	ringo_server *srv;
-	int ret = ringo_start_server(cfg->host, cfg->port, serve, cfg, &opts, &srv);
-	if (ret < 0) {
-		fprintf(stderr, "proxy: cannot listen on %s:%u: %s\n", cfg->host, cfg->port,
-			strerror(-ret));
+	int ret = shards_start_server(&cfg->sh, serve, &me, &srv);
+	if (ret < 0)
 		return ret;
-	}
-	printf("listening on %s:%u\n", cfg->host, ringo_server_port(srv));
-	fflush(stdout);
-	int sig = ringo_signal_wait(&cfg->signals, RINGO_NO_DEADLINE);
+	int sig = shards_wait(&cfg->sh, &cfg->signals);
 	/* Close: stop accepting, cancel the handlers, wait for them. */
 	ringo_server_close(srv, true);
-	return sig > 0 ? 0 : -EIO;
+	return sig >= 0 ? 0 : -EIO;  /* loops other than 0 get 0 */
 }
 
 static bool parse_port(const char *s, uint16_t *out)
@@ -138,6 +148,7 @@ int main(int argc, char **argv)
 {
 	static struct config cfg = { .host = "127.0.0.1", .port = 8890, .idle = 300 };
 	size_t max_conns = 1024;
+	unsigned threads = 1;
 	bool have_upstream = false;
 	for (int i = 1; i < argc; i++) {
 		char *end;
@@ -157,6 +168,9 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--max-connections") && i + 1 < argc) {
 			if (!conn_limit_parse(argv[++i], &max_conns))
 				goto usage;
+		} else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+			if (!shards_parse(argv[++i], &threads))
+				goto usage;
 		} else {
 			goto usage;
 		}
@@ -174,15 +188,16 @@ int main(int argc, char **argv)
 	sigaddset(&cfg.signals, SIGINT);
 	sigaddset(&cfg.signals, SIGTERM);
 	sigprocmask(SIG_BLOCK, &cfg.signals, NULL);
-	intptr_t result;
-	if (ringo_run(run, &cfg, &result) < 0 || result < 0)
+	cfg.sh = (struct shards){ .prog = "proxy", .host = cfg.host, .port = cfg.port,
+				  .n = threads, .stream = &cfg.stream };
+	if (shards_bind(&cfg.sh) < 0)
 		return 1;
-	return 0;
+	return shards_run(&cfg.sh, run, &cfg);
 
 usage:
 	fprintf(stderr,
 		"usage: %s --upstream HOST:PORT [--host H] [--port N] [--idle-timeout SECONDS] "
-		"[--max-connections N]\n",
+		"[--max-connections N] [--threads N]\n",
 		argv[0]);
 	return 2;
 }

@@ -2,7 +2,8 @@
 /* demos/proxy in front of demos/echo_server, over real sockets: 16 MiB
  * echoed through it byte for byte (sent in 1-byte and 1-MiB pieces), a
  * half close passed on, the idle timeout, the connection limit, an
- * upstream that refuses, no fd left behind, exit 0 on SIGINT and SIGTERM.
+ * upstream that refuses, no fd left behind, exit 0 on SIGINT and SIGTERM;
+ * with --threads 2, connections served by both loops.
  *
  *   test_proxy PROXY ECHO_SERVER */
 #include "harness.h"
@@ -263,13 +264,102 @@ static void test_signal_with_connections(void **state)
 	}
 }
 
+/* The run time in ns of each of pid's threads named like it, but its main
+ * thread (ringo_run_threads's loop threads; io_uring's workers are named
+ * iou-*): up to cap, returns how many. */
+static int loop_thread_times(pid_t pid, long *tids, uint64_t *ns, int cap)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	assert_non_null(d);
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < cap) {
+		long tid = strtol(e->d_name, NULL, 10);
+		if (tid <= 0 || tid == pid)
+			continue;
+		char comm[32] = "";
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/comm", (int)pid, tid);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		bool ours = fgets(comm, sizeof(comm), f) && !strncmp(comm, "proxy", 5);
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/%d/task/%ld/schedstat", (int)pid, tid);
+		f = fopen(path, "r");
+		unsigned long long run = 0;
+		if (f && fscanf(f, "%llu", &run) == 1 && ours) {
+			tids[n] = tid;
+			ns[n++] = run;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/* --threads 2: 16 connections at once, each echoing 256 KiB through the
+ * proxy; SO_REUSEPORT spreads them, so both loop threads work (the chance
+ * that all 16 land on one loop is 2^-15); SIGINT ends both, exit 0. */
+static void test_threads(void **state)
+{
+	(void)state;
+	enum { CONNS = 16, EACH = 256 * 1024 };
+	struct harness_server p;
+	char upstream[64];
+	snprintf(upstream, sizeof(upstream), "127.0.0.1:%d", echo.port);
+	const char *args[] = { "--upstream", upstream, "--threads", "2", NULL };
+	assert_int_equal(harness_server_start_args(&p, proxy_path, args), 0);
+	long tids[8];
+	uint64_t before[8], after[8];
+	assert_int_equal(loop_thread_times(p.pid, tids, before, 8), 2);
+	int fds[CONNS];
+	for (int i = 0; i < CONNS; i++)
+		fds[i] = connect_to(p.port);
+	static char out[EACH], in[EACH];
+	for (size_t i = 0; i < EACH; i++)
+		out[i] = pattern(i);
+	for (int i = 0; i < CONNS; i++) {
+		/* Written in pieces the socket buffers hold, read back as it goes. */
+		size_t sent = 0, got = 0;
+		while (got < EACH) {
+			if (sent < EACH) {
+				ssize_t n = send(fds[i], out + sent, EACH - sent > 65536 ? 65536 : EACH - sent,
+						 MSG_DONTWAIT);
+				if (n > 0)
+					sent += (size_t)n;
+			}
+			struct pollfd pf = { .fd = fds[i], .events = POLLIN };
+			assert_int_equal(poll(&pf, 1, 10000), 1);
+			ssize_t n = recv(fds[i], in + got, EACH - got, 0);
+			assert_true(n > 0);
+			got += (size_t)n;
+		}
+		assert_memory_equal(in, out, EACH);
+	}
+	long tids2[8];
+	assert_int_equal(loop_thread_times(p.pid, tids2, after, 8), 2);
+	for (int i = 0; i < 2; i++) {
+		int j = tids2[0] == tids[i] ? 0 : 1;
+		assert_int_equal(tids2[j], tids[i]);
+		/* A loop that served nothing slept: well under 1 ms. */
+		assert_true(after[j] - before[i] > 1000000);
+	}
+	for (int i = 0; i < CONNS; i++)
+		close(fds[i]);
+	stop_ok(&p, SIGINT);
+}
+
 static void test_bad_command_line(void **state)
 {
 	(void)state;
 	const char *bad[][3] = { { "--port", "1", NULL },
 				 { "--upstream", "nohostport", NULL },
-				 { "--upstream", "h:99999", NULL } };
-	for (int i = 0; i < 3; i++) {
+				 { "--upstream", "h:99999", NULL },
+				 { "--threads", "x", NULL } };
+	for (int i = 0; i < 4; i++) {
 		pid_t pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0) {
@@ -314,6 +404,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_max_conns),
 		cmocka_unit_test(test_upstream_refuses),
 		cmocka_unit_test(test_signal_with_connections),
+		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_bad_command_line),
 	};
 	return cmocka_run_group_tests_name("proxy", tests, setup, teardown);
