@@ -277,9 +277,14 @@ static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 			}
 		}
 		ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
+		size_t seen = ringo_stream_peek(s, NULL);
 		int ret = ringo_stream_drain(s);
 		if (ret < 0 || close_after)
 			return ret < 0 ? ret : 0;
+		/* Bytes that came while the drain waited are parsed first: fill
+		 * would wait for more than those. */
+		if (ringo_stream_peek(s, NULL) > seen)
+			continue;
 		bool in_head = !skip && (len > 0 || head_since);
 		if (in_head) {
 			if (!head_since)

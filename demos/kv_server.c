@@ -130,6 +130,7 @@ static intptr_t serve_conn(ringo_stream *s)
 		}
 		/* data is valid only until the stream next suspends */
 		ringo_stream_consume(s, used);
+		size_t seen = n - used; /* buffered, and parsed as far as it goes */
 		kv_out_flush(&out);
 		if (out.err) {
 			ret = out.err;
@@ -141,8 +142,10 @@ static intptr_t serve_conn(ringo_stream *s)
 		if (ret < 0)
 			break;
 		out.handed = 0;
-		if (full)
-			continue; /* the rest of the batch, already buffered */
+		/* The rest of the batch, already buffered, or bytes that came
+		 * while the drain waited: fill would wait for more than those. */
+		if (full || ringo_stream_peek(s, NULL) > seen)
+			continue;
 		ret = ringo_stream_fill(s);
 		if (ret <= 0)
 			break; /* the peer is done, the stream failed, or shutdown */

@@ -502,6 +502,54 @@ static void test_pipelined_big_replies(void **state)
 	close(fd);
 }
 
+/* Issue 11 item 14: a request that arrives while the server waits for its
+ * replies to drain is answered. The client's tiny receive window keeps the
+ * server's send buffer full, so that after a few replies of 60 KB each the
+ * server's drain waits; GETs sent one at a time meanwhile arrive during
+ * that drain. The server used to wait for bytes beyond those (fill) and
+ * never answered the last ones: no progress, and this test timed out. */
+static void test_request_during_drain(void **state)
+{
+	(void)state;
+	size_t vlen = 60000, n = 100;
+	int fd = fresh();
+	char *req = malloc(vlen + 64);
+	assert_non_null(req);
+	int h = sprintf(req, "*3\r\n$3\r\nSET\r\n$1\r\nm\r\n$%zu\r\n", vlen);
+	for (size_t i = 0; i < vlen; i++)
+		req[h + i] = (char)('a' + i % 26);
+	strcpy(req + h + vlen, "\r\n");
+	roundtrip(fd, req, "+OK\r\n");
+	close(fd);
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	int small = 4096;
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)), 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv.port)};
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(send(fd, "GET m\r\n", 7, 0), 7);
+		usleep(5000);
+	}
+	size_t one = (size_t)sprintf(req, "$%zu\r\n", vlen) + vlen + 2;
+	char *in = malloc(n * one), *want = malloc(n * one);
+	assert_non_null(in);
+	assert_non_null(want);
+	for (size_t i = 0; i < n; i++) {
+		char *p = want + i * one;
+		p += sprintf(p, "$%zu\r\n", vlen);
+		memcpy(p, req + h, vlen + 2);
+	}
+	pump(fd, "", 0, in, n * one);
+	assert_memory_equal(in, want, n * one);
+	free(in);
+	free(want);
+	free(req);
+	close(fd);
+}
+
 /* A malformed or oversized request: a protocol error, then the server
  * closes the connection. What came before it is still answered. */
 static void protocol_error(const char *req, const char *reply)
@@ -722,6 +770,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_split_requests),
 		cmocka_unit_test(test_large_value),
 		cmocka_unit_test(test_pipelined_big_replies),
+		cmocka_unit_test(test_request_during_drain),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_oversized),
 		cmocka_unit_test(test_empty_commands),
