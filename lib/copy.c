@@ -13,7 +13,8 @@
  *    destination, so the bytes never come up to user space. The kernel runs
  *    a splice in its worker threads, which costs a hand-off per op; where
  *    that is faster is measured (bench/bulk.c), and it is chosen by
- *    copy_path() below.
+ *    use_splice() below. The splice loop is lib/splice.c's, shared with
+ *    sendfile.
  * A stream with an idle timeout (or two) bounds each op by its last byte in
  * or out plus the timeout; an op cut short while the other direction of
  * the stream kept it busy is simply started again.
@@ -33,11 +34,11 @@
 
 #include "bufring.h"
 #include "io.h"
+#include "splice.h"
 #include "stream_internal.h"
 
 enum {
 	BUF_SIZE = 256 * 1024,        /* the recv/send path's buffer */
-	PIPE_SIZE = 1024 * 1024,      /* asked of the splice path's pipe */
 	SPLICE_DEFAULT = 1,           /* measured: see use_splice */
 };
 
@@ -244,35 +245,22 @@ static int wait_ready(struct copy *c, int fd, unsigned events)
 	}
 }
 
-/* One splice that never blocks: the kernel runs splices in its worker
- * threads, where a blocking one could not be cancelled (a deadline or a
- * cancellation would wait for the peer); waiting is done by polls. */
-static ssize_t splice_op(struct copy *c, int in, int out, size_t n, int wait_fd,
-			 unsigned events)
+/* The splice mechanism's hooks (lib/splice.c). */
+static int splice_ready(void *ctx, int fd, unsigned events)
 {
-	for (;;) {
-		struct ringo__io io;
-		int ret = ringo__io_begin(&io, IORING_OP_SPLICE, RINGO_NO_DEADLINE);
-		if (ret < 0)
-			return ret;
-		io_uring_prep_splice(io.sqe, in, -1, out, -1, (unsigned)n,
-				     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		ssize_t r = (ssize_t)ringo__io_await(&io);
-		if (r != -EAGAIN) {
-			if (r > 0)
-				touch(c);
-			return r;
-		}
-		ret = wait_ready(c, wait_fd, events);
-		if (ret < 0)
-			return ret;
-	}
+	return wait_ready(ctx, fd, events);
+}
+
+static void splice_moved(void *ctx)
+{
+	touch(ctx);
 }
 
 /* Bytes left in the pipe after an interruption: read at once (they are
  * there; the pipe does not block) and kept. */
-static void drain_pipe(struct copy *c, int rfd, size_t n)
+static void splice_left(void *ctx, int rfd, size_t n)
 {
+	struct copy *c = ctx;
 	char buf[16384];
 	while (n) {
 		ssize_t r = read(rfd, buf, n < sizeof(buf) ? n : sizeof(buf));
@@ -282,6 +270,10 @@ static void drain_pipe(struct copy *c, int rfd, size_t n)
 		n -= (size_t)r;
 	}
 }
+
+static const struct ringo__splice_waits splice_waits = {
+	.ready = splice_ready, .moved = splice_moved, .left = splice_left,
+};
 
 /* Sockets splice without blocking only when O_NONBLOCK (the socket side
  * of a splice ignores SPLICE_F_NONBLOCK). The stream's own ops are not
@@ -305,42 +297,23 @@ static int copy_splice(struct copy *c)
 		ret = set_nonblock(c->dst_fd);
 	if (ret < 0)
 		return ret;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
-		return -errno;
-	int cap = fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
-	if (cap < 0)
-		cap = fcntl(p[1], F_GETPIPE_SZ);
-	if (cap <= 0)
-		cap = 65536;
-	while (c->moved < c->limit) {
-		ssize_t r = splice_op(c, c->src_fd, p[1], room_for(c, (size_t)cap), c->src_fd, POLLIN);
-		if (r <= 0) {
-			if (c->src.stream && r != -ECANCELED && r != -ETIMEDOUT)
-				ringo__stream_set_read_end(c->src.stream, (int)r);
-			ret = (int)r;
-			break;
-		}
-		size_t inpipe = (size_t)r;
-		while (inpipe) {
-			ssize_t w = splice_op(c, p[0], c->dst_fd, inpipe, c->dst_fd, POLLOUT);
-			if (w == 0)
-				w = -EPIPE;
-			if (w < 0) {
-				if (c->dst.stream && w != -ECANCELED && w != -ETIMEDOUT)
-					ringo__stream_set_write_error(c->dst.stream, (int)w);
-				drain_pipe(c, p[0], inpipe);
-				ret = (int)w;
-				goto out;
-			}
-			inpipe -= (size_t)w;
-			c->moved += (size_t)w;
-		}
+	struct ringo__splice sp = { .in = c->src_fd, .out = c->dst_fd,
+				    .count = c->limit == UINT64_MAX ? 0 : c->limit - c->moved,
+				    .waits = &splice_waits, .ctx = c };
+	ssize_t r = ringo__splice_run(&sp);
+	c->moved += sp.done;
+	if (r >= 0) {
+		if (c->src.stream && (sp.count == 0 || sp.done < sp.count))
+			ringo__stream_set_read_end(c->src.stream, 0); /* its end */
+		return 0;
 	}
-out:
-	close(p[0]);
-	close(p[1]);
-	return ret;
+	if (r != -ECANCELED && r != -ETIMEDOUT) {
+		if (sp.out_failed && c->dst.stream)
+			ringo__stream_set_write_error(c->dst.stream, (int)r);
+		else if (!sp.out_failed && c->src.stream)
+			ringo__stream_set_read_end(c->src.stream, (int)r);
+	}
+	return (int)r;
 }
 
 /* Which path: splice between two sockets, or from a file or pipe to a

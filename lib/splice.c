@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /* Splice: bytes from one fd to another without entering user space. A
- * file and a socket are joined by a pipe made for the call (enlarged to
- * 1 MiB where the system allows): one SPLICE fills it from the file, more
- * empty it into the socket, each an SQE the task waits on. When one end is
- * a pipe already, each step is one SPLICE between the two. */
+ * file and a socket are joined by a pipe made for the transfer (enlarged
+ * to 1 MiB where the system allows): one SPLICE fills it from the input,
+ * more empty it into the output, each an SQE the task waits on. When one
+ * end is a pipe already, each step is one SPLICE between the two.
+ *
+ * A step is either a blocking splice with a deadline (sendfile), or a
+ * nonblocking one whose waits are polls the owner makes (the copy: its
+ * deadlines and idle timeouts bound each poll, and a cancellation reaches
+ * it, which a splice sleeping in the kernel's worker would not). */
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,13 +35,14 @@ static void step_expired(void *arg)
 		ringo__ring_cancel(ringo__io_ring(), &st->io->w.op);
 }
 
-/* One IORING_OP_SPLICE of up to n bytes; off NULL: the fd's position.
- * A SPLICE into a full socket sleeps in an io-wq worker, and there a
- * linked timeout does not end it (seen on 6.18: the timer fires and the
- * splice sleeps on), while IORING_OP_ASYNC_CANCEL does; so the deadline is
- * a timer that sends the cancel. A splice interrupted after moving some
- * bytes returns their count, and the next step finds the deadline past. */
-static ssize_t splice_once(int in, int64_t *off, int out, size_t n, ringo_deadline deadline)
+/* One blocking IORING_OP_SPLICE of up to n bytes; off NULL: the fd's
+ * position. A SPLICE into a full socket sleeps in an io-wq worker, and
+ * there a linked timeout does not end it (seen on 6.18: the timer fires
+ * and the splice sleeps on), while IORING_OP_ASYNC_CANCEL does; so the
+ * deadline is a timer that sends the cancel. A splice interrupted after
+ * moving some bytes returns their count, and the next step finds the
+ * deadline past. */
+static ssize_t splice_blocking(int in, int64_t *off, int out, size_t n, ringo_deadline deadline)
 {
 	if (!ringo_deadline_none(deadline) && deadline.ns <= ringo_time())
 		return -ETIMEDOUT;
@@ -64,9 +71,44 @@ static ssize_t splice_once(int in, int64_t *off, int out, size_t n, ringo_deadli
 	}
 	if (st.fired && (r == -ECANCELED || r == -EINTR))
 		r = -ETIMEDOUT;
-	if (r > 0 && off)
-		*off += r;
 	return r;
+}
+
+/* Whether fd has events now (a poll that does not wait). */
+static bool ready_now(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	return poll(&p, 1, 0) == 1 && (p.revents & (events | POLLERR | POLLHUP));
+}
+
+/* One step: a splice of up to n bytes from in to out. Nonblocking, it
+ * waits on -EAGAIN for in to be readable or out writable (which of the
+ * two, when both are pipes or sockets that may say -EAGAIN, is asked of
+ * poll without waiting). */
+static ssize_t step(struct ringo__splice *sp, int in, int64_t *off, int out, size_t n)
+{
+	if (!sp->waits)
+		return splice_blocking(in, off, out, n, sp->deadline);
+	for (;;) {
+		struct ringo__io io;
+		int ret = ringo__io_begin(&io, IORING_OP_SPLICE, RINGO_NO_DEADLINE);
+		if (ret < 0)
+			return ret;
+		io_uring_prep_splice(io.sqe, in, off ? *off : -1, out, -1, (unsigned)n,
+				     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		ssize_t r = ringo__io_await(&io);
+		if (r != -EAGAIN) {
+			if (r > 0 && sp->waits->moved)
+				sp->waits->moved(sp->ctx);
+			return r;
+		}
+		if (ready_now(in, POLLIN))
+			ret = sp->waits->ready(sp->ctx, out, POLLOUT);
+		else
+			ret = sp->waits->ready(sp->ctx, in, POLLIN);
+		if (ret < 0)
+			return ret;
+	}
 }
 
 static bool is_pipe(int fd)
@@ -75,68 +117,72 @@ static bool is_pipe(int fd)
 	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
 }
 
-ssize_t ringo__splice(int in, int64_t *in_off, int out, size_t count, size_t *done,
-		      ringo_deadline deadline)
+/* After a direct step failed: whether out is the end that did (it reports
+ * an error or a hang-up; an input's error is the default). */
+static bool out_broken(int out)
 {
-	size_t moved = 0;
+	struct pollfd p = { .fd = out, .events = POLLOUT };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+ssize_t ringo__splice_run(struct ringo__splice *sp)
+{
+	sp->done = 0;
+	sp->out_failed = false;
 	ssize_t ret = 0;
 	int p[2] = { -1, -1 };
-	/* RINGO_SPLICE=0: as if the kernel had no SPLICE (tests the
-	 * callers' fallbacks). */
-	const char *env = getenv("RINGO_SPLICE");
-	if (env && strcmp(env, "0") == 0) {
-		ret = -EOPNOTSUPP;
-		goto out;
-	}
-	size_t step = STEP_MAX;
-	bool direct = is_pipe(in) || is_pipe(out);
+	size_t step_max = STEP_MAX;
+	bool direct = is_pipe(sp->in) || is_pipe(sp->out);
 	if (!direct) {
-		if (pipe2(p, O_CLOEXEC) < 0) {
-			ret = -errno;
-			goto out;
-		}
+		if (pipe2(p, O_CLOEXEC | (sp->waits ? O_NONBLOCK : 0)) < 0)
+			return -errno;
 		int sz = fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
 		if (sz < 0)
 			sz = fcntl(p[1], F_GETPIPE_SZ);
-		step = sz > 0 ? (size_t)sz : 65536;
+		step_max = sz > 0 ? (size_t)sz : 65536;
 	}
-	while (count == 0 || moved < count) {
-		size_t want = count ? count - moved : step;
-		if (want > step)
-			want = step;
+	while (sp->count == 0 || sp->done < sp->count) {
+		size_t want = step_max;
+		if (sp->count && sp->count - sp->done < want)
+			want = (size_t)(sp->count - sp->done);
 		if (direct) {
-			ret = splice_once(in, in_off, out, want, deadline);
+			ret = step(sp, sp->in, sp->in_off, sp->out, want);
+			if (ret < 0)
+				sp->out_failed = out_broken(sp->out);
 			if (ret <= 0)
 				break;
-			moved += (size_t)ret;
+			if (sp->in_off)
+				*sp->in_off += ret;
+			sp->done += (size_t)ret;
 			continue;
 		}
-		ret = splice_once(in, in_off, p[1], want, deadline);
+		ret = step(sp, sp->in, sp->in_off, p[1], want);
 		if (ret <= 0)
 			break;
+		if (sp->in_off)
+			*sp->in_off += ret;
 		size_t filled = (size_t)ret;
 		while (filled) {
-			ret = splice_once(p[0], NULL, out, filled, deadline);
-			if (ret <= 0)
+			ret = step(sp, p[0], NULL, sp->out, filled);
+			if (ret == 0)
+				ret = -EPIPE; /* a socket taking nothing: it is gone */
+			if (ret < 0)
 				break;
 			filled -= (size_t)ret;
-			moved += (size_t)ret;
+			sp->done += (size_t)ret;
 		}
-		if (ret <= 0) {
-			/* 0 from a socket taking nothing: it is gone. */
-			if (ret == 0)
-				ret = -EPIPE;
+		if (ret < 0) {
+			sp->out_failed = true;
+			if (sp->waits && sp->waits->left)
+				sp->waits->left(sp->ctx, p[0], filled);
 			break;
 		}
 	}
 	if (ret >= 0)
-		ret = (ssize_t)moved;
+		ret = sp->done > SSIZE_MAX ? SSIZE_MAX : (ssize_t)sp->done;
 	if (p[0] >= 0) {
 		close(p[0]);
 		close(p[1]);
 	}
-out:
-	if (done)
-		*done = moved;
 	return ret;
 }
