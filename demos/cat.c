@@ -3,17 +3,25 @@
  *
  *	cat [-o OUT] FILE...      ("-" is stdin)
  *
- * A regular file is read through a window of WINDOW positional reads of
- * CHUNK bytes each, every read a task of its own, like a list of asyncio
- * tasks awaited in order: the main task awaits the oldest read, writes its
- * bytes at the output's current position, and starts the read WINDOW
- * chunks further on in the buffer just freed. So while one chunk is being
- * written the next ones are being read. Anything else (a pipe, a tty) is
- * read in order, one read at a time.
+ * Where splicing beats reading and writing (the output is a pipe or a
+ * socket, or a regular file and the input is a regular file too), a file is
+ * copied with ringo_copy, which splices it through a pipe
+ * (IORING_OP_SPLICE: the pages are not copied to user space; each wait is
+ * an SQE) or straight into the output pipe. CAT_SPLICE=0 turns that off.
+ *
+ * Otherwise (a tty, or CAT_SPLICE=0) a regular file is read through a
+ * window of WINDOW positional reads of CHUNK bytes each, every read a task
+ * of its own, like a list of asyncio tasks awaited in order: the main task
+ * awaits the oldest read, writes its bytes at the output's current
+ * position, and starts the read WINDOW chunks further on in the buffer
+ * just freed. So while one chunk is being written the next ones are being
+ * read. Anything else (a pipe, a tty) is read in order, one read at a
+ * time.
  *
  * Exits 0 when everything was copied; otherwise (or on a bad command
  * line) prints what failed and exits 1 (a file that cannot be read is skipped, as cat(1) does; a write
  * error ends the copy). */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +45,7 @@ struct cat {
 	char **argv;
 	const char *out_path;
 	int out;
+	bool splice;           /* the output is one that splicing wins for */
 	char *bufs;            /* WINDOW buffers of CHUNK bytes */
 	struct read_op ops[WINDOW];
 	ringo_task *tasks[WINDOW];
@@ -110,6 +119,36 @@ static int copy_stream(struct cat *c, int fd, int *write_err)
 	}
 }
 
+/* ringo_copy to the end of fd. Sets *write_err on a write error; returns
+ * 0 or the read error. ringo_copy does not say which side failed: the
+ * errors only a write has are the output's. */
+static int copy_spliced(struct cat *c, int fd, int *write_err)
+{
+	ssize_t r = ringo_copy(ringo_copy_fd(fd), ringo_copy_fd(c->out), 0, RINGO_NO_DEADLINE,
+			       NULL);
+	if (r >= 0)
+		return 0;
+	if (r == -EPIPE || r == -ENOSPC || r == -EDQUOT || r == -EFBIG || r == -ECONNRESET) {
+		*write_err = (int)r;
+		return 0;
+	}
+	return (int)r;
+}
+
+/* Whether splicing wins for this output: a pipe or a socket (the pages
+ * go there by reference), or a regular file (one copy in the kernel
+ * instead of two through user space). Measured by bench/cat.c. */
+static bool splice_wins(int out)
+{
+	const char *env = getenv("CAT_SPLICE");
+	if (env && !strcmp(env, "0"))
+		return false;
+	struct stat st;
+	if (fstat(out, &st) < 0)
+		return false;
+	return S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || S_ISREG(st.st_mode);
+}
+
 static intptr_t cat_main(void *arg)
 {
 	struct cat *c = arg;
@@ -123,6 +162,7 @@ static intptr_t cat_main(void *arg)
 			return 1;
 		}
 	}
+	c->splice = splice_wins(c->out);
 	for (int i = 0; i < c->argc; i++) {
 		const char *path = c->argv[i];
 		bool is_stdin = strcmp(path, "-") == 0;
@@ -136,7 +176,9 @@ static intptr_t cat_main(void *arg)
 		struct statx st;
 		int write_err = 0;
 		int err = ringo_statx(fd, "", AT_EMPTY_PATH, STATX_TYPE, &st, RINGO_NO_DEADLINE);
-		if (err == 0)
+		if (err == 0 && c->splice && S_ISREG(st.stx_mode))
+			err = copy_spliced(c, fd, &write_err);
+		else if (err == 0)
 			err = S_ISREG(st.stx_mode) ? copy_regular(c, fd, &write_err)
 						   : copy_stream(c, fd, &write_err);
 		if (!is_stdin)

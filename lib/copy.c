@@ -46,6 +46,7 @@ struct copy {
 	ringo_copy_end src, dst;
 	int src_fd, dst_fd;
 	bool src_socket, dst_socket;
+	mode_t src_type, dst_type;    /* S_IFMT bits */
 	uint64_t limit;               /* UINT64_MAX: none */
 	ringo_deadline deadline;
 	uint64_t moved;
@@ -316,9 +317,11 @@ static int copy_splice(struct copy *c)
 	return (int)r;
 }
 
-/* Which path: splice between two sockets, or from a file or pipe to a
- * socket, where the kernel has it, unless RINGO_COPY=rw says otherwise
- * (RINGO_COPY=splice asks for it wherever the fds allow). */
+/* Which path: splice to a socket or a pipe (from a socket, a file or a
+ * pipe), and from a file to a file (one copy in the kernel instead of two
+ * through user space: bench/cat.c), where the kernel has it, unless
+ * RINGO_COPY=rw says otherwise (RINGO_COPY=splice asks for it wherever the
+ * fds allow). */
 static bool use_splice(const struct copy *c)
 {
 	if ((c->src.stream && ringo__stream_layered(c->src.stream)) ||
@@ -331,7 +334,8 @@ static bool use_splice(const struct copy *c)
 		return false;
 	if (env && !strcmp(env, "splice"))
 		return true;
-	return SPLICE_DEFAULT && c->dst_socket;
+	return SPLICE_DEFAULT && (c->dst_socket || S_ISFIFO(c->dst_type) ||
+				  (S_ISREG(c->src_type) && S_ISREG(c->dst_type)));
 }
 
 /* A TLS (layered) stream is copied through the stream calls, which
@@ -366,11 +370,12 @@ static int end_fd(ringo_copy_end e)
 	return e.stream ? ringo_stream_fd(e.stream) : e.fd;
 }
 
-static int is_socket(int fd, bool *sock)
+static int file_type(int fd, mode_t *type, bool *sock)
 {
 	struct stat st;
 	if (fstat(fd, &st) < 0)
 		return -errno;
+	*type = st.st_mode & S_IFMT;
 	*sock = S_ISSOCK(st.st_mode);
 	return 0;
 }
@@ -388,9 +393,9 @@ ssize_t ringo_copy(ringo_copy_end src, ringo_copy_end dst, uint64_t limit, ringo
 	c.dst_fd = end_fd(dst);
 	if (c.src_fd < 0 || c.dst_fd < 0)
 		return c.src_fd < 0 && src.stream ? -EPIPE : -EBADF;
-	int ret = is_socket(c.src_fd, &c.src_socket);
+	int ret = file_type(c.src_fd, &c.src_type, &c.src_socket);
 	if (ret == 0)
-		ret = is_socket(c.dst_fd, &c.dst_socket);
+		ret = file_type(c.dst_fd, &c.dst_type, &c.dst_socket);
 	if (ret < 0)
 		return ret;
 	if (src.stream)
