@@ -517,11 +517,21 @@ static intptr_t flow_body(void *arg)
 	assert_int_equal(ringo_task_create(flooder, &f, NULL, &t), 0);
 	assert_int_equal(ringo_task_await(t), 0);
 	ringo_task_unref(t);
-	/* The reader stopped at limit * 2 plus what was in flight (the flooder
-	 * would have sent 256 MiB). */
+	/* The flooder would have sent 256 MiB. With a multishot recv the
+	 * stream reads ahead, and stopped at limit * 2 plus what was in
+	 * flight; with single-shot recvs (no buffer ring: RINGO_BUFRING=0, or
+	 * a kernel without one) it reads only while a reader waits, and none
+	 * did: TCP alone pushed back. */
+	struct ringo_loop_stats st;
+	assert_int_equal(ringo_loop_stats(&st), 0);
+	bool read_ahead = st.cqes_multishot > 0;
 	size_t held = ringo_stream_peek(r, NULL);
-	assert_true(held >= 2 * LIMIT);
-	assert_true(held <= 2 * LIMIT + 1024 * 1024);
+	if (read_ahead) {
+		assert_true(held >= 2 * LIMIT);
+		assert_true(held <= 2 * LIMIT + 1024 * 1024);
+	} else {
+		assert_int_equal(held, 0);
+	}
 	/* Everything arrives once it reads. */
 	ringo_stream_set_deadline(f.w, RINGO_NO_DEADLINE);
 	assert_int_equal(ringo_stream_close(f.w), 0);
@@ -625,9 +635,15 @@ static void run_many(void)
 static void test_many_tiny_ring(void **state)
 {
 	(void)state;
+	const char *was = getenv("RINGO_BUFRING");
+	char *saved = was ? strdup(was) : NULL;
 	setenv("RINGO_BUFRING", "4x512", 1);
 	run_many();
-	unsetenv("RINGO_BUFRING");
+	if (saved)
+		setenv("RINGO_BUFRING", saved, 1);
+	else
+		unsetenv("RINGO_BUFRING");
+	free(saved);
 }
 
 static void test_many(void **state)
@@ -927,6 +943,7 @@ int main(void)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_cancel_reader),
+		cmocka_unit_test(test_flow_control),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_destroy_aborts),
 		cmocka_unit_test(test_destroy_then_block),
