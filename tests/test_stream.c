@@ -557,6 +557,62 @@ static void test_flow_control(void **state)
 	assert_int_equal(harness_run(flow_body, fd), 0);
 }
 
+/* Reading resumes while the cancel that paused it is still in flight: the
+ * CQE that completes a readexactly over limit * 2 also pauses the stream
+ * (a cancel goes out), and the reader, resumed by that CQE, consumes it all
+ * in the same step, which asks for reading again before the recv's last
+ * CQE has come. The recv must be re-armed when that CQE comes (after the
+ * cancel: -ECANCELED; before it: -ENOBUFS or data without more), or the
+ * next bytes never arrive. Each round checks every byte; a lost re-arm
+ * fails with -ETIMEDOUT. */
+static intptr_t resume_body(void *arg)
+{
+	int *fd = arg;
+	enum { LIMIT = 64, N = 300, ROUNDS = 50 };
+	ringo_stream *s = open_stream(fd[0], LIMIT);
+	ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(10)));
+	char out[N], in[N];
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < N; i++)
+			out[i] = (char)pattern((size_t)(round * N + i));
+		assert_int_equal(write(fd[1], out, N), N);
+		assert_int_equal(ringo_stream_readexactly(s, in, N, NULL), N);
+		assert_memory_equal(in, out, N);
+		/* Nothing buffered: the next round's bytes must come from a
+		 * recv armed again. */
+		assert_int_equal(ringo_stream_peek(s, NULL), 0);
+	}
+	write_str(fd[1], "end");
+	assert_int_equal(ringo_stream_readexactly(s, in, 3, NULL), 3);
+	assert_memory_equal(in, "end", 3);
+	ringo_stream_destroy(s);
+	return 0;
+}
+
+static void test_resume_during_cancel(void **state)
+{
+	(void)state;
+	int fd[2];
+	tcp_pair(fd);
+	assert_int_equal(harness_run(resume_body, fd), 0);
+	close(fd[1]);
+}
+
+/* The same with four 64-byte ring buffers: the 300 bytes come in pieces,
+ * with -ENOBUFS between them. */
+static void test_resume_during_cancel_tiny_ring(void **state)
+{
+	const char *was = getenv("RINGO_BUFRING");
+	char *saved = was ? strdup(was) : NULL;
+	setenv("RINGO_BUFRING", "4x64", 1);
+	test_resume_during_cancel(state);
+	if (saved)
+		setenv("RINGO_BUFRING", saved, 1);
+	else
+		unsetenv("RINGO_BUFRING");
+	free(saved);
+}
+
 /* ---- many connections at once ---- */
 
 #define CONNS 64
@@ -926,6 +982,8 @@ int main(void)
 		cmocka_unit_test(test_cancel_reader),
 		cmocka_unit_test(test_busy_and_destroy),
 		cmocka_unit_test(test_flow_control),
+		cmocka_unit_test(test_resume_during_cancel),
+		cmocka_unit_test(test_resume_during_cancel_tiny_ring),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_many_tiny_ring),
 		cmocka_unit_test(test_write_eof),
@@ -944,6 +1002,7 @@ int main(void)
 		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_cancel_reader),
 		cmocka_unit_test(test_flow_control),
+		cmocka_unit_test(test_resume_during_cancel),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_destroy_aborts),
 		cmocka_unit_test(test_destroy_then_block),
