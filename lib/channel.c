@@ -15,10 +15,15 @@
  * before it comes, and the record on the stack outlives every access.
  * Cancelling a blocked task takes it out of the list if it is still
  * there; if it has been completed already, it keeps what it got and the
- * cancellation is delivered at its next await. */
+ * cancellation is delivered at its next await.
+ *
+ * A plain thread blocks the same way, in the same lists, but on a condition
+ * variable of its own stack record (cond): whoever completes it signals it
+ * under the channel's lock, so the record is still there when signalled. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log.h"
 #include "ring.h"
@@ -32,6 +37,7 @@ struct chan_wait {
 	intptr_t item;               /* sent, or received */
 	int result;                  /* 0 or -EPIPE (lock) */
 	bool queued;                 /* in a list (lock) */
+	pthread_cond_t *cond;        /* a plain thread's, or NULL for a task */
 };
 
 struct ringo_channel {
@@ -109,6 +115,17 @@ static struct chan_wait *take_first(struct ringo__list *list, int result)
 	return cw;
 }
 
+/* Under the lock, for a waiter just taken (and given its item): signals a
+ * plain thread at once and returns NULL; returns a task's record, to wake
+ * after unlocking. */
+static struct chan_wait *wake_plain(struct chan_wait *cw)
+{
+	if (!cw->cond)
+		return cw;
+	pthread_cond_signal(cw->cond);
+	return NULL;
+}
+
 /* After the lock: sends the wake. The record must not be touched after. */
 static void wake(struct chan_wait *cw)
 {
@@ -165,10 +182,46 @@ static int block(struct ringo_channel *ch, struct chan_wait *cw, ringo_task *t,
 	cw->ch = ch;
 	cw->result = 0;
 	cw->queued = true;
+	cw->cond = NULL;
 	ringo__list_push_back(list, &cw->node);
 	pthread_mutex_unlock(&ch->lock);
 	ringo__ring_expect(loop->ring, 1);  /* the wake */
 	return (int)ringo__wait_suspend(&cw->w);
+}
+
+/* The same for a plain thread, until deadline: links cw in list, waits on
+ * a condition variable of its own, and releases the lock. */
+static int block_plain(struct ringo_channel *ch, struct chan_wait *cw, struct ringo__list *list,
+		       ringo_deadline deadline)
+{
+	pthread_cond_t cond;
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&cond, &ca);
+	pthread_condattr_destroy(&ca);
+	cw->cond = &cond;
+	cw->ch = ch;
+	cw->result = 0;
+	cw->queued = true;
+	ringo__list_push_back(list, &cw->node);
+	struct timespec ts = { deadline.ns / 1000000000LL, deadline.ns % 1000000000LL };
+	int ret = 0;
+	while (cw->queued) {
+		if (ringo_deadline_none(deadline)) {
+			pthread_cond_wait(&cond, &ch->lock);
+		} else if (pthread_cond_timedwait(&cond, &ch->lock, &ts) == ETIMEDOUT &&
+			   cw->queued) {
+			ringo__list_remove(&cw->node);
+			cw->queued = false;
+			ret = -ETIMEDOUT;
+		}
+	}
+	if (ret == 0)
+		ret = cw->result;
+	pthread_mutex_unlock(&ch->lock);
+	pthread_cond_destroy(&cond);
+	return ret;
 }
 
 /* ---- sending and receiving ---- */
@@ -183,7 +236,7 @@ static int send_locked(struct ringo_channel *ch, intptr_t item, struct chan_wait
 	if (!ringo__list_empty(&ch->receivers)) {
 		struct chan_wait *cw = take_first(&ch->receivers, 0);
 		cw->item = item;
-		*woken = cw;
+		*woken = wake_plain(cw);
 		return 0;
 	}
 	if (ch->len == ch->cap)
@@ -205,7 +258,7 @@ static int recv_locked(struct ringo_channel *ch, intptr_t *item, struct chan_wai
 			/* The first blocked sender's item takes the free slot. */
 			struct chan_wait *cw = take_first(&ch->senders, 0);
 			ch->items[(ch->head + ch->len++) % ch->cap] = cw->item;
-			*woken = cw;
+			*woken = wake_plain(cw);
 		}
 		return 0;
 	}
@@ -242,6 +295,8 @@ int ringo_channel_send(ringo_channel *ch, intptr_t item)
 {
 	if (!ch)
 		return -EINVAL;
+	if (!ringo__loop_get() && !ringo__loop_forked())
+		return ringo_channel_send_wait(ch, item, RINGO_NO_DEADLINE);
 	int err;
 	ringo_task *t = ringo__await_begin(&err);
 	if (!t)
@@ -264,6 +319,8 @@ int ringo_channel_recv(ringo_channel *ch, intptr_t *item)
 {
 	if (!ch || !item)
 		return -EINVAL;
+	if (!ringo__loop_get() && !ringo__loop_forked())
+		return ringo_channel_recv_wait(ch, item, RINGO_NO_DEADLINE);
 	int err;
 	ringo_task *t = ringo__await_begin(&err);
 	if (!t)
@@ -279,6 +336,48 @@ int ringo_channel_recv(ringo_channel *ch, intptr_t *item)
 	}
 	struct chan_wait cw;
 	ret = block(ch, &cw, t, &ch->receivers);
+	if (ret == 0)
+		*item = cw.item;
+	return ret;
+}
+
+int ringo_channel_send_wait(ringo_channel *ch, intptr_t item, ringo_deadline deadline)
+{
+	if (!ch)
+		return -EINVAL;
+	if (ringo__loop_get())
+		return -EPERM;  /* it would block the loop: ringo_channel_send */
+	struct chan_wait *woken;
+	pthread_mutex_lock(&ch->lock);
+	int ret = send_locked(ch, item, &woken);
+	if (ret != -EAGAIN) {
+		pthread_mutex_unlock(&ch->lock);
+		if (woken)
+			wake(woken);
+		return ret;
+	}
+	struct chan_wait cw;
+	cw.item = item;
+	return block_plain(ch, &cw, &ch->senders, deadline);
+}
+
+int ringo_channel_recv_wait(ringo_channel *ch, intptr_t *item, ringo_deadline deadline)
+{
+	if (!ch || !item)
+		return -EINVAL;
+	if (ringo__loop_get())
+		return -EPERM;  /* it would block the loop: ringo_channel_recv */
+	struct chan_wait *woken;
+	pthread_mutex_lock(&ch->lock);
+	int ret = recv_locked(ch, item, &woken);
+	if (ret != -EAGAIN) {
+		pthread_mutex_unlock(&ch->lock);
+		if (woken)
+			wake(woken);
+		return ret;
+	}
+	struct chan_wait cw;
+	ret = block_plain(ch, &cw, &ch->receivers, deadline);
 	if (ret == 0)
 		*item = cw.item;
 	return ret;
@@ -301,8 +400,9 @@ int ringo_channel_close(ringo_channel *ch)
 	struct ringo__list *lists[2] = { &ch->receivers, &ch->senders };
 	for (int i = 0; i < 2; i++) {
 		while (!ringo__list_empty(lists[i])) {
-			struct chan_wait *cw = take_first(lists[i], -EPIPE);
-			ringo__list_push_back(&all, &cw->node);
+			struct chan_wait *cw = wake_plain(take_first(lists[i], -EPIPE));
+			if (cw)
+				ringo__list_push_back(&all, &cw->node);
 		}
 	}
 	pthread_mutex_unlock(&ch->lock);

@@ -14,6 +14,12 @@
  * thread's. The loop, dispatching the wake, takes the whole FIFO under the
  * lock and runs it.
  *
+ * A kernel without IORING_OP_MSG_RING (before 5.18), or RINGO_MAILBOX=eventfd
+ * (for tests), gets the eventfd way: the loop keeps a read of an eventfd of
+ * the mailbox's in flight, a sender of any thread writes the eventfd, and
+ * the read's CQE is the wake. The wake is still a CQE; what it costs more is
+ * the target's poll wake-up and a re-armed read per wake.
+ *
  * Lifetimes, and why no sender writes into freed memory:
  *  - Everything shared is under the lock; open says whether the loop still
  *    accepts messages. The loop clears it when its main task is done
@@ -42,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,11 +70,13 @@ struct ringo_mailbox {
 	/* Set by open, then read-only. */
 	int ring_fd;                /* a dup of the loop's ring: MSG_RING's target */
 	uint64_t wake_tag;          /* the user_data of a wake CQE */
-	bool msg_ring;              /* the kernel has IORING_OP_MSG_RING */
+	bool msg_ring;              /* wakes are MSG_RINGs, else eventfd writes */
+	int efd;                    /* the eventfd way's, or -1 */
 	/* The loop's thread only. */
 	struct ringo_loop *loop;
 	struct ringo__op wake_op;
 	struct ringo__op self_op;   /* the wake of a post from the loop itself */
+	uint64_t efd_count;         /* the eventfd read's buffer */
 	bool listening;             /* counted in flight, so the loop waits */
 	bool closed;
 };
@@ -80,6 +89,8 @@ static void mailbox_free(struct ringo_mailbox *mb)
 {
 	if (mb->ring_fd >= 0)
 		close(mb->ring_fd);
+	if (mb->efd >= 0)
+		close(mb->efd);
 	pthread_mutex_destroy(&mb->lock);
 	free(mb);
 }
@@ -248,12 +259,17 @@ struct wake_kit {
 
 static int kit_get(struct wake_kit *k, struct ringo_mailbox *to)
 {
-	if (!to->msg_ring)
-		return -EOPNOTSUPP;
 	k->here = ringo__loop_get();
 	k->ws = NULL;
 	k->s = NULL;
-	if (k->here && ringo__ring_supports(k->here->ring, IORING_OP_MSG_RING)) {
+	if (k->here && k->here->mailbox == to) {
+		/* To itself: a NOP, whatever the way. */
+	} else if (!to->msg_ring) {
+		k->here = NULL;  /* an eventfd write, from any thread */
+		return 0;
+	}
+	if (k->here && (k->here->mailbox == to ||
+			ringo__ring_supports(k->here->ring, IORING_OP_MSG_RING))) {
 		k->ws = tls_spare;
 		tls_spare = NULL;
 		if (!k->ws)
@@ -281,7 +297,17 @@ static void wake_send(struct wake_kit *k, struct ringo_mailbox *to)
 		k->ws = NULL;
 		return;
 	}
-	wake_send_sync(k->s, to);
+	if (to->msg_ring) {
+		wake_send_sync(k->s, to);
+	} else {
+		uint64_t one = 1;
+		/* Cannot fail but by overflowing the counter (2^64 - 2), which
+		 * the loop's reads keep from happening. */
+		ssize_t n;
+		do
+			n = write(to->efd, &one, sizeof(one));
+		while (n < 0 && errno == EINTR);
+	}
 	mailbox_release(to);
 }
 
@@ -349,14 +375,20 @@ static void drain(struct ringo_mailbox *mb, bool closing)
 	}
 }
 
+static void efd_arm(struct ringo_mailbox *mb);
+
 static void wake_complete(struct ringo__op *op, int res, uint32_t flags)
 {
 	(void)res;
 	(void)flags;
 	struct ringo_mailbox *mb = ringo__container_of(op, struct ringo_mailbox, wake_op);
-	/* The CQE came from another ring: no SQE of ours counted it. */
+	/* A MSG_RING's CQE came from another ring, the eventfd read is weak:
+	 * either way no count of ours is due. */
 	ringo__ring_expect(mb->loop->ring, 1);
-	op->armed = true;  /* the same tag serves every wake */
+	if (mb->msg_ring)
+		op->armed = true;  /* the same tag serves every wake */
+	else
+		efd_arm(mb);       /* before the drain: a write from now on is seen */
 	drain(mb, false);
 }
 
@@ -365,6 +397,19 @@ static void self_wake_complete(struct ringo__op *op, int res, uint32_t flags)
 	(void)res;
 	(void)flags;
 	drain(ringo__container_of(op, struct ringo_mailbox, self_op), false);
+}
+
+/* The eventfd way: a weak read (it alone never keeps the loop waiting),
+ * re-armed by each of its CQEs until the ring closes; wake_complete is its
+ * completion too. */
+static void efd_arm(struct ringo_mailbox *mb)
+{
+	struct ringo__ring *r = mb->loop->ring;
+	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	io_uring_prep_read(sqe, mb->efd, &mb->efd_count, sizeof(mb->efd_count), 0);
+	ringo__op_arm(mb->loop, &mb->wake_op, wake_complete);
+	ringo__ring_arm(sqe, &mb->wake_op);
+	ringo__ring_expect(r, -1);
 }
 
 int ringo__mailbox_open(struct ringo_loop *loop)
@@ -384,11 +429,27 @@ int ringo__mailbox_open(struct ringo_loop *loop)
 	mb->alive = true;
 	mb->tail = &mb->head;
 	mb->loop = loop;
-	mb->msg_ring = ringo__ring_supports(loop->ring, IORING_OP_MSG_RING);
+	mb->efd = -1;
+	const char *mode = getenv("RINGO_MAILBOX");
+	mb->msg_ring = ringo__ring_supports(loop->ring, IORING_OP_MSG_RING) &&
+		       !(mode && strcmp(mode, "eventfd") == 0);
+	loop->mailbox = mb;
+	if (!mb->msg_ring) {
+		/* Non-blocking, so that the ring polls it rather than
+		 * blocking a worker thread on it. */
+		mb->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (mb->efd < 0) {
+			int err = -errno;
+			loop->mailbox = NULL;
+			mailbox_free(mb);
+			return err;
+		}
+		efd_arm(mb);
+		return 0;
+	}
 	ringo__op_arm(loop, &mb->wake_op, wake_complete);
 	mb->wake_op.armed = true;
 	mb->wake_tag = ringo__ring_tag(&mb->wake_op);
-	loop->mailbox = mb;
 	return 0;
 }
 

@@ -3,7 +3,9 @@
  * on 3 loops, every item received exactly once and in per-sender order;
  * close with blocked senders and receivers on 3 loops (all woken with
  * -EPIPE, buffered items still received); a cancelled receiver takes
- * nothing; try_send/try_recv from a plain thread. */
+ * nothing; try_send/try_recv from a plain thread; plain threads x loops
+ * through blocking sends and receives both ways (exactly once, per-sender
+ * order), their deadlines, and close waking a blocked plain thread. */
 #include "harness.h"
 
 #include <pthread.h>
@@ -251,8 +253,190 @@ static void test_cancel_and_plain_thread(void **state)
 	assert_int_equal(ringo_channel_create(0, &ch), -EINVAL);
 	assert_int_equal(ringo_channel_create(1, NULL), -EINVAL);
 	assert_int_equal(ringo_channel_create(1, &ch), 0);
-	assert_int_equal(ringo_channel_send(ch, 1), -EPERM);
 	assert_int_equal(ringo_channel_send(NULL, 1), -EINVAL);
+	ringo_channel_unref(ch);
+}
+
+/* ---- plain threads and loops ---- */
+
+#define PLAIN 4
+#define PLAIN_LOOPS 2
+#define PER_PLAIN 10000
+
+struct plain_flow {
+	ringo_channel *ch;
+	_Atomic unsigned char seen[PLAIN > PLAIN_LOOPS ? PLAIN : PLAIN_LOOPS][PER_PLAIN];
+	_Atomic int errors;
+	_Atomic unsigned senders_left;
+};
+static struct plain_flow flow;
+
+static intptr_t item_of(unsigned sender, unsigned seq)
+{
+	return (intptr_t)sender << 20 | seq;
+}
+
+/* A receiver's check: each item once, each sender's in order. */
+static void take(intptr_t v, int *last)
+{
+	unsigned sender = (unsigned)(v >> 20), seq = (unsigned)(v & 0xfffff);
+	if (sender >= PLAIN || seq >= PER_PLAIN || (int)seq <= last[sender]) {
+		flow.errors++;
+		return;
+	}
+	last[sender] = (int)seq;
+	flow.seen[sender][seq]++;
+}
+
+static void *plain_send(void *arg)
+{
+	unsigned me = (unsigned)(uintptr_t)arg;
+	for (unsigned i = 0; i < PER_PLAIN; i++)
+		if (ringo_channel_send_wait(flow.ch, item_of(me, i), RINGO_NO_DEADLINE) != 0)
+			flow.errors++;
+	if (--flow.senders_left == 0)
+		ringo_channel_close(flow.ch);
+	return NULL;
+}
+
+static intptr_t loop_recv(void *arg)
+{
+	(void)arg;
+	int last[PLAIN];
+	memset(last, -1, sizeof(last));
+	intptr_t v, n = 0;
+	int r;
+	while ((r = ringo_channel_recv(flow.ch, &v)) == 0) {
+		take(v, last);
+		n++;
+	}
+	return r == -EPIPE ? n : r;
+}
+
+static void check_all_seen(unsigned senders)
+{
+	assert_int_equal(flow.errors, 0);
+	for (unsigned s = 0; s < senders; s++)
+		for (unsigned i = 0; i < PER_PLAIN; i++)
+			assert_int_equal(flow.seen[s][i], 1);
+}
+
+/* 4 plain threads send 10,000 each through a channel of 8 to 2 loops. */
+static void test_plain_to_loops(void **state)
+{
+	(void)state;
+	memset(&flow, 0, sizeof(flow));
+	assert_int_equal(ringo_channel_create(8, &flow.ch), 0);
+	flow.senders_left = PLAIN;
+	pthread_t th[PLAIN];
+	for (unsigned i = 0; i < PLAIN; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, plain_send, (void *)(uintptr_t)i), 0);
+	intptr_t results[PLAIN_LOOPS];
+	assert_int_equal(ringo_run_threads(PLAIN_LOOPS, loop_recv, NULL, NULL, results), 0);
+	for (unsigned i = 0; i < PLAIN; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(results[0] + results[1], PLAIN * PER_PLAIN);
+	check_all_seen(PLAIN);
+	ringo_channel_unref(flow.ch);
+}
+
+static intptr_t loop_send(void *arg)
+{
+	(void)arg;
+	unsigned me = ringo_loop_index();
+	for (unsigned i = 0; i < PER_PLAIN; i++)
+		if (ringo_channel_send(flow.ch, item_of(me, i)) != 0)
+			return -1;
+	if (--flow.senders_left == 0)
+		ringo_channel_close(flow.ch);
+	return 0;
+}
+
+static void *plain_recv(void *arg)
+{
+	intptr_t *n = arg;
+	int last[PLAIN];
+	memset(last, -1, sizeof(last));
+	intptr_t v;
+	int r;
+	while ((r = ringo_channel_recv_wait(flow.ch, &v,
+					    ringo_deadline_in(RINGO_SEC(60)))) == 0) {
+		take(v, last);
+		(*n)++;
+	}
+	if (r != -EPIPE)
+		flow.errors++;
+	return NULL;
+}
+
+/* 2 loops send 10,000 each through a channel of 8 to 4 plain threads. */
+static void test_loops_to_plain(void **state)
+{
+	(void)state;
+	memset(&flow, 0, sizeof(flow));
+	assert_int_equal(ringo_channel_create(8, &flow.ch), 0);
+	flow.senders_left = PLAIN_LOOPS;
+	pthread_t th[PLAIN];
+	intptr_t got[PLAIN] = { 0 };
+	for (unsigned i = 0; i < PLAIN; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, plain_recv, &got[i]), 0);
+	intptr_t results[PLAIN_LOOPS];
+	assert_int_equal(ringo_run_threads(PLAIN_LOOPS, loop_send, NULL, NULL, results), 0);
+	intptr_t total = 0;
+	for (unsigned i = 0; i < PLAIN; i++) {
+		pthread_join(th[i], NULL);
+		total += got[i];
+	}
+	assert_int_equal(results[0], 0);
+	assert_int_equal(results[1], 0);
+	assert_int_equal(total, PLAIN_LOOPS * PER_PLAIN);
+	check_all_seen(PLAIN_LOOPS);
+	ringo_channel_unref(flow.ch);
+}
+
+static void *close_later(void *arg)
+{
+	usleep(50000);
+	ringo_channel_close(arg);
+	return NULL;
+}
+
+static intptr_t wait_calls_in_a_loop(void *arg)
+{
+	intptr_t v;
+	if (ringo_channel_send_wait(arg, 1, RINGO_NO_DEADLINE) != -EPERM ||
+	    ringo_channel_recv_wait(arg, &v, RINGO_NO_DEADLINE) != -EPERM)
+		return -1;
+	return 0;
+}
+
+/* Deadlines, close waking a blocked plain thread, -EPERM in a loop. */
+static void test_plain_blocking(void **state)
+{
+	(void)state;
+	ringo_channel *ch;
+	assert_int_equal(ringo_channel_create(1, &ch), 0);
+	intptr_t v;
+	int64_t t0 = ringo_time();
+	assert_int_equal(ringo_channel_recv_wait(ch, &v, ringo_deadline_in(RINGO_MSEC(30))),
+			 -ETIMEDOUT);
+	assert_true(ringo_time() - t0 >= RINGO_MSEC(30));
+	/* ringo_channel_send/recv on a plain thread block the same way. */
+	assert_int_equal(ringo_channel_send(ch, 1), 0);
+	assert_int_equal(ringo_channel_send_wait(ch, 2, ringo_deadline_in(RINGO_MSEC(10))),
+			 -ETIMEDOUT);
+	assert_int_equal(ringo_channel_recv(ch, &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(ringo_channel_try_recv(ch, &v), -EAGAIN);  /* 2 was not sent */
+	assert_int_equal(harness_run(wait_calls_in_a_loop, ch), 0);
+	/* Close wakes a blocked receiver with -EPIPE. */
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, close_later, ch), 0);
+	assert_int_equal(ringo_channel_recv_wait(ch, &v, ringo_deadline_in(RINGO_SEC(30))), -EPIPE);
+	pthread_join(th, NULL);
+	assert_int_equal(ringo_channel_send_wait(ch, 3, RINGO_NO_DEADLINE), -EPIPE);
+	assert_int_equal(ringo_channel_send_wait(NULL, 3, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_channel_recv_wait(ch, NULL, RINGO_NO_DEADLINE), -EINVAL);
 	ringo_channel_unref(ch);
 }
 
@@ -263,6 +447,9 @@ int main(void)
 		cmocka_unit_test(test_many_to_many),
 		cmocka_unit_test(test_close_wakes_everyone),
 		cmocka_unit_test(test_cancel_and_plain_thread),
+		cmocka_unit_test(test_plain_to_loops),
+		cmocka_unit_test(test_loops_to_plain),
+		cmocka_unit_test(test_plain_blocking),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,20 +113,32 @@ int ringo_channel_create(size_t capacity, ringo_channel **out);
 ringo_channel *ringo_channel_ref(ringo_channel *ch);
 void ringo_channel_unref(ringo_channel *ch);
 
-/* From a task of any loop: sends item, waiting while the channel is full.
+/* From a task of any loop (or a plain thread: then as
+ * ringo_channel_send_wait without a deadline): sends item, waiting while
+ * the channel is full.
  * The item goes straight to the first waiting receiver, else into the
  * buffer; a blocked sender's item goes in as soon as a slot frees, before
  * later senders'. A blocked task is woken by a CQE in its own ring (the
  * MSG_RING of whoever unblocked it). Returns 0; -EPIPE if the channel is
  * or gets closed (the item is not sent); -ECANCELED if the task was
  * cancelled while blocked (not sent; a cancellation that comes after the
- * item was taken is delivered at the next await instead); -EPERM outside a
- * task; -EINVAL. May suspend. */
+ * item was taken is delivered at the next await instead); -EPERM on a
+ * loop's thread outside a task; -EINVAL. May suspend. */
 int ringo_channel_send(ringo_channel *ch, intptr_t item);
-/* From a task of any loop: receives the oldest item into *item, waiting
- * while the channel is empty. Items sent before close are still received;
- * then -EPIPE. -ECANCELED, -EPERM, -EINVAL as send. May suspend. */
+/* From a task of any loop (or a plain thread, as ringo_channel_recv_wait
+ * without a deadline): receives the oldest item into *item, waiting while
+ * the channel is empty. Items sent before close are still received; then
+ * -EPIPE. -ECANCELED, -EPERM, -EINVAL as send. May suspend. */
 int ringo_channel_recv(ringo_channel *ch, intptr_t *item);
+/* From a plain thread (not a loop's): send and receive that block the
+ * thread (on a condition variable) until they can go on or until deadline
+ * (RINGO_NO_DEADLINE: none). They queue with the tasks of every loop, in
+ * the same order, and are woken by whoever unblocks them. Return as
+ * ringo_channel_send/_recv, or -ETIMEDOUT (nothing sent or received);
+ * -EPERM on a loop's thread (it would block the loop: use the task calls
+ * there). Thread-safe; block. */
+int ringo_channel_send_wait(ringo_channel *ch, intptr_t item, ringo_deadline deadline);
+int ringo_channel_recv_wait(ringo_channel *ch, intptr_t *item, ringo_deadline deadline);
 /* Without waiting, from any thread (a plain one too): 0, -EAGAIN (full /
  * empty), -EPIPE (closed; closed and empty), -EINVAL. Thread-safe. */
 int ringo_channel_try_send(ringo_channel *ch, intptr_t item);
