@@ -77,22 +77,29 @@ int shards_start_server(struct shards *sh, ringo_conn_fn handler, void *arg, rin
 	return 0;
 }
 
-static void set_stop(void *ev)
+/* On loop i: loop 0's word. The loop's event is read on its own thread
+ * (reading it on loop 0's raced with its creation); a word that comes
+ * before the event exists is kept for shards_wait. */
+static void set_stop(void *arg)
 {
-	ringo_event_set(ev);
+	struct shards *sh = arg;
+	unsigned me = ringo_loop_index();
+	sh->stopped[me] = true;
+	if (sh->stop[me])
+		ringo_event_set(sh->stop[me]);
 }
 
 int shards_wait(struct shards *sh, const sigset_t *stop)
 {
 	unsigned me = ringo_loop_index();
 	if (me != 0) {
-		int ret = ringo_event_wait(sh->stop[me]);
+		int ret = sh->stopped[me] ? 0 : ringo_event_wait(sh->stop[me]);
 		ringo_event_destroy(sh->stop[me]);
 		return ret < 0 ? ret : 0;
 	}
 	int sig = ringo_signal_wait(stop, RINGO_NO_DEADLINE);
 	for (unsigned i = 1; i < sh->n; i++)
-		ringo_call_soon_threadsafe(ringo_loop_at(i), set_stop, sh->stop[i]);
+		ringo_call_soon_threadsafe(ringo_loop_at(i), set_stop, sh);
 	ringo_event_destroy(sh->stop[0]);
 	return sig;
 }

@@ -25,7 +25,8 @@ struct shards {
 	_Atomic unsigned listening;
 	ringo_tls_context *tls;         /* issue 13: TLS on every connection, or NULL */
 	int64_t handshake_timeout;      /* 0: the server's default */
-	ringo_event *stop[SHARDS_MAX];
+	ringo_event *stop[SHARDS_MAX];  /* loop i's, on its thread only */
+	bool stopped[SHARDS_MAX];       /* loop i has had loop 0's word */
 };
 
 /* Parses a --threads argument (0 .. SHARDS_MAX). */

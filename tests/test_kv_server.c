@@ -4,7 +4,9 @@
  * requests, unknown commands, expiry on time, many clients at once, redis-cli
  * (when installed), and a clean exit on SIGTERM and SIGINT.
  *
- * Usage: test_kv_server PATH-TO-kv_server */
+ * Usage: test_kv_server PATH-TO-kv_server [SERVER-ARGS...]: the server
+ * arguments (--threads 2, say) are given to every server the test starts,
+ * so that the same replies are asserted of a sharded server. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -21,6 +23,22 @@
 #include <unistd.h>
 
 static const char *kv_path;
+static const char *server_args[16];  /* from the command line, then more */
+static int nserver_args;
+
+/* Starts kv_server with the command line's arguments and then more's
+ * (NULL-terminated; NULL for none). */
+static int start(struct harness_server *s, const char *const *more)
+{
+	const char *args[32];
+	int n = 0;
+	for (int i = 0; i < nserver_args; i++)
+		args[n++] = server_args[i];
+	for (; more && *more; more++)
+		args[n++] = *more;
+	args[n] = NULL;
+	return harness_server_start_args(s, kv_path, args);
+}
 
 /* The server every test but the signal ones talks to. */
 static struct harness_server srv;
@@ -29,7 +47,7 @@ static int group_setup(void **state)
 {
 	(void)state;
 	signal(SIGPIPE, SIG_IGN);
-	return harness_server_start(&srv, kv_path);
+	return start(&srv, NULL);
 }
 
 static int group_teardown(void **state)
@@ -689,7 +707,7 @@ static void test_max_connections(void **state)
 	(void)state;
 	static const char *const args[] = {"--max-connections", "1", NULL};
 	struct harness_server s;
-	assert_int_equal(harness_server_start_args(&s, kv_path, args), 0);
+	assert_int_equal(start(&s, args), 0);
 	int first = connect_to(s.port);
 	roundtrip(first, "PING\r\n", "+PONG\r\n");
 	int extra = connect_to(s.port);
@@ -720,7 +738,7 @@ static void test_max_connections(void **state)
 static void stop_with(int sig)
 {
 	struct harness_server s;
-	assert_int_equal(harness_server_start(&s, kv_path), 0);
+	assert_int_equal(start(&s, NULL), 0);
 	int fd = connect_to(s.port);
 	roundtrip(fd, "SET k v\r\n", "+OK\r\n");
 	assert_int_equal(send(fd, "*2\r\n$3\r\nGET", 11, 0), 11);
@@ -746,11 +764,13 @@ static void test_sigint(void **state)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s PATH-TO-kv_server\n", argv[0]);
+	if (argc < 2 || argc - 2 >= (int)(sizeof(server_args) / sizeof(server_args[0]))) {
+		fprintf(stderr, "usage: %s PATH-TO-kv_server [SERVER-ARGS...]\n", argv[0]);
 		return 2;
 	}
 	kv_path = argv[1];
+	for (int i = 2; i < argc; i++)
+		server_args[nserver_args++] = argv[i];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ping_echo),
 		cmocka_unit_test(test_get_set),
@@ -780,5 +800,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_sigterm),
 		cmocka_unit_test(test_sigint),
 	};
-	return cmocka_run_group_tests_name("kv_server", tests, group_setup, group_teardown);
+	char name[128] = "kv_server";
+	for (int i = 0; i < nserver_args; i++)
+		snprintf(name + strlen(name), sizeof(name) - strlen(name), " %s", server_args[i]);
+	return cmocka_run_group_tests_name(name, tests, group_setup, group_teardown);
 }

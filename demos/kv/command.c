@@ -299,23 +299,23 @@ static void cmd_config(struct kv_ctx *c, const struct kv_str *argv, size_t argc)
  * positions first..last (-1: the last argument) by step, as redis's key
  * specs; 0 0 0: none. */
 static const struct kv_command commands[] = {
-	{"get", 2, 1, 1, 1, 0, cmd_get},
-	{"set", -3, 1, 1, 1, 0, cmd_set},
-	{"ping", -1, 0, 0, 0, 0, cmd_ping},
-	{"incr", 2, 1, 1, 1, 0, cmd_incr},
-	{"decr", 2, 1, 1, 1, 0, cmd_decr},
-	{"mget", -2, 1, -1, 1, 0, cmd_mget},
-	{"mset", -3, 1, -1, 2, 0, cmd_mset},
-	{"del", -2, 1, -1, 1, 0, cmd_del},
-	{"exists", -2, 1, -1, 1, 0, cmd_exists},
-	{"expire", 3, 1, 1, 1, 0, cmd_expire},
-	{"ttl", 2, 1, 1, 1, 0, cmd_ttl},
-	{"echo", 2, 0, 0, 0, 0, cmd_echo},
-	{"dbsize", 1, 0, 0, 0, KV_CMD_ALL_KEYS, cmd_dbsize},
-	{"flushdb", -1, 0, 0, 0, KV_CMD_ALL_KEYS, cmd_flushdb},
-	{"quit", -1, 0, 0, 0, KV_CMD_CONNECTION, cmd_quit},
-	{"command", -1, 0, 0, 0, 0, cmd_command},
-	{"config", -2, 0, 0, 0, 0, cmd_config},
+	{"get", 2, 1, 1, 1, 0, KV_MERGE_NONE, cmd_get},
+	{"set", -3, 1, 1, 1, 0, KV_MERGE_NONE, cmd_set},
+	{"ping", -1, 0, 0, 0, 0, KV_MERGE_NONE, cmd_ping},
+	{"incr", 2, 1, 1, 1, 0, KV_MERGE_NONE, cmd_incr},
+	{"decr", 2, 1, 1, 1, 0, KV_MERGE_NONE, cmd_decr},
+	{"mget", -2, 1, -1, 1, 0, KV_MERGE_ARRAY, cmd_mget},
+	{"mset", -3, 1, -1, 2, 0, KV_MERGE_OK, cmd_mset},
+	{"del", -2, 1, -1, 1, 0, KV_MERGE_SUM, cmd_del},
+	{"exists", -2, 1, -1, 1, 0, KV_MERGE_SUM, cmd_exists},
+	{"expire", 3, 1, 1, 1, 0, KV_MERGE_NONE, cmd_expire},
+	{"ttl", 2, 1, 1, 1, 0, KV_MERGE_NONE, cmd_ttl},
+	{"echo", 2, 0, 0, 0, 0, KV_MERGE_NONE, cmd_echo},
+	{"dbsize", 1, 0, 0, 0, KV_CMD_ALL_KEYS, KV_MERGE_SUM, cmd_dbsize},
+	{"flushdb", -1, 0, 0, 0, KV_CMD_ALL_KEYS, KV_MERGE_OK, cmd_flushdb},
+	{"quit", -1, 0, 0, 0, KV_CMD_CONNECTION, KV_MERGE_NONE, cmd_quit},
+	{"command", -1, 0, 0, 0, 0, KV_MERGE_NONE, cmd_command},
+	{"config", -2, 0, 0, 0, 0, KV_MERGE_NONE, cmd_config},
 };
 static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
 
@@ -351,11 +351,17 @@ const struct kv_command *kv_command_find(struct kv_str name)
 	return NULL;
 }
 
+bool kv_command_arity_ok(const struct kv_command *cmd, size_t argc)
+{
+	return !((cmd->arity > 0 && argc != (size_t)cmd->arity) ||
+		 (cmd->arity < 0 && argc < (size_t)-cmd->arity) ||
+		 (cmd->run == cmd_ping && argc > 2));
+}
+
 void kv_command_run(const struct kv_command *cmd, struct kv_ctx *c, const struct kv_str *argv,
 		    size_t argc)
 {
-	if ((cmd->arity > 0 && argc != (size_t)cmd->arity) ||
-	    (cmd->arity < 0 && argc < (size_t)-cmd->arity) || (cmd->run == cmd_ping && argc > 2))
+	if (!kv_command_arity_ok(cmd, argc))
 		kv_out_error(c->out, "ERR wrong number of arguments for '%s' command", cmd->name);
 	else
 		cmd->run(c, argv, argc);

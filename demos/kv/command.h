@@ -10,8 +10,9 @@
  * the command up (kv_command_find), routes it by its keys (first_key,
  * last_key, key_step) and runs it, or each part of it, with
  * kv_command_run against the owning store; commands with
- * KV_CMD_ALL_KEYS (DBSIZE, FLUSHDB) concern every store. Nothing here
- * suspends or needs a loop. */
+ * KV_CMD_ALL_KEYS (DBSIZE, FLUSHDB) concern every store. How the replies
+ * of a command run in parts make its one reply is its merge rule
+ * (kv/route.h). Nothing here suspends or needs a loop. */
 #ifndef DEMOS_KV_COMMAND_H
 #define DEMOS_KV_COMMAND_H
 
@@ -34,6 +35,15 @@ enum {
 	KV_CMD_CONNECTION = 2 /* concerns the connection, not the store */
 };
 
+/* How the replies of a command run in parts (one per key, or one per
+ * store) make its reply (kv/route.h). */
+enum kv_merge {
+	KV_MERGE_NONE,        /* never split */
+	KV_MERGE_ARRAY,       /* MGET: one array of the parts' elements, in key order */
+	KV_MERGE_SUM,         /* DEL, EXISTS, DBSIZE: the sum of the integers */
+	KV_MERGE_OK           /* MSET, FLUSHDB: +OK, or the first error */
+};
+
 struct kv_command {
 	const char *name;     /* lower case, as in redis's errors */
 	int arity;            /* argc including the name; -n: at least n */
@@ -41,11 +51,14 @@ struct kv_command {
 	int last_key;         /* of the last key; -1: the last argument */
 	int key_step;         /* 2 for MSET's key value pairs */
 	unsigned flags;       /* KV_CMD_* */
+	enum kv_merge merge;
 	void (*run)(struct kv_ctx *c, const struct kv_str *argv, size_t argc);
 };
 
 /* The command named name (any case), or NULL. */
 const struct kv_command *kv_command_find(struct kv_str name);
+/* Whether argc arguments (the name included) fit cmd's arity. */
+bool kv_command_arity_ok(const struct kv_command *cmd, size_t argc);
 /* Checks cmd's arity and runs it (or replies redis's arity error). */
 void kv_command_run(const struct kv_command *cmd, struct kv_ctx *c, const struct kv_str *argv,
 		    size_t argc);
