@@ -125,4 +125,54 @@ static inline int bench_have(const char *prog)
 	return system(cmd) == 0;
 }
 
+/* Writes DIR/nginx.conf for one nginx process (no master: its CPU time is
+ * the server's) listening on 127.0.0.1:port, with `server` (directives for
+ * the server block, e.g. a location) and `listen_extra` ("ssl" or ""), and
+ * fills argv (6 slots) to run it. Returns 0, or -1 if nginx is missing or
+ * the file cannot be written. */
+static inline int bench_nginx_config(const char *dir, int port, const char *listen_extra,
+				     const char *server, char *conf, size_t conf_cap,
+				     char *argv[6])
+{
+	if (!bench_have("nginx"))
+		return -1;
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	if (system(cmd) != 0)
+		return -1;
+	snprintf(conf, conf_cap, "%s/nginx.conf", dir);
+	FILE *f = fopen(conf, "w");
+	if (!f)
+		return -1;
+	fprintf(f,
+		"worker_processes 1;\n"
+		"master_process off;\n"
+		"daemon off;\n"
+		"pid %s/nginx.pid;\n"
+		"error_log %s/error.log;\n"
+		"events { worker_connections 4096; }\n"
+		"http {\n"
+		"  access_log off;\n"
+		"  client_body_temp_path %s/body;\n"
+		"  proxy_temp_path %s/proxy;\n"
+		"  fastcgi_temp_path %s/fastcgi;\n"
+		"  uwsgi_temp_path %s/uwsgi;\n"
+		"  scgi_temp_path %s/scgi;\n"
+		"  keepalive_requests 1000000;\n"
+		"  server {\n"
+		"    listen 127.0.0.1:%d %s;\n"
+		"%s"
+		"  }\n"
+		"}\n",
+		dir, dir, dir, dir, dir, dir, dir, port, listen_extra, server);
+	fclose(f);
+	argv[0] = "nginx";
+	argv[1] = "-p";
+	argv[2] = (char *)dir;
+	argv[3] = "-c";
+	argv[4] = conf;
+	argv[5] = NULL;
+	return 0;
+}
+
 #endif

@@ -32,7 +32,17 @@
  * the last byte with now and re-arms itself for the rest (lazy re-arm), or
  * ends the waits with -ETIMEDOUT.
  *
- * Layers (lib/stream_internal.h): a TLS layer sees the raw bytes of every
+ * TLS (lib/tls.c): the bytes of every arrival are ciphertext, read in
+ * place by the session, whose plaintext is appended to the input buffer.
+ * Writes queue plaintext in the output buffer as on a plain stream; when
+ * the send slot is free, what is queued (up to SEAL_MAX) is encrypted at
+ * once into records of up to 16 KiB, which the session appends to a
+ * ciphertext buffer (with its handshake messages, tickets and alerts) that
+ * the next send carries. So many small writes make few full records, not
+ * one record each; a large write finding nothing queued is encrypted
+ * straight from the caller's buffer.
+ *
+ * Layers (lib/stream_internal.h): a layer sees the raw bytes of every
  * arrival and delivers decoded ones to the input buffer; writes go through
  * it to the output buffer.
  *
@@ -61,6 +71,9 @@ enum {
 	KEEP = 16 * 1024,           /* an emptied buffer above this goes to the pool */
 	READ_MIN = 16 * 1024,       /* free tail a single-shot read asks for */
 	READ_MAX = 256 * 1024,      /* most a single-shot read asks for */
+	TLS_RECORD = 16 * 1024,     /* most plaintext in a TLS record */
+	TLS_OVERHEAD = 22,          /* a TLS 1.3 AEAD record's header, type, tag */
+	SEAL_MAX = 256 * 1024,      /* most plaintext encrypted for one send */
 };
 
 enum { R_MULTISHOT, R_RECV, R_READ };
@@ -97,12 +110,14 @@ struct ringo_stream {
 	bool eof;
 	bool paused;                  /* over limit * 2: not reading */
 	bool rop_cancelled;           /* a cancel is aimed at rop */
+	bool rop_raw;                 /* the single-shot read lands in raw */
 	bool held_read;               /* a copy reads the fd itself */
 	bool used;                    /* a byte was read or written */
 
 	/* writing */
 	struct sbuf out;              /* written, not yet handed to the kernel */
 	struct sbuf sending;          /* what the send in flight reads */
+	struct sbuf tout;             /* TLS: ciphertext for the next send */
 	struct ringo__op wop;
 	struct ringo__list writers;   /* struct swait: drain, write_eof */
 	int werr;                     /* the write error; no more writes */
@@ -227,7 +242,7 @@ static void sbuf_drop(ringo_stream *s, struct sbuf *b, size_t n)
 
 static size_t buffered_out(const ringo_stream *s)
 {
-	return s->out.len + s->sending.len;
+	return s->out.len + s->tout.len + s->sending.len;
 }
 
 /* The input's ring buffer goes back to the ring and the input to its own
@@ -277,6 +292,7 @@ static void free_stream(ringo_stream *s)
 	sbuf_release(s, &s->in);
 	sbuf_release(s, &s->out);
 	sbuf_release(s, &s->sending);
+	sbuf_release(s, &s->tout);
 	free(s->raw);
 	free(s);
 }
@@ -502,8 +518,9 @@ static void arm_read(ringo_stream *s)
 	} else {
 		char *dst;
 		size_t room;
-		if (s->layer) {
-			/* Raw bytes land apart; the layer decodes them. */
+		if (s->layer || s->tls) {
+			/* Raw bytes land apart; the layer or session decodes
+			 * them. */
 			if (!s->raw) {
 				s->raw = malloc(READ_MIN);
 				if (!s->raw) {
@@ -514,7 +531,9 @@ static void arm_read(ringo_stream *s)
 			}
 			dst = s->raw;
 			room = s->raw_cap;
+			s->rop_raw = true;
 		} else {
+			s->rop_raw = false;
 			/* Lands in the free tail, which stays put until the CQE. */
 			int ret = sbuf_reserve(s, &s->in, READ_MIN);
 			if (ret < 0) {
@@ -574,19 +593,54 @@ static void read_update(ringo_stream *s)
 static void close_update(ringo_stream *s);
 static void start_send(ringo_stream *s);
 
-/* Moves the TLS session's ciphertext output into out and sends it. */
+/* The TLS session's sink: its ciphertext waits in tout for the next send
+ * (dropped once nothing more can be sent). */
+static int tls_sink(void *arg, const void *p, size_t n)
+{
+	ringo_stream *s = arg;
+	if (s->werr || s->aborted || s->shut)
+		return 0;
+	int ret = sbuf_append(s, &s->tout, p, n);
+	if (ret < 0)
+		s->werr = ret;
+	return ret;
+}
+
+/* Whether plaintext may be encrypted now: after the handshake, before
+ * close_notify. */
+static bool tls_open(const ringo_stream *s)
+{
+	return ringo__tls_handshake_done(s->tls) && !ringo__tls_notified(s->tls);
+}
+
+/* Encrypts n bytes of plaintext into tout, room made first for all of its
+ * records. */
+static void tls_encrypt(ringo_stream *s, const void *p, size_t n)
+{
+	if (s->werr)
+		return;
+	size_t records = (n + TLS_RECORD - 1) / TLS_RECORD;
+	int ret = sbuf_reserve(s, &s->tout, n + records * TLS_OVERHEAD);
+	if (ret == 0)
+		ret = ringo__tls_write(s->tls, p, n);
+	if (ret < 0 && !s->werr)
+		s->werr = ret;
+}
+
+/* Encrypts what out holds (up to SEAL_MAX, or all of it when all is
+ * true), once the handshake is done and until close_notify. */
+static void tls_seal(ringo_stream *s, bool all)
+{
+	if (!s->out.len || !tls_open(s))
+		return;
+	size_t n = all || s->out.len < SEAL_MAX ? s->out.len : SEAL_MAX;
+	tls_encrypt(s, s->out.data + s->out.head, n);
+	sbuf_drop(s, &s->out, n);
+}
+
+/* Sends what the TLS session has produced (handshake messages, alerts). */
 static void tls_flush(ringo_stream *s)
 {
-	const char *p;
-	size_t n = ringo__tls_output(s->tls, &p);
-	if (!n)
-		return;
-	if (!s->werr && !s->aborted && !s->shut) {
-		int ret = sbuf_append(s, &s->out, p, n);
-		if (ret < 0)
-			s->werr = ret;
-	}
-	ringo__tls_output_clear(s->tls);
 	start_send(s);
 }
 
@@ -600,7 +654,8 @@ static void ingest(ringo_stream *s, const char *p, size_t n)
 			s->rerr = ret;
 		return;
 	}
-	int ret = ringo__tls_feed(s->tls, p, n);
+	ringo__tls_feed(s->tls, p, n);
+	int ret = 0;
 	for (ssize_t r = 1; ret == 0 && r > 0;) {
 		ret = sbuf_reserve(s, &s->in, READ_MIN);
 		if (ret < 0)
@@ -612,6 +667,9 @@ static void ingest(ringo_stream *s, const char *p, size_t n)
 		else if (r < 0)
 			ret = (int)r;
 	}
+	int kept = ringo__tls_feed_end(s->tls);
+	if (ret == 0)
+		ret = kept;
 	if (ret < 0)
 		s->rerr = ret;
 	else if (ringo__tls_eof(s->tls))
@@ -676,10 +734,20 @@ static void read_done(struct ringo__op *op, int res, uint32_t flags)
 			else
 				ringo__bufring_recycle(b, bid);
 		} else if (s->tls) {
-			/* Ciphertext landed in the free tail: the session copies
-			 * it before writing plaintext there. */
-			if (!s->aborted && !s->rerr && !s->eof)
-				ingest(s, s->in.data + s->in.head + s->in.len, (size_t)res);
+			if (s->aborted || s->rerr || s->eof) {
+			} else if (s->rop_raw) {
+				ingest(s, s->raw, (size_t)res);
+			} else {
+				/* A read armed before start_tls brought the peer's
+				 * first ciphertext into in's free tail, where the
+				 * plaintext goes: the session copies it first. */
+				ringo__tls_feed(s->tls, s->in.data + s->in.head + s->in.len,
+						(size_t)res);
+				if (ringo__tls_feed_end(s->tls) < 0)
+					s->rerr = -ENOMEM;
+				else
+					ingest(s, NULL, 0);
+			}
 		} else if (s->layer) {
 			if (!s->aborted && !s->rerr)
 				layer_input(s, s->raw, (size_t)res);
@@ -735,7 +803,7 @@ static void consume(ringo_stream *s, size_t n)
 {
 	/* A single-shot read in flight lands right after the buffered bytes:
 	 * they must not move. */
-	bool pinned = s->rmode != R_MULTISHOT && s->rop.armed && !s->layer;
+	bool pinned = s->rmode != R_MULTISHOT && s->rop.armed && !s->rop_raw;
 	s->rpos += n;
 	s->in.head += n;
 	s->in.len -= n;
@@ -948,9 +1016,14 @@ static void start_send(ringo_stream *s)
 	if (s->wop.armed || s->werr || s->aborted || s->shut)
 		return;
 	if (s->sending.len == 0) {
+		struct sbuf *next = &s->out;
+		if (s->tls) {
+			tls_seal(s, false);
+			next = &s->tout;
+		}
 		struct sbuf t = s->sending;
-		s->sending = s->out;
-		s->out = t;
+		s->sending = *next;
+		*next = t;
 	}
 	if (s->sending.len == 0)
 		return;
@@ -989,6 +1062,7 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 		/* Nothing more will be sent. */
 		sbuf_drop(s, &s->sending, s->sending.len);
 		sbuf_drop(s, &s->out, s->out.len);
+		sbuf_drop(s, &s->tout, s->tout.len);
 	}
 	start_send(s);
 	if (!ringo__list_empty(&s->writers))
@@ -1020,12 +1094,21 @@ int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
 		return -EBUSY;
 	if (n == 0)
 		return 0;
-	if (s->tls) {
-		ret = ringo__tls_write(s->tls, buf, n);
-		if (ret < 0)
-			return ret;
-		tls_flush(s);
-		return s->werr;
+	if (s->tls && n >= TLS_RECORD && !s->out.len && !s->tout.len && !s->sending.len &&
+	    !s->wop.armed && tls_open(s)) {
+		/* Nothing queued, the send slot free: encrypted from buf, no
+		 * copy into out first. */
+		s->used = true;
+		size_t m = n < SEAL_MAX ? n : SEAL_MAX;
+		tls_encrypt(s, buf, m);
+		if (s->werr)
+			return s->werr;
+		if (m == n) {
+			start_send(s);
+			return s->werr;
+		}
+		buf = (const char *)buf + m;
+		n -= m;
 	}
 	if (s->layer)
 		return s->layer->output(s->layer_ctx, s, buf, n);
@@ -1117,6 +1200,7 @@ int ringo_stream_write_eof(ringo_stream *s)
 	if (s->closing)
 		return s->werr ? s->werr : -EPIPE;
 	if (s->tls && !s->wclosed) {
+		tls_seal(s, true); /* the plaintext queued goes before close_notify */
 		ringo__tls_close_notify(s->tls);
 		tls_flush(s);
 	}
@@ -1195,6 +1279,7 @@ int ringo_stream_close(ringo_stream *s)
 	s->closing = true;
 	s->wclosed = true;
 	if (notify) {
+		tls_seal(s, true);
 		ringo__tls_close_notify(s->tls);
 		tls_flush(s);
 	}
@@ -1365,7 +1450,15 @@ int ringo_stream_start_tls(ringo_stream *s, ringo_tls_context *ctx, const char *
 		return -EBUSY;
 	if (s->wclosed || s->closing)
 		return -EPIPE;
-	ret = ringo__tls_new(ctx, server_hostname, &s->tls);
+	if (s->out.len) {
+		/* Written before TLS (a STARTTLS reply): sent in the clear,
+		 * before the handshake. */
+		ret = sbuf_append(s, &s->tout, s->out.data + s->out.head, s->out.len);
+		if (ret < 0)
+			return ret;
+		sbuf_drop(s, &s->out, s->out.len);
+	}
+	ret = ringo__tls_new(ctx, server_hostname, tls_sink, s, &s->tls);
 	if (ret < 0)
 		return ret;
 	/* What is buffered unread came after the plaintext the caller read:
@@ -1373,7 +1466,8 @@ int ringo_stream_start_tls(ringo_stream *s, ringo_tls_context *ctx, const char *
 	 * STARTTLS). */
 	size_t early = s->in.len;
 	if (early) {
-		ret = ringo__tls_feed(s->tls, s->in.data + s->in.head, early);
+		ringo__tls_feed(s->tls, s->in.data + s->in.head, early);
+		ret = ringo__tls_feed_end(s->tls); /* a copy: in lets them go */
 		if (ret < 0)
 			return ret;
 		consume(s, early);

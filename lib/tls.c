@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* TLS: OpenSSL 3 over memory BIOs. The session never touches a socket:
- * ciphertext comes in by ringo__tls_feed (from the stream's recv CQEs) and
- * goes out through ringo__tls_output (into the stream's send), so every
- * byte still moves through io_uring SQEs. */
+/* TLS: OpenSSL 3 over a BIO of our own. The session never touches a
+ * socket: ciphertext comes in by ringo__tls_feed (the stream's recv CQEs'
+ * bytes, read in place) and goes out through the stream's sink (appended
+ * to the buffer its next send carries), so every byte still moves through
+ * io_uring SQEs, and no memory BIO copies it on the way. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +39,13 @@ struct ringo_tls_context {
 struct ringo__tls {
 	ringo_tls_context *ctx;
 	SSL *ssl;
-	BIO *rbio, *wbio;
+	BIO *bio;                 /* both directions */
+	ringo__tls_sink sink;     /* where ciphertext goes */
+	void *sink_arg;
+	const char *in;           /* fed, borrowed until feed_end */
+	size_t in_len;
+	char *kept;               /* fed, not yet read: kept[kept_head, kept_len) */
+	size_t kept_head, kept_len, kept_cap;
 	bool done, eof, notified;
 	char *subject;
 	char error[256];
@@ -130,7 +138,6 @@ static SSL_CTX *new_ssl_ctx(bool server, int min_version)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, min_version ? min_version : TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	return ctx;
 }
 
@@ -253,20 +260,93 @@ void ringo_tls_context_unref(ringo_tls_context *c)
 	free(c);
 }
 
+/* ---- the BIO between the session and the stream ---- */
+
+static int bio_write(BIO *b, const char *p, size_t n, size_t *written)
+{
+	struct ringo__tls *t = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	if (t->sink(t->sink_arg, p, n) < 0)
+		return 0;
+	*written = n;
+	return 1;
+}
+
+/* Reads the kept bytes first, then the borrowed ones. */
+static int bio_read(BIO *b, char *p, size_t n, size_t *got)
+{
+	struct ringo__tls *t = BIO_get_data(b);
+	BIO_clear_retry_flags(b);
+	size_t m = 0;
+	if (t->kept_len) {
+		m = t->kept_len < n ? t->kept_len : n;
+		memcpy(p, t->kept + t->kept_head, m);
+		t->kept_head += m;
+		t->kept_len -= m;
+		if (!t->kept_len)
+			t->kept_head = 0;
+	}
+	if (m < n && t->in_len) {
+		size_t k = t->in_len < n - m ? t->in_len : n - m;
+		memcpy(p + m, t->in, k);
+		t->in += k;
+		t->in_len -= k;
+		m += k;
+	}
+	if (!m) {
+		BIO_set_retry_read(b);
+		return 0;
+	}
+	*got = m;
+	return 1;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b, (void)num, (void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static BIO_METHOD *bio_method;
+static pthread_once_t bio_once = PTHREAD_ONCE_INIT;
+
+static void bio_method_init(void)
+{
+	BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ringo stream");
+	if (m && (!BIO_meth_set_write_ex(m, bio_write) || !BIO_meth_set_read_ex(m, bio_read) ||
+		  !BIO_meth_set_ctrl(m, bio_ctrl))) {
+		BIO_meth_free(m);
+		m = NULL;
+	}
+	bio_method = m;
+}
+
 /* ---- sessions ---- */
 
-int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, struct ringo__tls **out)
+int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, ringo__tls_sink sink,
+		   void *sink_arg, struct ringo__tls **out)
 {
+	pthread_once(&bio_once, bio_method_init);
+	if (!bio_method)
+		return -ENOMEM;
 	struct ringo__tls *t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
+	t->sink = sink;
+	t->sink_arg = sink_arg;
 	t->ssl = SSL_new(ctx->ctx);
-	t->rbio = BIO_new(BIO_s_mem());
-	t->wbio = BIO_new(BIO_s_mem());
-	if (!t->ssl || !t->rbio || !t->wbio)
+	t->bio = BIO_new(bio_method);
+	if (!t->ssl || !t->bio)
 		goto err;
-	BIO_set_mem_eof_return(t->rbio, -1);
-	SSL_set_bio(t->ssl, t->rbio, t->wbio);
+	BIO_set_data(t->bio, t);
+	BIO_set_init(t->bio, 1);
+	/* The same BIO both ways: the session takes our one reference. */
+	SSL_set_bio(t->ssl, t->bio, t->bio);
 	if (ctx->server) {
 		SSL_set_accept_state(t->ssl);
 	} else {
@@ -291,11 +371,8 @@ int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, struct ringo__t
 	return 0;
 
 err:
-	/* Until SSL_set_bio, the BIOs are ours. */
-	if (!t->ssl || !t->rbio || !t->wbio) {
-		BIO_free(t->rbio);
-		BIO_free(t->wbio);
-	}
+	/* Until SSL_set_bio, the BIO is ours. */
+	BIO_free(t->bio);
 err_ssl:
 	SSL_free(t->ssl);
 	free(t);
@@ -306,16 +383,43 @@ void ringo__tls_free(struct ringo__tls *t)
 {
 	if (!t)
 		return;
-	SSL_free(t->ssl); /* frees the BIOs */
+	SSL_free(t->ssl); /* frees the BIO */
 	free(t->subject);
+	free(t->kept);
 	ringo_tls_context_unref(t->ctx);
 	free(t);
 }
 
-int ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n)
+void ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n)
 {
-	if (n && BIO_write(t->rbio, p, (int)n) != (int)n)
-		return -ENOMEM;
+	t->in = p;
+	t->in_len = n;
+}
+
+int ringo__tls_feed_end(struct ringo__tls *t)
+{
+	const char *p = t->in;
+	size_t n = t->in_len;
+	t->in = NULL;
+	t->in_len = 0;
+	if (!n)
+		return 0;
+	if (t->kept_cap - t->kept_head - t->kept_len < n) {
+		if (t->kept_head) {
+			memmove(t->kept, t->kept + t->kept_head, t->kept_len);
+			t->kept_head = 0;
+		}
+		if (t->kept_cap - t->kept_len < n) {
+			size_t cap = t->kept_len + n;
+			char *k = realloc(t->kept, cap);
+			if (!k)
+				return -ENOMEM;
+			t->kept = k;
+			t->kept_cap = cap;
+		}
+	}
+	memcpy(t->kept + t->kept_head + t->kept_len, p, n);
+	t->kept_len += n;
 	return 0;
 }
 
@@ -417,6 +521,11 @@ int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n)
 	return 0;
 }
 
+bool ringo__tls_notified(const struct ringo__tls *t)
+{
+	return t->notified;
+}
+
 int ringo__tls_close_notify(struct ringo__tls *t)
 {
 	if (t->notified || !t->done)
@@ -426,19 +535,6 @@ int ringo__tls_close_notify(struct ringo__tls *t)
 	SSL_shutdown(t->ssl);
 	ERR_clear_error();
 	return 0;
-}
-
-size_t ringo__tls_output(struct ringo__tls *t, const char **p)
-{
-	char *d = NULL;
-	long n = BIO_get_mem_data(t->wbio, &d);
-	*p = d;
-	return n > 0 ? (size_t)n : 0;
-}
-
-void ringo__tls_output_clear(struct ringo__tls *t)
-{
-	(void)BIO_reset(t->wbio);
 }
 
 const char *ringo__tls_version(const struct ringo__tls *t)
@@ -526,20 +622,21 @@ void ringo_tls_context_unref(ringo_tls_context *c)
 }
 
 /* Never reached: no context can exist to make a session from. */
-int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, struct ringo__tls **out)
+int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, ringo__tls_sink sink,
+		   void *sink_arg, struct ringo__tls **out)
 {
-	(void)ctx, (void)hostname, (void)out;
+	(void)ctx, (void)hostname, (void)sink, (void)sink_arg, (void)out;
 	return -EOPNOTSUPP;
 }
 void ringo__tls_free(struct ringo__tls *t) { (void)t; }
-int ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n) { (void)t, (void)p, (void)n; return -EOPNOTSUPP; }
+void ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n) { (void)t, (void)p, (void)n; }
+int ringo__tls_feed_end(struct ringo__tls *t) { (void)t; return 0; }
 ssize_t ringo__tls_read(struct ringo__tls *t, void *buf, size_t cap) { (void)t, (void)buf, (void)cap; return -EOPNOTSUPP; }
 bool ringo__tls_handshake_done(const struct ringo__tls *t) { (void)t; return false; }
 bool ringo__tls_eof(const struct ringo__tls *t) { (void)t; return false; }
 int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n) { (void)t, (void)p, (void)n; return -EOPNOTSUPP; }
 int ringo__tls_close_notify(struct ringo__tls *t) { (void)t; return 0; }
-size_t ringo__tls_output(struct ringo__tls *t, const char **p) { (void)t; *p = NULL; return 0; }
-void ringo__tls_output_clear(struct ringo__tls *t) { (void)t; }
+bool ringo__tls_notified(const struct ringo__tls *t) { (void)t; return false; }
 int ringo__tls_start(struct ringo__tls *t) { (void)t; return -EOPNOTSUPP; }
 const char *ringo__tls_version(const struct ringo__tls *t) { (void)t; return NULL; }
 const char *ringo__tls_alpn(const struct ringo__tls *t) { (void)t; return NULL; }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal: a TLS session over memory BIOs (lib/tls.c). It does no I/O:
- * the stream (lib/stream.c) feeds it the ciphertext its recv brought,
- * takes the plaintext out, hands it plaintext to encrypt, and sends the
- * ciphertext it produces. Never installed. */
+/* Internal: a TLS session (lib/tls.c). It does no I/O: the stream
+ * (lib/stream.c) feeds it the ciphertext its recv brought, takes the
+ * plaintext out, hands it plaintext to encrypt, and sends the ciphertext
+ * the session hands to its sink. Never installed. */
 #ifndef RINGO__TLS_H
 #define RINGO__TLS_H
 
@@ -14,13 +14,24 @@
 
 struct ringo__tls;
 
+/* Takes n bytes of ciphertext to send, in order (handshake messages,
+ * records, alerts), at any call that may produce them. Returns 0, or < 0
+ * when it cannot (the session's call then fails). */
+typedef int (*ringo__tls_sink)(void *arg, const void *p, size_t n);
+
 /* A session of ctx (client or server as ctx says); hostname (client): SNI
- * and the name the certificate must carry, or NULL. Returns 0 or -ENOMEM,
- * -EOPNOTSUPP without OpenSSL. */
-int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, struct ringo__tls **out);
+ * and the name the certificate must carry, or NULL; sink(sink_arg, ...)
+ * takes its ciphertext. Returns 0 or -ENOMEM, -EOPNOTSUPP without
+ * OpenSSL. */
+int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, ringo__tls_sink sink,
+		   void *sink_arg, struct ringo__tls **out);
 void ringo__tls_free(struct ringo__tls *t);
-/* Takes n bytes of ciphertext from the peer. Returns 0 or -ENOMEM. */
-int ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n);
+/* Lends n bytes of ciphertext from the peer to the session, which reads
+ * them in place by the next ringo__tls_read calls; feed_end then keeps a
+ * copy of what they left unread (a partial record) and gives p back.
+ * feed_end returns 0 or -ENOMEM. */
+void ringo__tls_feed(struct ringo__tls *t, const void *p, size_t n);
+int ringo__tls_feed_end(struct ringo__tls *t);
 /* Advances the handshake, then decrypts into buf. Returns the plaintext
  * bytes (> 0), 0 when more ciphertext is needed (or close_notify came:
  * see eof), or a negative errno (include/ringo/tls.h's list). May leave
@@ -29,14 +40,13 @@ ssize_t ringo__tls_read(struct ringo__tls *t, void *buf, size_t cap);
 bool ringo__tls_handshake_done(const struct ringo__tls *t);
 /* Whether the peer's close_notify has come. */
 bool ringo__tls_eof(const struct ringo__tls *t);
-/* Encrypts n bytes (after the handshake). Returns 0 or a negative errno. */
+/* Encrypts n bytes (after the handshake) into records of up to 16 KiB,
+ * handed to the sink. Returns 0 or a negative errno. */
 int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n);
+/* Whether close_notify was queued. */
+bool ringo__tls_notified(const struct ringo__tls *t);
 /* Queues close_notify (once). Returns 0 or a negative errno. */
 int ringo__tls_close_notify(struct ringo__tls *t);
-/* The ciphertext waiting to be sent: points *p at it, returns its length;
- * output_clear drops all of it once copied. */
-size_t ringo__tls_output(struct ringo__tls *t, const char **p);
-void ringo__tls_output_clear(struct ringo__tls *t);
 /* Starts a client's handshake (its ClientHello goes to output). */
 int ringo__tls_start(struct ringo__tls *t);
 
