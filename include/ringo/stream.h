@@ -107,7 +107,11 @@ ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, 
  * may move the buffer). */
 size_t ringo_stream_peek(const ringo_stream *s, const void **data);
 /* Waits until more bytes than are buffered now have arrived. Returns how
- * many more (> 0), 0 at end of stream, or a negative errno. */
+ * many more (> 0), 0 at end of stream, or a negative errno. Bytes that came
+ * while the task waited on something else since it last looked (a drain, a
+ * sleep) are buffered already and do not count: peek again first, or a
+ * server can wait for bytes its client will only send after the replies to
+ * those (docs/pipelining.md). */
 ssize_t ringo_stream_fill(ringo_stream *s);
 /* Drops the first n buffered bytes (at most what is buffered). */
 void ringo_stream_consume(ringo_stream *s, size_t n);
