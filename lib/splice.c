@@ -19,7 +19,11 @@
 
 #include "splice.h"
 
-enum { PIPE_SIZE = 1 << 20, STEP_MAX = 1 << 30 };
+enum {
+	PIPE_SIZE = 1 << 20,
+	STEP_MAX = 1 << 30,
+	SMALL_READ = 1 << 16,   /* a read this short from a socket drained it */
+};
 
 struct step_timer {
 	struct ringo__io *io;
@@ -81,11 +85,16 @@ static bool ready_now(int fd, short events)
 	return poll(&p, 1, 0) == 1 && (p.revents & (events | POLLERR | POLLHUP));
 }
 
+/* Which fd a nonblocking step waits on after -EAGAIN. */
+enum wait_on { WAIT_IN, WAIT_OUT, WAIT_EITHER };
+
 /* One step: a splice of up to n bytes from in to out. Nonblocking, it
- * waits on -EAGAIN for in to be readable or out writable (which of the
- * two, when both are pipes or sockets that may say -EAGAIN, is asked of
- * poll without waiting). */
-static ssize_t step(struct ringo__splice *sp, int in, int64_t *off, int out, size_t n)
+ * waits on -EAGAIN for in to be readable (WAIT_IN) or out writable
+ * (WAIT_OUT); WAIT_EITHER (a direct splice between a pipe and a socket or
+ * two pipes, which may say -EAGAIN for either) asks poll without waiting
+ * which one it is. */
+static ssize_t step(struct ringo__splice *sp, int in, int64_t *off, int out, size_t n,
+		    enum wait_on on)
 {
 	if (!sp->waits)
 		return splice_blocking(in, off, out, n, sp->deadline);
@@ -102,7 +111,7 @@ static ssize_t step(struct ringo__splice *sp, int in, int64_t *off, int out, siz
 				sp->waits->moved(sp->ctx);
 			return r;
 		}
-		if (ready_now(in, POLLIN))
+		if (on == WAIT_OUT || (on == WAIT_EITHER && ready_now(in, POLLIN)))
 			ret = sp->waits->ready(sp->ctx, out, POLLOUT);
 		else
 			ret = sp->waits->ready(sp->ctx, in, POLLIN);
@@ -111,10 +120,10 @@ static ssize_t step(struct ringo__splice *sp, int in, int64_t *off, int out, siz
 	}
 }
 
-static bool is_pipe(int fd)
+static mode_t type_of(int fd)
 {
 	struct stat st;
-	return fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode);
+	return fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0;
 }
 
 /* After a direct step failed: whether out is the end that did (it reports
@@ -132,7 +141,14 @@ ssize_t ringo__splice_run(struct ringo__splice *sp)
 	ssize_t ret = 0;
 	int p[2] = { -1, -1 };
 	size_t step_max = STEP_MAX;
-	bool direct = is_pipe(sp->in) || is_pipe(sp->out);
+	mode_t in_type = type_of(sp->in);
+	bool direct = S_ISFIFO(in_type) || S_ISFIFO(type_of(sp->out));
+	/* A socket that gave little has likely no more: the next splice
+	 * from it waits for it first (a poll, answered at once if bytes came
+	 * meanwhile), which spares a trip through the kernel's worker that
+	 * would only say -EAGAIN. Messages of a request/response protocol
+	 * take one splice each way, not two. */
+	bool poll_first = sp->waits && S_ISSOCK(in_type);
 	if (!direct) {
 		if (pipe2(p, O_CLOEXEC | (sp->waits ? O_NONBLOCK : 0)) < 0)
 			return -errno;
@@ -146,7 +162,7 @@ ssize_t ringo__splice_run(struct ringo__splice *sp)
 		if (sp->count && sp->count - sp->done < want)
 			want = (size_t)(sp->count - sp->done);
 		if (direct) {
-			ret = step(sp, sp->in, sp->in_off, sp->out, want);
+			ret = step(sp, sp->in, sp->in_off, sp->out, want, WAIT_EITHER);
 			if (ret < 0)
 				sp->out_failed = out_broken(sp->out);
 			if (ret <= 0)
@@ -156,14 +172,21 @@ ssize_t ringo__splice_run(struct ringo__splice *sp)
 			sp->done += (size_t)ret;
 			continue;
 		}
-		ret = step(sp, sp->in, sp->in_off, p[1], want);
+		if (poll_first) {
+			ret = sp->waits->ready(sp->ctx, sp->in, POLLIN);
+			if (ret < 0)
+				break;
+		}
+		ret = step(sp, sp->in, sp->in_off, p[1], want, WAIT_IN);
 		if (ret <= 0)
 			break;
+		poll_first = sp->waits && S_ISSOCK(in_type) && (size_t)ret < want &&
+			     ret < SMALL_READ;
 		if (sp->in_off)
 			*sp->in_off += ret;
 		size_t filled = (size_t)ret;
 		while (filled) {
-			ret = step(sp, p[0], NULL, sp->out, filled);
+			ret = step(sp, p[0], NULL, sp->out, filled, WAIT_OUT);
 			if (ret == 0)
 				ret = -EPIPE; /* a socket taking nothing: it is gone */
 			if (ret < 0)

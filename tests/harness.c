@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,7 +9,9 @@
 #include <string.h>
 #include <poll.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -158,4 +161,22 @@ int harness_server_stop(struct harness_server *s, int sig)
 	}
 	close(s->out);
 	return status;
+}
+
+void harness_tcp_pair(int fd[2])
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(l >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd[1] >= 0);
+	assert_int_equal(connect(fd[1], (struct sockaddr *)&a, sizeof(a)), 0);
+	fd[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(fd[0] >= 0);
+	close(l);
 }

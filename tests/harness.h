@@ -28,6 +28,10 @@ int harness_count_fds(void);
  * status. The child exits 0 if child() returns. */
 int harness_fork(void (*child)(void *), void *arg, char *out, size_t cap);
 
+/* A connected TCP pair on the loopback (fd[0] the accepted end), made with
+ * plain system calls; fails the test if it cannot. */
+void harness_tcp_pair(int fd[2]);
+
 /* An event log: tests append short strings in the order things happen and
  * compare the whole log at the end. */
 struct harness_log {

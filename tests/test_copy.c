@@ -3,13 +3,12 @@
  * byte through every path (recv/send and splice; stream to stream, file to
  * stream, stream to fd, a stream to itself), sent in 1-byte and 1-MiB
  * pieces; a deadline and a cancellation mid-copy report the count moved and
- * lose nothing; the source's buffered bytes go first; no fd is left open. */
+ * lose nothing (also to a pipe, spliced straight into it); pipe to stream
+ * and file to file; the source's buffered bytes go first; no fd is left
+ * open, and the loop's stream buffers and ops come back to their count. */
 #include "harness.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -21,35 +20,6 @@
 
 #define TOTAL ((size_t)16 << 20)
 #define MIB ((size_t)1 << 20)
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	int n = 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-static void tcp_pair(int fd[2])
-{
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(l >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd[1] >= 0);
-	assert_int_equal(connect(fd[1], (struct sockaddr *)&a, sizeof(a)), 0);
-	fd[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(fd[0] >= 0);
-	close(l);
-}
 
 /* Byte i of every transfer. */
 static char pattern(size_t i)
@@ -65,6 +35,7 @@ struct writer {
 	size_t pause_at;          /* stop after this many bytes until go */
 	atomic_bool go;
 	bool shut;                /* shutdown(SHUT_WR) at the end */
+	bool pipe;                /* fd is a pipe: write(), closed at the end */
 	pthread_t th;
 };
 
@@ -90,7 +61,8 @@ static void *writer_main(void *arg)
 			buf[i - done] = pattern(i);
 		size_t off = 0;
 		while (done + off < end) {
-			ssize_t n = send(w->fd, buf + off, end - done - off, MSG_NOSIGNAL);
+			ssize_t n = w->pipe ? write(w->fd, buf + off, end - done - off)
+					    : send(w->fd, buf + off, end - done - off, MSG_NOSIGNAL);
 			if (n <= 0)
 				return NULL;
 			off += (size_t)n;
@@ -101,7 +73,9 @@ static void *writer_main(void *arg)
 			small = true;
 		done = end;
 	}
-	if (w->shut)
+	if (w->pipe)
+		close(w->fd);
+	else if (w->shut)
 		shutdown(w->fd, SHUT_WR);
 	return NULL;
 }
@@ -110,6 +84,8 @@ struct reader {
 	int fd;
 	size_t got;
 	bool ok;
+	size_t pause_at;          /* stop reading after this many bytes until go */
+	atomic_bool go;
 	pthread_t th;
 };
 
@@ -120,7 +96,13 @@ static void *reader_main(void *arg)
 	static char buf[256 * 1024];
 	r->ok = true;
 	for (;;) {
-		ssize_t n = recv(r->fd, buf, sizeof(buf), 0);
+		size_t want = sizeof(buf);
+		if (r->got == r->pause_at)
+			while (!atomic_load(&r->go))
+				usleep(1000);
+		else if (r->got < r->pause_at && r->pause_at - r->got < want)
+			want = r->pause_at - r->got;
+		ssize_t n = read(r->fd, buf, want);
 		if (n <= 0)
 			break;
 		for (ssize_t i = 0; i < n; i++)
@@ -145,7 +127,35 @@ static void reader_start(struct reader *r, int fd)
 {
 	r->fd = fd;
 	r->got = 0;
+	if (r->pause_at == 0)
+		r->pause_at = SIZE_MAX;
+	atomic_store(&r->go, false);
 	assert_int_equal(pthread_create(&r->th, NULL, reader_main, r), 0);
+}
+
+/* Stats of the loop's buffers and ops, to compare before and after. */
+static void loop_counts(uint64_t *buffer_bytes, uint64_t *ops)
+{
+	struct ringo_loop_stats st;
+	assert_int_equal(ringo_loop_stats(&st), 0);
+	*buffer_bytes = st.stream_buffer_bytes;
+	*ops = st.ops_in_flight;
+}
+
+/* Waits (1 s at most) for the loop's buffers and ops to come back to
+ * what they were: destroyed streams give them back as their last CQEs
+ * come. */
+static void assert_settled(uint64_t buffer_bytes, uint64_t ops)
+{
+	uint64_t b = 0, o = 0;
+	for (int i = 0; i < 100; i++) {
+		loop_counts(&b, &o);
+		if (b == buffer_bytes && o == ops)
+			break;
+		assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	}
+	assert_int_equal(b, buffer_bytes);
+	assert_int_equal(o, ops);
 }
 
 /* ---- stream to stream ---- */
@@ -161,6 +171,8 @@ static intptr_t stream_copy_body(void *arg)
 {
 	struct pair_test *p = arg;
 	ringo_stream *src, *dst;
+	uint64_t bytes0, ops0;
+	loop_counts(&bytes0, &ops0);
 	assert_int_equal(ringo_stream_open(p->a[0], NULL, &src), 0);
 	assert_int_equal(ringo_stream_open(p->b[0], NULL, &dst), 0);
 	/* Bytes the source had buffered go first. */
@@ -176,16 +188,18 @@ static intptr_t stream_copy_body(void *arg)
 	assert_int_equal(ringo_stream_write_eof(dst), 0);
 	ringo_stream_destroy(src);
 	ringo_stream_destroy(dst);
+	/* Every buffer and op the streams and the copy had is given back. */
+	assert_settled(bytes0, ops0);
 	return 0;
 }
 
 static void run_pair(const char *mode, intptr_t (*body)(void *), size_t pause_at)
 {
-	int fds = count_fds();
+	int fds = harness_count_fds();
 	struct pair_test p = { .mode = mode };
 	setenv("RINGO_COPY", mode, 1);
-	tcp_pair(p.a);
-	tcp_pair(p.b);
+	harness_tcp_pair(p.a);
+	harness_tcp_pair(p.b);
 	writer_start(&p.w, p.a[1], TOTAL, pause_at);
 	reader_start(&p.r, p.b[1]);
 	assert_int_equal(harness_run(body, &p), 0);
@@ -197,7 +211,7 @@ static void run_pair(const char *mode, intptr_t (*body)(void *), size_t pause_at
 	close(p.a[1]);
 	close(p.b[1]);
 	unsetenv("RINGO_COPY");
-	assert_int_equal(count_fds(), fds);
+	assert_int_equal(harness_count_fds(), fds);
 }
 
 static void test_stream_to_stream(void **state)
@@ -339,12 +353,12 @@ static void test_echo(void **state)
 	(void)state;
 	const char *modes[] = { "rw", "splice" };
 	for (int m = 0; m < 2; m++) {
-		int fds = count_fds();
+		int fds = harness_count_fds();
 		setenv("RINGO_COPY", modes[m], 1);
 		int fd[2];
-		tcp_pair(fd);
-		struct writer w;
-		struct reader r;
+		harness_tcp_pair(fd);
+		struct writer w = { 0 };
+		struct reader r = { 0 };
 		writer_start(&w, fd[1], TOTAL, TOTAL);
 		reader_start(&r, fd[1]);
 		assert_int_equal(harness_run(echo_body, fd), 0);
@@ -354,7 +368,7 @@ static void test_echo(void **state)
 		assert_true(r.ok);
 		close(fd[1]);
 		unsetenv("RINGO_COPY");
-		assert_int_equal(count_fds(), fds);
+		assert_int_equal(harness_count_fds(), fds);
 	}
 }
 
@@ -390,12 +404,12 @@ static void test_file_to_stream(void **state)
 		assert_int_equal(write(file, buf, MIB), (ssize_t)MIB);
 	}
 	for (int m = 0; m < 2; m++) {
-		int fds = count_fds();
+		int fds = harness_count_fds();
 		setenv("RINGO_COPY", modes[m], 1);
 		assert_int_equal(lseek(file, 0, SEEK_SET), 0);
 		int sk[2];
-		tcp_pair(sk);
-		struct reader r;
+		harness_tcp_pair(sk);
+		struct reader r = { 0 };
 		reader_start(&r, sk[1]);
 		int fd[2] = { file, sk[0] };
 		assert_int_equal(harness_run(file_body, fd), 0);
@@ -404,7 +418,7 @@ static void test_file_to_stream(void **state)
 		assert_true(r.ok);
 		close(sk[1]);
 		unsetenv("RINGO_COPY");
-		assert_int_equal(count_fds(), fds);
+		assert_int_equal(harness_count_fds(), fds);
 	}
 	close(file);
 }
@@ -430,6 +444,170 @@ static void test_stream_to_fd(void **state)
 	(void)state;
 	run_pair("rw", to_fd_body, TOTAL);
 	run_pair("splice", to_fd_body, TOTAL);
+}
+
+/* ---- pipes: spliced straight, with a deadline and a cancel mid-copy ---- */
+
+/* A stream to a pipe whose reader stops after 3 MiB (the pipe fills):
+ * the deadline, then a cancellation, end the copy while it waits to
+ * write; the counts say what reached the pipe, and the copies after them
+ * bring the rest. Then a pipe to a stream. */
+struct pipe_test {
+	int sk[2];                /* sk[0]: the stream's; sk[1]: written */
+	int p[2];                 /* the pipe the copy writes to */
+	struct writer w;
+	struct reader r;
+	uint64_t moved;
+	ringo_stream *src;
+};
+
+static intptr_t to_pipe_task(void *arg)
+{
+	struct pipe_test *t = arg;
+	return ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->p[1]), 0, RINGO_NO_DEADLINE,
+			  &t->moved);
+}
+
+static intptr_t to_pipe_body(void *arg)
+{
+	struct pipe_test *t = arg;
+	uint64_t bytes0, ops0;
+	loop_counts(&bytes0, &ops0);
+	assert_int_equal(ringo_stream_open(t->sk[0], NULL, &t->src), 0);
+	uint64_t moved = 0, total = 0;
+	ssize_t n = ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->p[1]), 0,
+			       ringo_deadline_in(RINGO_MSEC(500)), &moved);
+	assert_int_equal(n, -ETIMEDOUT);
+	assert_true(moved >= 3 * MIB && moved < TOTAL);
+	total += moved;
+	/* A cancellation while it waits again. */
+	ringo_task *task;
+	assert_int_equal(ringo_task_create(to_pipe_task, t, NULL, &task), 0);
+	assert_int_equal(ringo_sleep(RINGO_MSEC(200)), 0);
+	ringo_task_cancel(task);
+	assert_int_equal(ringo_task_await(task), -ECANCELED);
+	ringo_task_unref(task);
+	total += t->moved; /* what reached the pipe (the pipe was full: 0 likely) */
+	atomic_store(&t->r.go, true);
+	n = ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->p[1]), 0, RINGO_NO_DEADLINE,
+		       &moved);
+	assert_int_equal(n, (ssize_t)moved);
+	total += moved;
+	assert_int_equal(total, TOTAL);
+	close(t->p[1]);
+	ringo_stream_destroy(t->src);
+	assert_settled(bytes0, ops0);
+	return 0;
+}
+
+static void test_stream_to_pipe(void **state)
+{
+	(void)state;
+	int fds = harness_count_fds();
+	struct pipe_test t = { 0 };
+	harness_tcp_pair(t.sk);
+	assert_int_equal(pipe2(t.p, O_CLOEXEC), 0);
+	t.r.pause_at = 3 * MIB;
+	writer_start(&t.w, t.sk[1], TOTAL, TOTAL);
+	reader_start(&t.r, t.p[0]);
+	assert_int_equal(harness_run(to_pipe_body, &t), 0);
+	pthread_join(t.w.th, NULL);
+	pthread_join(t.r.th, NULL);
+	assert_int_equal(t.r.got, TOTAL);
+	assert_true(t.r.ok);
+	close(t.p[0]);
+	close(t.sk[1]);
+	assert_int_equal(harness_count_fds(), fds);
+}
+
+static intptr_t from_pipe_body(void *arg)
+{
+	struct pipe_test *t = arg;
+	ringo_stream *dst;
+	assert_int_equal(ringo_stream_open(t->sk[0], NULL, &dst), 0);
+	uint64_t moved = 0;
+	assert_int_equal(ringo_copy(ringo_copy_fd(t->p[0]), ringo_copy_stream(dst), 0,
+				    RINGO_NO_DEADLINE, &moved),
+			 (ssize_t)TOTAL);
+	assert_int_equal(moved, TOTAL);
+	assert_int_equal(ringo_stream_write_eof(dst), 0);
+	ringo_stream_destroy(dst);
+	return 0;
+}
+
+static void test_pipe_to_stream(void **state)
+{
+	(void)state;
+	const char *modes[] = { "rw", "splice" };
+	for (int m = 0; m < 2; m++) {
+		int fds = harness_count_fds();
+		setenv("RINGO_COPY", modes[m], 1);
+		struct pipe_test t = { 0 };
+		harness_tcp_pair(t.sk);
+		assert_int_equal(pipe2(t.p, O_CLOEXEC), 0);
+		t.w.pipe = true;
+		writer_start(&t.w, t.p[1], TOTAL, TOTAL);
+		reader_start(&t.r, t.sk[1]);
+		assert_int_equal(harness_run(from_pipe_body, &t), 0);
+		pthread_join(t.w.th, NULL);
+		pthread_join(t.r.th, NULL);
+		assert_int_equal(t.r.got, TOTAL);
+		assert_true(t.r.ok);
+		close(t.p[0]);
+		close(t.sk[1]);
+		unsetenv("RINGO_COPY");
+		assert_int_equal(harness_count_fds(), fds);
+	}
+}
+
+/* ---- a file to a file (demos/cat) ---- */
+
+static intptr_t file_to_file_body(void *arg)
+{
+	int *fd = arg;
+	uint64_t moved = 0;
+	assert_int_equal(ringo_copy(ringo_copy_fd(fd[0]), ringo_copy_fd(fd[1]), 0,
+				    RINGO_NO_DEADLINE, &moved),
+			 (ssize_t)TOTAL);
+	assert_int_equal(moved, TOTAL);
+	return 0;
+}
+
+static void test_file_to_file(void **state)
+{
+	(void)state;
+	const char *modes[] = { "rw", "splice" };
+	static char buf[MIB];
+	for (int m = 0; m < 2; m++) {
+		int fds = harness_count_fds();
+		setenv("RINGO_COPY", modes[m], 1);
+		char in_path[] = "/tmp/ringo-test-copy-in-XXXXXX";
+		char out_path[] = "/tmp/ringo-test-copy-out-XXXXXX";
+		int fd[2] = { mkstemp(in_path), mkstemp(out_path) };
+		assert_true(fd[0] >= 0 && fd[1] >= 0);
+		unlink(in_path);
+		unlink(out_path);
+		for (size_t off = 0; off < TOTAL; off += MIB) {
+			for (size_t i = 0; i < MIB; i++)
+				buf[i] = pattern(off + i);
+			assert_int_equal(write(fd[0], buf, MIB), (ssize_t)MIB);
+		}
+		assert_int_equal(lseek(fd[0], 0, SEEK_SET), 0);
+		assert_int_equal(harness_run(file_to_file_body, fd), 0);
+		/* Both positions moved by the copy; the bytes are the same. */
+		assert_int_equal(lseek(fd[0], 0, SEEK_CUR), (off_t)TOTAL);
+		assert_int_equal(lseek(fd[1], 0, SEEK_CUR), (off_t)TOTAL);
+		for (size_t off = 0; off < TOTAL; off += MIB) {
+			assert_int_equal(pread(fd[1], buf, MIB, (off_t)off), (ssize_t)MIB);
+			for (size_t i = 0; i < MIB; i++)
+				if (buf[i] != pattern(off + i))
+					fail_msg("byte %zu differs (%s)", off + i, modes[m]);
+		}
+		close(fd[0]);
+		close(fd[1]);
+		unsetenv("RINGO_COPY");
+		assert_int_equal(harness_count_fds(), fds);
+	}
 }
 
 /* ---- bad input ---- */
@@ -465,6 +643,9 @@ int main(void)
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_file_to_stream),
 		cmocka_unit_test(test_stream_to_fd),
+		cmocka_unit_test(test_stream_to_pipe),
+		cmocka_unit_test(test_pipe_to_stream),
+		cmocka_unit_test(test_file_to_file),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests_name("copy", tests, NULL, NULL);

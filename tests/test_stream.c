@@ -4,9 +4,7 @@
  * (with the loop's buffer ring, a tiny one, and none). */
 #include "harness.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -22,25 +20,6 @@
 static void unix_pair(int fd[2])
 {
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fd), 0);
-}
-
-/* A connected TCP pair on the loopback, made with plain system calls. */
-static void tcp_pair(int fd[2])
-{
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(l >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd[1] >= 0);
-	assert_int_equal(connect(fd[1], (struct sockaddr *)&a, sizeof(a)), 0);
-	fd[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(fd[0] >= 0);
-	close(l);
 }
 
 static void write_str(int fd, const char *s)
@@ -128,7 +107,7 @@ static void test_readers(void **state)
 	unix_pair(fd);
 	assert_int_equal(harness_run(readers_body, fd), 0);
 	close(fd[1]);
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	assert_int_equal(harness_run(readers_body, fd), 0);
 	close(fd[1]);
 }
@@ -259,7 +238,7 @@ static void test_bulk(void **state)
 	int fd[2];
 	unix_pair(fd);
 	assert_int_equal(harness_run(bulk_body, fd), 0);
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	assert_int_equal(harness_run(bulk_body, fd), 0);
 }
 
@@ -365,7 +344,7 @@ static void test_reset(void **state)
 {
 	(void)state;
 	int fd[2];
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	assert_int_equal(harness_run(reset_body, fd), 0);
 }
 
@@ -553,7 +532,7 @@ static void test_flow_control(void **state)
 {
 	(void)state;
 	int fd[2];
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	assert_int_equal(harness_run(flow_body, fd), 0);
 }
 
@@ -682,7 +661,7 @@ static void run_many(void)
 	static struct conn c[CONNS];
 	memset(c, 0, sizeof(c));
 	for (int i = 0; i < CONNS; i++)
-		tcp_pair(c[i].fd);
+		harness_tcp_pair(c[i].fd);
 	assert_int_equal(harness_run(many_body, c), 0);
 }
 
@@ -824,7 +803,7 @@ static void test_destroy_then_block(void **state)
 {
 	(void)state;
 	int fd[2];
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	assert_int_equal(harness_run(destroy_then_block_body, fd), 0);
 	close(fd[1]);
 }
@@ -927,7 +906,7 @@ static void test_idle_timeout(void **state)
 {
 	(void)state;
 	int fd[2];
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	harness_run(idle_body, fd);
 }
 
