@@ -572,7 +572,7 @@ static void test_resume_during_cancel(void **state)
 {
 	(void)state;
 	int fd[2];
-	tcp_pair(fd);
+	harness_tcp_pair(fd);
 	assert_int_equal(harness_run(resume_body, fd), 0);
 	close(fd[1]);
 }
