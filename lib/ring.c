@@ -132,6 +132,10 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 	const char *no_update = getenv("RINGO_TIMER_NO_UPDATE");
 	r->timeout_update = (r->uring.features & IORING_FEAT_EXT_ARG) &&
 			    !(no_update && *no_update == '1');
+	/* RINGO_NO_CQE_SKIP=1 keeps every cancel's CQE (for tests). */
+	const char *no_skip = getenv("RINGO_NO_CQE_SKIP");
+	r->cqe_skip = (r->uring.features & IORING_FEAT_CQE_SKIP) &&
+		      !(no_skip && *no_skip == '1');
 	r->now = ringo_time();
 	r->qcap = 256;
 	r->queue = malloc(r->qcap * sizeof(*r->queue));
@@ -299,12 +303,38 @@ void ringo__ring_timeout(struct ringo__ring *r, struct ringo__op *op, int64_t ns
 	RINGO_PROBE2(op__submit, op, IORING_OP_TIMEOUT);
 }
 
+/* An SQE for a cancel, a timeout's removal or update, whose success
+ * nobody needs to hear of: with IOSQE_CQE_SKIP_SUCCESS (5.17+) the kernel
+ * posts its CQE only if it fails (the target had completed already), so
+ * it is not counted in flight; otherwise it is an ordinary internal SQE
+ * whose CQE is consumed in dispatch. */
+static struct io_uring_sqe *quiet_sqe(struct ringo__ring *r)
+{
+	if (!r->cqe_skip) {
+		struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+		io_uring_sqe_set_data64(sqe, 0);
+		return sqe;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&r->uring);
+	if (ringo__unlikely(!sqe))
+		sqe = ringo__ring_sqe_slow(r);
+	return sqe;
+}
+
+static void quiet_mark(struct ringo__ring *r, struct io_uring_sqe *sqe)
+{
+	if (!r->cqe_skip)
+		return;
+	io_uring_sqe_set_flags(sqe, IOSQE_CQE_SKIP_SUCCESS);
+	io_uring_sqe_set_data64(sqe, RINGO__UD_QUIET);
+}
+
 void ringo__ring_timeout_update(struct ringo__ring *r, struct ringo__op *op, int64_t when)
 {
-	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	struct io_uring_sqe *sqe = quiet_sqe(r);
 	io_uring_prep_timeout_update(sqe, stage_ts(r, sqe, when), ringo__ring_tag(op),
 				     IORING_TIMEOUT_ABS);
-	io_uring_sqe_set_data64(sqe, 0);
+	quiet_mark(r, sqe);
 }
 
 bool ringo__ring_has_timeout_update(const struct ringo__ring *r)
@@ -314,16 +344,16 @@ bool ringo__ring_has_timeout_update(const struct ringo__ring *r)
 
 void ringo__ring_timeout_remove(struct ringo__ring *r, struct ringo__op *op)
 {
-	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	struct io_uring_sqe *sqe = quiet_sqe(r);
 	io_uring_prep_timeout_remove(sqe, ringo__ring_tag(op), 0);
-	io_uring_sqe_set_data64(sqe, 0);
+	quiet_mark(r, sqe);
 }
 
 void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op)
 {
-	struct io_uring_sqe *sqe = ringo__ring_sqe(r);
+	struct io_uring_sqe *sqe = quiet_sqe(r);
 	io_uring_prep_cancel64(sqe, ringo__ring_tag(op), 0);
-	io_uring_sqe_set_data64(sqe, 0);
+	quiet_mark(r, sqe);
 }
 
 /* On a DEFER_TASKRUN ring, completions the kernel has ready (task work:
@@ -377,14 +407,14 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 	r->round = n;
 	while (r->round) {
 		struct ringo__cqe c = ringo__ring_head(r);
-		ringo__ring_consume(r, c.flags);
+		ringo__ring_consume(r, &c);
 		struct ringo__op *op = ringo__ring_op_of(c.user_data);
 		if (op) {
 			/* A multishot op stays armed while more CQEs will come. */
 			op->armed = (c.flags & IORING_CQE_F_MORE) != 0;
 			RINGO_PROBE2(op__complete, op, c.res);
 			op->complete(op, c.res, c.flags);
-		} else if (c.user_data != 0) {
+		} else if (c.user_data > RINGO__UD_QUIET) {
 			r->stale++;
 		} else {
 			r->cqes_internal++;

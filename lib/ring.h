@@ -10,9 +10,13 @@
 #include "internal.h"
 
 /* user_data: the op's address, and a 16-bit generation tag on top (x86-64
- * and aarch64 user addresses fit in 48 bits). 0 marks internal SQEs. */
+ * and aarch64 user addresses fit in 48 bits). 0 marks internal SQEs (a
+ * cancel's own); RINGO__UD_QUIET internal SQEs sent with
+ * IOSQE_CQE_SKIP_SUCCESS, which post a CQE only when they fail and are not
+ * counted in flight. Neither is an op's address. */
 #define RINGO__TAG_SHIFT 48
 #define RINGO__PTR_MASK ((UINT64_C(1) << RINGO__TAG_SHIFT) - 1)
+#define RINGO__UD_QUIET UINT64_C(1)
 
 /* A probe reports at most 256 opcodes (its op count is a byte). */
 #define RINGO__OPS_MAX 256
@@ -52,6 +56,7 @@ struct ringo__ring {
 	int64_t wait_ns;          /* time spent blocked waiting for completions */
 	size_t round;             /* completions left in the round being dispatched */
 	bool timeout_update;      /* IORING_TIMEOUT_UPDATE works (lib/timer.c) */
+	bool cqe_skip;            /* IOSQE_CQE_SKIP_SUCCESS works (5.17+) */
 };
 
 /* The full-SQ path of ringo__ring_sqe: submits, reaps if the CQ fills,
@@ -129,18 +134,18 @@ static inline struct ringo__cqe ringo__ring_head(const struct ringo__ring *r)
 	return c;
 }
 
-/* Consumes the head of the round, whose flags are given. The CQ head moves
- * before anything is dispatched, so a task that reaps meanwhile never sees
- * this CQE again. A multishot op's CQE with IORING_CQE_F_MORE leaves the op
- * in flight. */
-static inline void ringo__ring_consume(struct ringo__ring *r, uint32_t flags)
+/* Consumes the head of the round, c. The CQ head moves before anything is
+ * dispatched, so a task that reaps meanwhile never sees this CQE again. A
+ * multishot op's CQE with IORING_CQE_F_MORE leaves the op in flight; a
+ * quiet SQE's (failure) CQE was never counted. */
+static inline void ringo__ring_consume(struct ringo__ring *r, const struct ringo__cqe *c)
 {
 	r->round--;
 	r->cqes++;
-	if (!(flags & IORING_CQE_F_MORE))
-		r->inflight--;
-	else
+	if (c->flags & IORING_CQE_F_MORE)
 		r->cqes_more++;
+	else if (ringo__likely(c->user_data != RINGO__UD_QUIET))
+		r->inflight--;
 	if (r->qlen) {
 		r->qhead = (r->qhead + 1) & (r->qcap - 1);
 		r->qlen--;
@@ -150,11 +155,11 @@ static inline void ringo__ring_consume(struct ringo__ring *r, uint32_t flags)
 }
 
 /* The armed op a completion names; NULL for a cancel's own CQE (user_data
- * 0) and for a stale tag. */
+ * 0 or RINGO__UD_QUIET) and for a stale tag. */
 static inline struct ringo__op *ringo__ring_op_of(uint64_t user_data)
 {
 	struct ringo__op *op = (struct ringo__op *)(uintptr_t)(user_data & RINGO__PTR_MASK);
-	if (user_data == 0 || !op->armed || op->gen != (uint16_t)(user_data >> RINGO__TAG_SHIFT))
+	if (user_data <= RINGO__UD_QUIET || !op->armed || op->gen != (uint16_t)(user_data >> RINGO__TAG_SHIFT))
 		return NULL;
 	return op;
 }
@@ -172,13 +177,13 @@ static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__o
 		struct ringo__op *op = ringo__ring_op_of(c.user_data);
 		if (op && op->complete != complete)
 			return NULL;
-		ringo__ring_consume(r, c.flags);
+		ringo__ring_consume(r, &c);
 		if (op) {
 			op->armed = false;
 			*res = c.res;
 			return op;
 		}
-		if (c.user_data != 0)
+		if (c.user_data > RINGO__UD_QUIET)
 			r->stale++;
 		else
 			r->cqes_internal++;

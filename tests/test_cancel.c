@@ -2,9 +2,11 @@
 /* Cancellation: asyncio's semantics, nothing completed thrown away. */
 #include "harness.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <ringo.h>
+#include <ringo/debug.h>
 
 static struct harness_log log_;
 
@@ -367,6 +369,48 @@ static void test_cancel_races_completing_timeout(void **state)
 	print_message("cancel won %d, timeout won %d\n", outcomes[0], outcomes[1]);
 }
 
+/* A cancel's own CQE: with IOSQE_CQE_SKIP_SUCCESS (Linux 5.17+) the kernel
+ * posts none for a cancel that worked, so none is counted in flight or
+ * dispatched; RINGO_NO_CQE_SKIP=1 keeps them (one each). Either way every
+ * cancelled task resumes on its own timeout's CQE and nothing stays in
+ * flight. */
+static intptr_t cancel_ten(void *arg)
+{
+	uint64_t *internal = arg;
+	ringo_task *t[10];
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(ringo_task_create(long_sleep, NULL, NULL, &t[i]), 0);
+	assert_int_equal(ringo_sleep(0), 0); /* all asleep */
+	struct ringo_loop_stats a, b;
+	assert_int_equal(ringo_loop_stats(&a), 0);
+	for (int i = 0; i < 10; i++)
+		assert_true(ringo_task_cancel(t[i]));
+	assert_int_equal(ringo_gather(t, 10, NULL, RINGO_RETURN_EXCEPTIONS), 0);
+	assert_int_equal(ringo_loop_stats(&b), 0);
+	for (int i = 0; i < 10; i++) {
+		assert_true(ringo_task_cancelled(t[i]));
+		ringo_task_unref(t[i]);
+	}
+	*internal = b.cqes_internal - a.cqes_internal;
+	assert_int_equal(b.ops_in_flight, a.ops_in_flight - 10);
+	return 0;
+}
+
+static void test_cancel_cqes(void **state)
+{
+	(void)state;
+	uint64_t internal = 99;
+	setenv("RINGO_NO_CQE_SKIP", "1", 1);
+	assert_int_equal(harness_run(cancel_ten, &internal), 0);
+	unsetenv("RINGO_NO_CQE_SKIP");
+	assert_int_equal(internal, 10);
+	internal = 99;
+	assert_int_equal(harness_run(cancel_ten, &internal), 0);
+	assert_true(internal == 0 || internal == 10);
+	print_message("a cancel's own CQE: %s\n",
+		      internal == 0 ? "skipped (IOSQE_CQE_SKIP_SUCCESS)" : "posted (old kernel)");
+}
+
 static intptr_t await_fut_handle(void *arg)
 {
 	(void)arg;
@@ -604,6 +648,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_future_waiter),
 		cmocka_unit_test(test_completed_result_is_not_lost),
 		cmocka_unit_test(test_cancel_races_completing_timeout),
+		cmocka_unit_test(test_cancel_cqes),
 		cmocka_unit_test(test_double_cancel_of_a_future_wait),
 		cmocka_unit_test(test_uncancel_withdraws_a_cancel_that_missed),
 		cmocka_unit_test(test_error_returned_with_cancel_pending_is_kept),

@@ -51,7 +51,8 @@ struct ringo_loop_stats {
 					nothing to tell it) */
 	uint64_t cqes;               /* completions dispatched, of every kind: */
 	uint64_t cqes_multishot;     /*   a multishot op's, with more to come */
-	uint64_t cqes_internal;      /*   a cancel's own */
+	uint64_t cqes_internal;      /*   a cancel's own (since Linux 5.17
+					only a failed cancel posts one) */
 	uint64_t cqes_stale;         /*   for an op nobody waits for any more */
 	uint64_t cq_overflows;       /* completions the kernel had to hold in its
 					overflow list (the CQ was full) */
