@@ -203,6 +203,10 @@ struct ringo_loop {
 	struct ringo__list handles;     /* call_soon/later/at handles not yet run */
 	struct ringo__list resources;   /* struct ringo__resource, see above */
 	uint64_t task_seq;              /* for "Task-N" names */
+	char task_name[24];             /* "Task-<task_seq>", or "" before the first */
+	size_t task_name_len;
+	ringo_task *task_free;          /* records of freed tasks, for reuse (lib/task.c) */
+	size_t task_nfree;
 	uint64_t tasks_created;         /* statistics */
 	size_t stream_bytes;            /* capacity of stream buffers (lib/stream.c) */
 	int64_t started;                /* ringo_time() at the start */
@@ -361,6 +365,8 @@ void ringo__task_mark_taken(ringo_task *t);
  * which must hold the lock again whatever happens. */
 int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t);
 
+/* Loop-side, at its end: frees the task records kept for reuse. */
+void ringo__task_pool_drain(struct ringo_loop *loop);
 /* Loop-side: cancel every task (shutdown). */
 void ringo__task_cancel_all(struct ringo_loop *loop);
 /* Loop-side, when tasks can never finish: takes their waits out of the

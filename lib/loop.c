@@ -178,6 +178,7 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 err_guard:
 	ringo__debug_loop_end(&loop);
 	ringo__loop = NULL;
+	ringo__task_pool_drain(&loop);
 	ringo__overflow_guard_remove();
 err_pool:
 	ringo__stack_pool_destroy(&loop.stacks);

@@ -50,18 +50,75 @@ struct ringo__completion *ringo__task_completion(ringo_task *t)
 	return &t->done;
 }
 
-static void format_auto_name(char *buf, uint64_t n)
+/* The next "Task-N" of loop into buf: the loop keeps the last one as text
+ * and adds 1 to it in decimal, a digit or two each time, rather than
+ * formatting the number. */
+static void next_auto_name(struct ringo_loop *loop, char buf[24])
 {
-	char digits[21];
-	size_t len = 0;
-	do {
-		digits[len++] = (char)('0' + n % 10);
-		n /= 10;
-	} while (n);
-	memcpy(buf, "Task-", 5);
-	for (size_t i = 0; i < len; i++)
-		buf[5 + i] = digits[len - 1 - i];
-	buf[5 + len] = '\0';
+	char *s = loop->task_name;
+	size_t len = loop->task_name_len;
+	if (ringo__unlikely(len == 0)) {
+		memcpy(s, "Task-0", 7);
+		len = 6;
+	}
+	size_t i = len;
+	while (i > 5 && s[i - 1] == '9')
+		s[--i] = '0';
+	if (i > 5) {
+		s[i - 1]++;
+	} else if (len + 1 < sizeof(loop->task_name)) {
+		/* 9...9 + 1: one digit more. */
+		memmove(s + 6, s + 5, len - 5);
+		s[5] = '1';
+		s[++len] = '\0';
+	}
+	loop->task_name_len = len;
+	memcpy(buf, s, sizeof(loop->task_name));
+}
+
+/* ---- task records: freed ones are kept by their loop for the next
+ * tasks (malloc and free cost more than the rest of a short task), as
+ * many as it keeps free stacks; not under AddressSanitizer, which must see
+ * every record freed to catch a use after free ---- */
+
+static ringo_task *record_get(struct ringo_loop *loop)
+{
+#if !defined(RINGO_ASAN)
+	ringo_task *t = loop->task_free;
+	if (t) {
+		loop->task_free = *(ringo_task **)t;
+		loop->task_nfree--;
+		return t;
+	}
+#else
+	(void)loop;
+#endif
+	return malloc(sizeof(ringo_task));
+}
+
+static void record_put(ringo_task *t)
+{
+#if !defined(RINGO_ASAN)
+	/* Only while its loop runs on this thread. */
+	struct ringo_loop *loop = ringo__loop;
+	if (loop && loop->id == t->loop_id && loop->task_nfree < loop->stacks.hot_max) {
+		*(ringo_task **)t = loop->task_free;
+		loop->task_free = t;
+		loop->task_nfree++;
+		return;
+	}
+#endif
+	free(t);
+}
+
+void ringo__task_pool_drain(struct ringo_loop *loop)
+{
+	while (loop->task_free) {
+		ringo_task *t = loop->task_free;
+		loop->task_free = *(ringo_task **)t;
+		free(t);
+	}
+	loop->task_nfree = 0;
 }
 
 ringo_task *ringo_task_ref(ringo_task *t)
@@ -107,7 +164,7 @@ void ringo_task_unref(ringo_task *t)
 		t->refs--;
 	}
 	free(t->name);
-	free(t);
+	record_put(t);
 }
 
 /* ---- running ---- */
@@ -199,7 +256,7 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 		return -EPERM;
 	if (!fn)
 		return -EINVAL;
-	ringo_task *t = malloc(sizeof(*t));
+	ringo_task *t = record_get(loop);
 	if (!t)
 		return -ENOMEM;
 	memset(t, 0, offsetof(ringo_task, auto_name));
@@ -208,7 +265,8 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 		if (!t->name)
 			goto err_free;
 	} else {
-		format_auto_name(t->auto_name, ++loop->task_seq);
+		++loop->task_seq;
+		next_auto_name(loop, t->auto_name);
 	}
 	/* The stack is promised now, so that running out is this call's
 	 * -ENOMEM; which stack the task gets is chosen when it starts: the
@@ -238,7 +296,8 @@ int ringo_task_create(ringo_task_fn fn, void *arg, const ringo_task_opts *opts,
 err_name:
 	free(t->name);
 err_free:
-	free(t);
+	t->loop_id = loop->id;
+	record_put(t);
 	return -ENOMEM;
 }
 

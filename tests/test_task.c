@@ -197,6 +197,29 @@ static void test_names(void **state)
 	assert_int_equal(harness_run(names, NULL), 0);
 }
 
+/* Auto names count up in decimal, carries included (9, 99, 999 + 1), also
+ * in records reused from finished tasks. */
+static intptr_t counted_names(void *arg)
+{
+	(void)arg;
+	for (int i = 1; i <= 1100; i++) {
+		ringo_task *t;
+		assert_int_equal(ringo_task_create(return_pointer, NULL, NULL, &t), 0);
+		char want[24];
+		snprintf(want, sizeof(want), "Task-%d", i);
+		assert_string_equal(ringo_task_name(t), want);
+		assert_int_equal(ringo_task_await(t), 0);
+		ringo_task_unref(t);
+	}
+	return 0;
+}
+
+static void test_auto_names_count(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(counted_names, NULL), 0);
+}
+
 static intptr_t check_current(void *arg)
 {
 	return ringo_task_current() == *(ringo_task **)arg;
@@ -534,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_await_done_task_returns_at_once),
 		cmocka_unit_test(test_bad_awaits),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_auto_names_count),
 		cmocka_unit_test(test_current_and_all),
 		cmocka_unit_test(test_done_callbacks),
 		cmocka_unit_test(test_fire_and_forget),
