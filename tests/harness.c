@@ -180,3 +180,15 @@ void harness_tcp_pair(int fd[2])
 	assert_true(fd[0] >= 0);
 	close(l);
 }
+
+size_t harness_tcp_wmem_max(void)
+{
+	unsigned long lo, def, max = 4ul << 20;
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+	if (f) {
+		if (fscanf(f, "%lu %lu %lu", &lo, &def, &max) != 3)
+			max = 4ul << 20;
+		fclose(f);
+	}
+	return (size_t)max;
+}

@@ -23,6 +23,11 @@ int64_t harness_now(void);
  * tests compare the count before and after to catch leaks. */
 int harness_count_fds(void);
 
+/* The most a TCP socket's send buffer grows to (the third figure of
+ * /proc/sys/net/ipv4/tcp_wmem; 4 MiB if it cannot be read): tests that
+ * must fill a peer's send buffer send more than this. */
+size_t harness_tcp_wmem_max(void);
+
 /* Runs child(arg) in a forked process with its stdout and stderr captured
  * into out (NUL-terminated, truncated to cap - 1). Returns the child's wait
  * status. The child exits 0 if child() returns. */
