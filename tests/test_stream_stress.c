@@ -392,24 +392,6 @@ static intptr_t stress_body(void *arg)
 	return first;
 }
 
-static void tcp_pair(int fd[2])
-{
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(l >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof(a);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	fd[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd[1] >= 0);
-	assert_int_equal(connect(fd[1], (struct sockaddr *)&a, sizeof(a)), 0);
-	fd[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(fd[0] >= 0);
-	close(l);
-}
-
 /* One run with RINGO_BUFRING set to ring (NULL: the default ring). */
 static void run_stress(const char *ring)
 {
@@ -423,7 +405,7 @@ static void run_stress(const char *ring)
 		struct conn *c = &conns[i];
 		memset(c, 0, sizeof(*c));
 		c->idx = i;
-		tcp_pair(c->fd);
+		harness_tcp_pair(c->fd);
 		build(c);
 	}
 	for (int i = 0; i < THREAD_CLIENTS; i++)
