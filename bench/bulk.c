@@ -10,6 +10,9 @@
  *     demos/proxy, the same proxy in Go and in asyncio: 1 GiB echoed
  *     through the proxy (epoll echo upstream), and wrk -c64 through the
  *     proxy to demos/http_server (requests/s, server CPU per request).
+ *   bench_bulk rss   RINGO_ECHO
+ *     demos/echo_server's peak RSS after echoing 10 GiB, against 2x its
+ *     idle RSS plus the connection's allowance.
  *   bench_bulk idle  RINGO_ECHO
  *     demos/echo_server with and without --idle-timeout (its stream's
  *     idle timer moves on every byte): the cost must stay within 5%.
@@ -111,7 +114,8 @@ static void *send_all(void *arg)
 }
 
 /* Sends TOTAL bytes to port and reads them back; returns MB/s or -1. */
-static double echo_load(int port)
+/* Sends total bytes to port and reads them back; returns MB/s or -1. */
+static double echo_load_n(int port, size_t total)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
@@ -119,12 +123,12 @@ static double echo_load(int port)
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return -1;
 	int64_t t0 = bench_now();
-	struct sender snd = { fd, TOTAL };
+	struct sender snd = { fd, total };
 	pthread_t th;
 	pthread_create(&th, NULL, send_all, &snd);
 	static char buf[1 << 18];
 	size_t got = 0;
-	while (got < TOTAL) {
+	while (got < total) {
 		ssize_t n = recv(fd, buf, sizeof(buf), 0);
 		if (n <= 0)
 			break;
@@ -133,11 +137,16 @@ static double echo_load(int port)
 	int64_t t1 = bench_now();
 	pthread_join(th, NULL);
 	close(fd);
-	if (got != TOTAL) {
-		fprintf(stderr, "bench_bulk: echoed %zu of %zu bytes\n", got, TOTAL);
+	if (got != total) {
+		fprintf(stderr, "bench_bulk: echoed %zu of %zu bytes\n", got, total);
 		return -1;
 	}
-	return (double)TOTAL / 1e6 / ((double)(t1 - t0) / 1e9);
+	return (double)total / 1e6 / ((double)(t1 - t0) / 1e9);
+}
+
+static double echo_load(int port)
+{
+	return echo_load_n(port, TOTAL);
 }
 
 struct peer {
@@ -632,6 +641,62 @@ static int bench_static(char **argv)
 	return 0;
 }
 
+/* A process's VmRSS or VmHWM (field "VmRSS:"/"VmHWM:") in KiB, or -1. */
+static long status_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	long v = -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, strlen(field)))
+			v = atol(line + strlen(field));
+	fclose(f);
+	return v;
+}
+
+/* issue 9: the resident memory of demos/echo_server after moving 10 GiB
+ * over one connection stays under 2x its idle RSS plus the connection's
+ * allowance: its stream's limit (64 KiB), the copy's pipe (1 MiB) or
+ * buffer (256 KiB), and the loop's buffer pool (8 MiB at most). Once per
+ * path (splice, and recv/send with RINGO_COPY=rw); peak RSS (VmHWM) is
+ * what is compared. */
+static int bench_rss(char **argv)
+{
+	const size_t total = (size_t)10 << 30;
+	const long allowance_kib = 64 + 1024 + 256 + 8 * 1024;
+	const char *paths[] = { "splice", "rw" };
+	int ret = 0;
+	for (int k = 0; k < 2; k++) {
+		setenv("RINGO_COPY", paths[k], 1);
+		struct peer p = { .name = "ringo echo_server", .argv = { "taskset", "-c", "0", argv[1], "--port", NULL }, .port_arg = 5 };
+		struct bench_server srv;
+		if (!start(&p, &srv))
+			return 1;
+		usleep(200000);
+		long idle = status_kib(srv.pid, "VmRSS:");
+		double c0 = cpu_of(srv.pid);
+		double mbs = echo_load_n(srv.port, total);
+		double c1 = cpu_of(srv.pid);
+		long after = status_kib(srv.pid, "VmRSS:"), peak = status_kib(srv.pid, "VmHWM:");
+		if (!stop(&p, &srv) || mbs < 0 || idle <= 0)
+			return 1;
+		long bound = 2 * idle + allowance_kib;
+		printf("RSS after 10 GiB echoed (%s): idle %ld KiB, after %ld KiB, peak %ld KiB | "
+		       "bound 2 x idle + %ld KiB = %ld KiB: %s | %.0f MB/s, %.1f us CPU/MB\n",
+		       paths[k], idle, after, peak, allowance_kib, bound,
+		       peak <= bound ? "met" : "MISSED", mbs,
+		       (c1 - c0) / ((double)total / 1e6) * 1e6);
+		fflush(stdout);
+		if (peak > bound)
+			ret = 1;
+	}
+	unsetenv("RINGO_COPY");
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -642,6 +707,8 @@ int main(int argc, char **argv)
 		return bench_proxy(argv + 1);
 	if (argc == 3 && !strcmp(argv[1], "idle"))
 		return bench_idle(argv + 1);
+	if (argc == 3 && !strcmp(argv[1], "rss"))
+		return bench_rss(argv + 1);
 	if (argc == 4 && !strcmp(argv[1], "static"))
 		return bench_static(argv + 1);
 	if (argc == 5 && (!strcmp(argv[1], "tls") || !strcmp(argv[1], "https"))) {
@@ -655,9 +722,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "usage: %s echo RINGO_ECHO EPOLL_ECHO GO_DIR OUT_DIR\n"
 			"       %s proxy RINGO_PROXY EPOLL_ECHO HTTP_SERVER GO_DIR OUT_DIR PY_DIR\n"
 			"       %s idle RINGO_ECHO\n"
+			"       %s rss RINGO_ECHO\n"
 			"       %s tls RINGO_ECHO GO_DIR OUT_DIR\n"
 			"       %s https HTTP_SERVER GO_DIR OUT_DIR\n"
 			"       %s static HTTP_SERVER OUT_DIR\n",
-		argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
+		argv[0], argv[0], argv[0], argv[0], argv[0], argv[0], argv[0]);
 	return 2;
 }
