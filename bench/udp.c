@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* UDP echo servers under one load: ringo's demos/udp_echo against a plain
- * C server on recvmmsg/sendmmsg (bench/mmsg_echo.c). The load: SOCKS
+ * C server on recvmmsg/sendmmsg (bench/mmsg_echo.c), and udp_echo --batch 8
+ * (what is received echoed by one ringo_datagram_sendmmsg). The load: SOCKS
  * client sockets, each keeping WINDOW datagrams of MSG bytes outstanding
  * (sent with sendmmsg, received with recvmmsg), for SECONDS after a
  * warm-up; a datagram lost is given up after 200 ms. Each server runs
@@ -126,8 +127,9 @@ static double load(int port, double seconds, long *lost)
 	return rate;
 }
 
-/* One round for a server: its rate and its CPU seconds per datagram. */
-static double run(const char *path, double *cpu_per)
+/* One round for a server (with extra, an option and its value, or NULL):
+ * its rate and its CPU seconds per datagram. */
+static double run(const char *path, const char *extra, double *cpu_per)
 {
 	int port = bench_free_port();
 	char ports[16];
@@ -141,7 +143,10 @@ static double run(const char *path, double *cpu_per)
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
-		execl(path, path, "--port", ports, (char *)NULL);
+		if (extra)
+			execl(path, path, "--port", ports, "--batch", extra, (char *)NULL);
+		else
+			execl(path, path, "--port", ports, (char *)NULL);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -180,11 +185,13 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	pin(1);
-	const char *names[2] = { "ringo udp_echo", "recvmmsg/sendmmsg" };
-	double best[2] = { 0, 0 }, cpu[2] = { 0, 0 };
+	const char *names[3] = { "ringo udp_echo", "recvmmsg/sendmmsg", "udp_echo --batch 8" };
+	const char *paths[3] = { argv[1], argv[2], argv[1] };
+	const char *extra[3] = { NULL, NULL, "8" };
+	double best[3] = { 0, 0, 0 }, cpu[3] = { 0, 0, 0 };
 	for (int r = 0; r < ROUNDS; r++) {
-		for (int s = 0; s < 2; s++) {
-			double c = 0, rate = run(argv[1 + s], &c);
+		for (int s = 0; s < 3; s++) {
+			double c = 0, rate = run(paths[s], extra[s], &c);
 			printf("  round %d: %-18s %9.0f datagrams/s, server CPU %.2f us/datagram\n", r,
 			       names[s], rate, c * 1e6);
 			if (rate > best[s]) {
@@ -197,5 +204,9 @@ int main(int argc, char **argv)
 	       "recvmmsg %.0f/s (%.2f us CPU/datagram) | ratio %.2fx rate, %.2fx CPU/datagram\n",
 	       SOCKS, WINDOW, MSG, best[0], cpu[0] * 1e6, best[1], cpu[1] * 1e6,
 	       best[1] > 0 ? best[0] / best[1] : 0, cpu[1] > 0 ? cpu[0] / cpu[1] : 0);
+	printf("udp echo, batched sends (ringo_datagram_sendmmsg): %.0f/s (%.2f us CPU/datagram) | "
+	       "ratio to recvmmsg %.2fx rate, %.2fx CPU/datagram\n",
+	       best[2], cpu[2] * 1e6, best[1] > 0 ? best[2] / best[1] : 0,
+	       cpu[1] > 0 ? cpu[2] / cpu[1] : 0);
 	return best[0] > 0 && best[1] > 0 ? 0 : 1;
 }

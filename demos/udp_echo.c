@@ -2,12 +2,14 @@
 /* A UDP echo server: asyncio's create_datagram_endpoint with a protocol
  * whose datagram_received sends the datagram back where it came from.
  *
- *   udp_echo [--host H] [--port N]      (default 127.0.0.1:8888)
+ *   udp_echo [--host H] [--port N] [--batch N]   (default 127.0.0.1:8888)
  *
  * Prints "listening on HOST:PORT" once bound (--port 0 picks a free port,
  * and the line says which). SIGINT or SIGTERM closes it and exits 0. The
  * datagrams received in one round are echoed by sends queued together,
- * which reach the kernel in one submission. */
+ * which reach the kernel in one submission. With --batch N, up to N
+ * datagrams already received are echoed by one ringo_datagram_sendmmsg
+ * (one wait for the batch) instead. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 struct config {
 	const char *host;
 	uint16_t port;
+	unsigned batch;
 	sigset_t signals;
 	ringo_datagram *ep;
 };
@@ -42,6 +45,40 @@ static intptr_t echo(void *arg)
 	}
 }
 
+enum { MAX_BATCH = 64 };
+
+/* --batch: a blocking receive, then what else is there already, echoed as
+ * one batch. */
+static intptr_t echo_batched(void *arg)
+{
+	struct config *cfg = arg;
+	static char buf[MAX_BATCH][2048];
+	struct sockaddr_storage from[MAX_BATCH];
+	ringo_datagram_msg m[MAX_BATCH];
+	for (;;) {
+		unsigned n = 0;
+		while (n < cfg->batch) {
+			socklen_t fromlen = sizeof(from[n]);
+			/* the first waits; the others take what is queued */
+			ringo_deadline dl = n ? ringo_deadline_at(1) : RINGO_NO_DEADLINE;
+			ssize_t r = ringo_datagram_recvfrom(cfg->ep, buf[n], sizeof(buf[n]), &from[n],
+							    &fromlen, dl);
+			if (r == -ECANCELED || r == -ESHUTDOWN)
+				return 0;
+			if (r == -ETIMEDOUT)
+				break;
+			if (r < 0)
+				continue;
+			m[n] = (ringo_datagram_msg){ buf[n], (size_t)r, (struct sockaddr *)&from[n],
+						     fromlen };
+			n++;
+		}
+		ssize_t r = ringo_datagram_sendmmsg(cfg->ep, m, n, RINGO_NO_DEADLINE);
+		if (r == -ECANCELED || r == -ESHUTDOWN)
+			return 0;
+	}
+}
+
 static intptr_t serve(void *arg)
 {
 	struct config *cfg = arg;
@@ -55,7 +92,7 @@ static intptr_t serve(void *arg)
 	printf("listening on %s:%d\n", cfg->host, ringo_datagram_port(cfg->ep));
 	fflush(stdout);
 	ringo_task *t;
-	ret = ringo_task_create(echo, cfg, NULL, &t);
+	ret = ringo_task_create(cfg->batch ? echo_batched : echo, cfg, NULL, &t);
 	if (ret < 0) {
 		ringo_datagram_close(cfg->ep);
 		return ret;
@@ -82,6 +119,12 @@ int main(int argc, char **argv)
 			if (*end || p > 65535)
 				goto usage;
 			cfg.port = (uint16_t)p;
+		} else if (!strcmp(argv[i], "--batch") && i + 1 < argc) {
+			char *end;
+			unsigned long b = strtoul(argv[++i], &end, 10);
+			if (*end || b < 1 || b > MAX_BATCH)
+				goto usage;
+			cfg.batch = (unsigned)b;
 		} else {
 			goto usage;
 		}
@@ -98,6 +141,6 @@ int main(int argc, char **argv)
 	return 0;
 
 usage:
-	fprintf(stderr, "usage: %s [--host H] [--port N]\n", argv[0]);
+	fprintf(stderr, "usage: %s [--host H] [--port N] [--batch N (1-64)]\n", argv[0]);
 	return 2;
 }

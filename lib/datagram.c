@@ -38,10 +38,19 @@ struct dgram {
 	char data[];
 };
 
+/* A sendmmsg batch's count, shared by its datagrams' CQEs and the task
+ * waiting for them; freed by whichever is last. */
+struct dbatch {
+	size_t pending, sent;
+	int err;          /* the first datagram's error */
+	bool gone;        /* the task stopped waiting (deadline, cancel) */
+};
+
 /* A datagram being sent: what the kernel reads until its CQE. */
 struct dsend {
 	struct ringo__op op;
 	ringo_datagram *ep;
+	struct dbatch *batch;         /* sendmmsg's, or NULL */
 	struct msghdr msg;
 	struct iovec iov;
 	struct sockaddr_storage addr;
@@ -362,10 +371,20 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 	(void)flags;
 	struct dsend *ds = ringo__container_of(op, struct dsend, op);
 	ringo_datagram *ep = ds->ep;
+	struct dbatch *b = ds->batch;
 	free(ds);
 	ep->sending--;
-	if (res < 0 && !ep->serr && !ep->closed && !ep->shut)
+	if (b) {
+		/* Reported by sendmmsg, not by the next drain. */
+		if (res >= 0)
+			b->sent++;
+		else if (!b->err)
+			b->err = res;
+		if (--b->pending == 0 && b->gone)
+			free(b);
+	} else if (res < 0 && !ep->serr && !ep->closed && !ep->shut) {
 		ep->serr = res;
+	}
 	if (reap_closed(ep))
 		return;
 	if (ep->sending == 0 && !ringo__list_empty(&ep->drainers)) {
@@ -375,21 +394,15 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 	}
 }
 
-int ringo_datagram_sendto(ringo_datagram *ep, const void *buf, size_t n,
-			  const struct sockaddr *to, socklen_t tolen)
+/* Copies one datagram and queues its SENDMSG. */
+static int queue_send(ringo_datagram *ep, const void *buf, size_t n, const struct sockaddr *to,
+		      socklen_t tolen, struct dbatch *batch)
 {
-	if ((!buf && n) || (to && (tolen == 0 || tolen > sizeof(struct sockaddr_storage))))
-		return -EINVAL;
-	if (!ep)
-		return -EINVAL;
-	if (!ringo__loop_owning(ep->loop_id))
-		return -EPERM;
-	if (ep->closed || ep->shut)
-		return -EPIPE;
 	struct dsend *ds = malloc(sizeof(*ds) + n);
 	if (!ds)
 		return -ENOMEM;
 	ds->ep = ep;
+	ds->batch = batch;
 	if (n)
 		memcpy(ds->data, buf, n);
 	ds->iov.iov_base = ds->data;
@@ -407,7 +420,70 @@ int ringo_datagram_sendto(ringo_datagram *ep, const void *buf, size_t n,
 	ringo__op_arm(ep->loop, &ds->op, send_done);
 	ringo__ring_arm(sqe, &ds->op);
 	ep->sending++;
+	if (batch)
+		batch->pending++;
 	return 0;
+}
+
+static bool bad_address(const struct sockaddr *to, socklen_t tolen)
+{
+	return to && (tolen == 0 || tolen > sizeof(struct sockaddr_storage));
+}
+
+int ringo_datagram_sendto(ringo_datagram *ep, const void *buf, size_t n,
+			  const struct sockaddr *to, socklen_t tolen)
+{
+	if ((!buf && n) || bad_address(to, tolen))
+		return -EINVAL;
+	if (!ep)
+		return -EINVAL;
+	if (!ringo__loop_owning(ep->loop_id))
+		return -EPERM;
+	if (ep->closed || ep->shut)
+		return -EPIPE;
+	return queue_send(ep, buf, n, to, tolen, NULL);
+}
+
+ssize_t ringo_datagram_sendmmsg(ringo_datagram *ep, const ringo_datagram_msg *msgs, size_t n,
+				ringo_deadline deadline)
+{
+	if (!msgs && n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if ((!msgs[i].buf && msgs[i].len) || bad_address(msgs[i].to, msgs[i].tolen))
+			return -EINVAL;
+	int ret = check(ep);
+	if (ret < 0)
+		return ret;
+	if (ep->closed || ep->shut)
+		return -EPIPE;
+	if (n == 0)
+		return 0;
+	ringo_task *t = ringo__await_begin(&ret);
+	if (!t)
+		return ret;
+	struct dbatch *b = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	for (size_t i = 0; i < n && ret == 0; i++)
+		ret = queue_send(ep, msgs[i].buf, msgs[i].len, msgs[i].to, msgs[i].tolen, b);
+	if (b->pending == 0) {
+		free(b);
+		return ret;
+	}
+	/* One wait for them all (and for what sendto queued before). */
+	int w = dwait(ep, t, true, deadline);
+	if (b->pending) {
+		/* Timed out, cancelled or closed first: the CQEs to come
+		 * free the batch. */
+		b->gone = true;
+		return w < 0 ? w : -EIO;
+	}
+	if (w > 0 || (w < 0 && w != -ESHUTDOWN && w != -ETIMEDOUT && w != -ECANCELED))
+		ep->serr = w; /* a sendto's error, kept for the next drain */
+	ssize_t r = b->sent ? (ssize_t)b->sent : b->err ? b->err : ret;
+	free(b);
+	return r;
 }
 
 int ringo_datagram_drain(ringo_datagram *ep, ringo_deadline deadline)

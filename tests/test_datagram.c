@@ -2,7 +2,9 @@
 /* Datagram endpoints (lib/datagram.c): UDP over IPv4 and IPv6 and Unix
  * datagram sockets; a burst of numbered, checksummed datagrams through a
  * tiny buffer ring with nothing corrupted; deadlines and cancellation of
- * a receive; queued sends and their errors; closing under a waiting reader.
+ * a receive; queued sends and their errors; the same burst in batches of
+ * ringo_datagram_sendmmsg, with its counts and errors; closing under a
+ * waiting reader.
  * Each case runs with the multishot receive and, with RINGO_BUFRING=0,
  * with single-shot receives (the test re-executes itself). */
 #include "harness.h"
@@ -171,6 +173,80 @@ static void test_burst(void **state)
 	assert_int_equal(harness_run(burst_main, NULL), 0);
 }
 
+/* ---- batches: ringo_datagram_sendmmsg ---- */
+
+enum { BATCH = 16 };
+
+static intptr_t sendmmsg_main(void *arg)
+{
+	(void)arg;
+	struct burst b = { 0 };
+	assert_int_equal(ringo_datagram_endpoint("127.0.0.1", 0, NULL, 0, NULL, &b.srv), 0);
+	int port = ringo_datagram_port(b.srv);
+	struct sockaddr_storage to;
+	socklen_t tolen;
+	assert_int_equal(ringo_addr_parse("127.0.0.1", (uint16_t)port, &to, &tolen), 0);
+	/* Unconnected: each message names its address. */
+	ringo_datagram *cli;
+	assert_int_equal(ringo_datagram_endpoint("127.0.0.1", 0, NULL, 0, NULL, &cli), 0);
+	assert_int_equal(ringo_semaphore_create(&b.window, BURST_WINDOW), 0);
+	ringo_task *rt;
+	assert_int_equal(ringo_task_create(burst_receiver, &b, NULL, &rt), 0);
+	static unsigned char p[BATCH][2048];
+	ringo_datagram_msg m[BATCH];
+	for (unsigned i = 0; i < BURST; i += BATCH) {
+		for (unsigned k = 0; k < BATCH; k++) {
+			assert_int_equal(ringo_semaphore_acquire(b.window), 0);
+			m[k] = (ringo_datagram_msg){ p[k], make_datagram(i + k, p[k]),
+						     (struct sockaddr *)&to, tolen };
+		}
+		assert_int_equal(ringo_datagram_sendmmsg(cli, m, BATCH,
+							 ringo_deadline_in(RINGO_SEC(10))),
+				 BATCH);
+		/* The bytes were copied: reusing the buffers at once is safe. */
+		memset(p, 0xee, sizeof(p));
+	}
+	assert_int_equal(ringo_task_await(rt), 0);
+	ringo_task_unref(rt);
+	assert_int_equal(b.got, BURST);
+	assert_int_equal(b.bad, 0);
+
+	/* Errors: too big for UDP alone is its error; beside good ones,
+	 * the count of those sent. */
+	static char big[70000];
+	ringo_datagram_msg bad[3] = {
+		{ "a", 1, (struct sockaddr *)&to, tolen },
+		{ big, sizeof(big), (struct sockaddr *)&to, tolen },
+		{ "c", 1, (struct sockaddr *)&to, tolen },
+	};
+	assert_int_equal(ringo_datagram_sendmmsg(cli, bad + 1, 1, RINGO_NO_DEADLINE), -EMSGSIZE);
+	assert_int_equal(ringo_datagram_sendmmsg(cli, bad, 3, RINGO_NO_DEADLINE), 2);
+	char buf[8];
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(ringo_datagram_recvfrom(b.srv, buf, sizeof(buf), NULL, NULL,
+							 ringo_deadline_in(RINGO_SEC(5))),
+				 1);
+	/* The batch's errors are its own: the next drain has none. */
+	assert_int_equal(ringo_datagram_drain(cli, RINGO_NO_DEADLINE), 0);
+	assert_int_equal(ringo_datagram_sendmmsg(cli, bad, 0, RINGO_NO_DEADLINE), 0);
+	bad[0].buf = NULL;
+	assert_int_equal(ringo_datagram_sendmmsg(cli, bad, 1, RINGO_NO_DEADLINE), -EINVAL);
+	bad[0].tolen = 0;
+	bad[0].buf = "a";
+	assert_int_equal(ringo_datagram_sendmmsg(cli, bad, 1, RINGO_NO_DEADLINE), -EINVAL);
+	assert_int_equal(ringo_datagram_sendmmsg(NULL, bad, 1, RINGO_NO_DEADLINE), -EINVAL);
+	ringo_semaphore_destroy(b.window);
+	ringo_datagram_close(cli);
+	ringo_datagram_close(b.srv);
+	return 0;
+}
+
+static void test_sendmmsg(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(sendmmsg_main, NULL), 0);
+}
+
 /* ---- deadlines, cancellation, -EBUSY, closing under a reader ---- */
 
 static intptr_t reader(void *arg)
@@ -331,6 +407,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_echo_ipv6),
 		cmocka_unit_test(test_echo_unix),
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_sendmmsg),
 		cmocka_unit_test(test_deadline_cancel_close),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_bad_input),

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The UDP echo demo (demos/udp_echo.c) over real sockets: socat's answer,
- * a burst of numbered datagrams from several clients echoed intact, and a
- * clean exit on SIGTERM and SIGINT, also right after it starts. */
+ * a burst of numbered datagrams from several clients echoed intact (also
+ * with --batch, echoing by ringo_datagram_sendmmsg), and a clean exit on
+ * SIGTERM and SIGINT, also right after it starts. */
 #include "harness.h"
 
 #include <arpa/inet.h>
@@ -56,11 +57,10 @@ enum { CLIENTS = 4, PER_CLIENT = 2000, WINDOW = 16 };
 
 /* Each client keeps WINDOW datagrams outstanding; every echo must be the
  * datagram it sent, in order (loopback reorders nothing), byte for byte. */
-static void test_burst(void **state)
+static void burst(const char *const *args)
 {
-	(void)state;
 	struct harness_server s;
-	assert_int_equal(harness_server_start(&s, server_path), 0);
+	assert_int_equal(harness_server_start_args(&s, server_path, args), 0);
 	int fds[CLIENTS];
 	unsigned sent[CLIENTS] = { 0 }, got[CLIENTS] = { 0 };
 	for (int c = 0; c < CLIENTS; c++)
@@ -107,6 +107,19 @@ static void test_burst(void **state)
 	stop(&s, SIGINT);
 }
 
+static void test_burst(void **state)
+{
+	(void)state;
+	burst(NULL);
+}
+
+static void test_burst_batched(void **state)
+{
+	(void)state;
+	const char *args[] = { "--batch", "8", NULL };
+	burst(args);
+}
+
 static void test_signal_at_once(void **state)
 {
 	(void)state;
@@ -127,6 +140,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_socat),
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_burst_batched),
 		cmocka_unit_test(test_signal_at_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

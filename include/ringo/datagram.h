@@ -91,6 +91,27 @@ ssize_t ringo_datagram_recvfrom(ringo_datagram *ep, void *buf, size_t n,
  * -EINVAL, -EPIPE once closed; -EPERM outside the endpoint's loop. */
 int ringo_datagram_sendto(ringo_datagram *ep, const void *buf, size_t n,
 			  const struct sockaddr *to, socklen_t tolen);
+/* One datagram of a batch (ringo_datagram_sendmmsg): len bytes at buf, to
+ * `to` (tolen bytes; NULL for a connected endpoint's peer). */
+typedef struct ringo_datagram_msg {
+	const void *buf;
+	size_t len;
+	const struct sockaddr *to;
+	socklen_t tolen;
+} ringo_datagram_msg;
+
+/* sendmmsg(2)'s role: sends n datagrams as one batch, n IORING_OP_SENDMSGs
+ * submitted together in one io_uring_enter, and waits once for all of them
+ * (and for datagrams sendto queued before). The bytes are copied, so msgs
+ * may go as soon as the call returns, whatever it returns. Returns the
+ * number of datagrams sent (n when all were; fewer when some failed, in
+ * which case which ones is not said), the first one's error when none was
+ * sent (-EMSGSIZE, -ECONNREFUSED, -ENETUNREACH...), 0 for n == 0,
+ * -ETIMEDOUT or -ECANCELED (the datagrams already submitted may still go
+ * out), -ENOMEM, -EINVAL (a bad message), -EPIPE once closed. May
+ * suspend. */
+ssize_t ringo_datagram_sendmmsg(ringo_datagram *ep, const ringo_datagram_msg *msgs, size_t n,
+				ringo_deadline deadline);
 /* Waits until every queued datagram has been sent. Returns 0, or the first
  * send error since the last drain (-ECONNREFUSED, -EMSGSIZE, -ENETUNREACH,
  * ...), -ETIMEDOUT, -ECANCELED. May suspend. */
