@@ -55,6 +55,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/tls.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,6 +149,20 @@ struct ringo_stream {
 	 * in holds its plaintext; writes are encrypted into out. */
 	struct ringo__tls *tls;
 	bool tls_handshaking;         /* the reader waits for the handshake */
+	/* kTLS (send side): the kernel encrypts; out is sent as it is, and
+	 * close_notify goes as a control record (alert) once out is sent. */
+	bool ktls_tx;
+	bool knotify;                 /* close_notify owed */
+	bool wop_alert;               /* wop carries it */
+	struct kalert *kalert;
+};
+
+/* A kTLS control record: close_notify, as sendmsg(2) with TLS_SET_RECORD_TYPE. */
+struct kalert {
+	struct msghdr msg;
+	struct iovec iov;
+	unsigned char alert[2];
+	_Alignas(struct cmsghdr) char cbuf[CMSG_SPACE(1)];
 };
 
 /* A task waiting on a stream: as its reader, in writers, or in closers. */
@@ -293,6 +308,7 @@ static void free_stream(ringo_stream *s)
 	sbuf_release(s, &s->out);
 	sbuf_release(s, &s->sending);
 	sbuf_release(s, &s->tout);
+	free(s->kalert);
 	free(s->raw);
 	free(s);
 }
@@ -600,6 +616,13 @@ static int tls_sink(void *arg, const void *p, size_t n)
 	ringo_stream *s = arg;
 	if (s->werr || s->aborted || s->shut)
 		return 0;
+	if (s->ktls_tx) {
+		/* Encrypted with keys the kernel has taken over (a reply to
+		 * the peer's KeyUpdate, an alert): cannot be sent. */
+		ringo__tls_set_error(s->tls, "TLS output after the kernel took the keys (kTLS)");
+		s->werr = -EPROTO;
+		return -EPROTO;
+	}
 	int ret = sbuf_append(s, &s->tout, p, n);
 	if (ret < 0)
 		s->werr = ret;
@@ -610,7 +633,7 @@ static int tls_sink(void *arg, const void *p, size_t n)
  * close_notify. */
 static bool tls_open(const ringo_stream *s)
 {
-	return ringo__tls_handshake_done(s->tls) && !ringo__tls_notified(s->tls);
+	return ringo__tls_handshake_done(s->tls) && !ringo__tls_notified(s->tls) && !s->ktls_tx;
 }
 
 /* Encrypts n bytes of plaintext into tout, room made first for all of its
@@ -642,6 +665,18 @@ static void tls_seal(ringo_stream *s, bool all)
 static void tls_flush(ringo_stream *s)
 {
 	start_send(s);
+}
+
+/* close_notify, after the plaintext queued (once). */
+static void tls_notify(ringo_stream *s)
+{
+	if (ringo__tls_notified(s->tls))
+		return;
+	tls_seal(s, true);
+	ringo__tls_close_notify(s->tls);
+	if (s->ktls_tx && ringo__tls_notified(s->tls))
+		s->knotify = true;
+	tls_flush(s);
 }
 
 /* n bytes arrived at p: plaintext appended to in, or, on a TLS stream,
@@ -1010,6 +1045,28 @@ bool ringo_stream_at_eof(const ringo_stream *s)
 
 static void send_done(struct ringo__op *op, int res, uint32_t flags);
 
+/* kTLS: close_notify as a control record, after everything written. */
+static void send_alert(ringo_stream *s)
+{
+	struct kalert *k = s->kalert;
+	s->knotify = false;
+	k->alert[0] = 1; /* warning */
+	k->alert[1] = 0; /* close_notify */
+	k->iov = (struct iovec){ k->alert, 2 };
+	k->msg = (struct msghdr){ .msg_iov = &k->iov, .msg_iovlen = 1,
+				  .msg_control = k->cbuf, .msg_controllen = sizeof(k->cbuf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&k->msg);
+	c->cmsg_level = SOL_TLS;
+	c->cmsg_type = TLS_SET_RECORD_TYPE;
+	c->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(c) = 21; /* alert */
+	struct io_uring_sqe *sqe = ringo__ring_sqe(s->loop->ring);
+	io_uring_prep_sendmsg(sqe, s->fd, &k->msg, MSG_NOSIGNAL);
+	s->wop_alert = true;
+	ringo__op_arm(s->loop, &s->wop, send_done);
+	ringo__ring_arm(sqe, &s->wop);
+}
+
 /* Hands the output buffer to the kernel if nothing is in flight. */
 static void start_send(ringo_stream *s)
 {
@@ -1017,7 +1074,7 @@ static void start_send(ringo_stream *s)
 		return;
 	if (s->sending.len == 0) {
 		struct sbuf *next = &s->out;
-		if (s->tls) {
+		if (s->tls && !s->ktls_tx) {
 			tls_seal(s, false);
 			next = &s->tout;
 		}
@@ -1025,8 +1082,11 @@ static void start_send(ringo_stream *s)
 		s->sending = *next;
 		*next = t;
 	}
-	if (s->sending.len == 0)
+	if (s->sending.len == 0) {
+		if (s->knotify)
+			send_alert(s);
 		return;
+	}
 	const char *p = s->sending.data + s->sending.head;
 	size_t n = s->sending.len;
 	if (n > INT32_MAX)
@@ -1048,7 +1108,12 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 {
 	(void)flags;
 	ringo_stream *s = ringo__container_of(op, ringo_stream, wop);
-	if (res > 0) {
+	bool alert = s->wop_alert;
+	s->wop_alert = false;
+	if (alert) {
+		if (res < 0 && !s->aborted && !s->shut && !s->werr)
+			s->werr = res;
+	} else if (res > 0) {
 		if (s->idle)
 			s->activity = ringo_time();
 		sbuf_drop(s, &s->sending, (size_t)res);
@@ -1199,11 +1264,8 @@ int ringo_stream_write_eof(ringo_stream *s)
 	}
 	if (s->closing)
 		return s->werr ? s->werr : -EPIPE;
-	if (s->tls && !s->wclosed) {
-		tls_seal(s, true); /* the plaintext queued goes before close_notify */
-		ringo__tls_close_notify(s->tls);
-		tls_flush(s);
-	}
+	if (s->tls && !s->wclosed)
+		tls_notify(s);
 	if (s->held_write)
 		return -EBUSY;
 	if (!s->wclosed)
@@ -1278,11 +1340,8 @@ int ringo_stream_close(ringo_stream *s)
 		layer_closing(s);
 	s->closing = true;
 	s->wclosed = true;
-	if (notify) {
-		tls_seal(s, true);
-		ringo__tls_close_notify(s->tls);
-		tls_flush(s);
-	}
+	if (notify)
+		tls_notify(s);
 	if (!owning) {
 		/* Its loop has ended and drained: nothing is in flight. */
 		if (s->fd >= 0)
@@ -1439,6 +1498,28 @@ void ringo_stream_set_deadline(ringo_stream *s, ringo_deadline deadline)
 
 /* ---- TLS (issue 13; the session is lib/tls.c) ---- */
 
+/* kTLS: once the handshake's last bytes are sent (the kernel would
+ * encrypt them again otherwise), the session hands the send keys to the
+ * kernel where it can. Returns 0 (kTLS or not) or the write error. */
+static int ktls_start(ringo_stream *s)
+{
+	int ret = wait_written(s, 0);
+	if (ret < 0)
+		return ret;
+	if (s->out.len || s->tout.len || s->sending.len || s->wop.armed || s->wclosed)
+		return 0; /* written meanwhile: stays in user space */
+	s->kalert = calloc(1, sizeof(*s->kalert));
+	if (!s->kalert)
+		return 0;
+	if (ringo__tls_ktls_start(s->tls, s->fd) == 1) {
+		s->ktls_tx = true;
+	} else {
+		free(s->kalert);
+		s->kalert = NULL;
+	}
+	return 0;
+}
+
 int ringo_stream_start_tls(ringo_stream *s, ringo_tls_context *ctx, const char *server_hostname)
 {
 	int ret = check(s);
@@ -1491,6 +1572,8 @@ int ringo_stream_start_tls(ringo_stream *s, ringo_tls_context *ctx, const char *
 		if (ret < 0)
 			return ret;
 	}
+	if (ringo__tls_ktls_wanted(s->tls) && s->is_socket)
+		return ktls_start(s);
 	return 0;
 }
 
@@ -1544,6 +1627,11 @@ ssize_t ringo_stream_tls_peer_certificate(const ringo_stream *s, void *buf, size
 const char *ringo_stream_tls_error(const ringo_stream *s)
 {
 	return s && s->tls ? ringo__tls_error(s->tls) : NULL;
+}
+
+bool ringo_stream_tls_ktls(const ringo_stream *s)
+{
+	return s && s->ktls_tx;
 }
 
 bool ringo__stream_is_tls(const ringo_stream *s)

@@ -6,20 +6,34 @@
  * io_uring SQEs, and no memory BIO copies it on the way. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ringo_config.h"
 #include "tls.h"
 
 #if RINGO_HAVE_OPENSSL
 
+#include <linux/tls.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+
+#ifndef SOL_TLS
+#define SOL_TLS 282
+#endif
+#ifndef TCP_ULP
+#define TCP_ULP 31
+#endif
 
 struct sni {
 	struct sni *next;
@@ -34,6 +48,7 @@ struct ringo_tls_context {
 	unsigned char *alpn;      /* wire format: length-prefixed names */
 	unsigned alpn_len;
 	struct sni *sni;
+	bool ktls;                /* hand the send keys to the kernel */
 };
 
 struct ringo__tls {
@@ -47,6 +62,10 @@ struct ringo__tls {
 	char *kept;               /* fed, not yet read: kept[kept_head, kept_len) */
 	size_t kept_head, kept_len, kept_cap;
 	bool done, eof, notified;
+	bool wrote;               /* application data was encrypted here */
+	bool ktls_tx;             /* the kernel encrypts what we send */
+	unsigned char tx_secret[EVP_MAX_MD_SIZE]; /* TLS 1.3, for kTLS */
+	size_t tx_secret_len;
 	char *subject;
 	char error[256];
 };
@@ -99,6 +118,35 @@ static int servername(SSL *ssl, int *alert, void *arg)
 			break;
 		}
 	return SSL_TLSEXT_ERR_OK;
+}
+
+/* kTLS: the keys come from the TLS 1.3 traffic secret this side sends
+ * with, which OpenSSL reports through the key log. */
+static void keylog(const SSL *ssl, const char *line)
+{
+	struct ringo__tls *t = SSL_get_app_data(ssl);
+	if (!t)
+		return;
+	const char *label = SSL_is_server(ssl) ? "SERVER_TRAFFIC_SECRET_0 " :
+						 "CLIENT_TRAFFIC_SECRET_0 ";
+	size_t ll = strlen(label);
+	if (strncmp(line, label, ll) != 0)
+		return;
+	/* "<label> <client random, 64 hex> <secret, hex>" */
+	const char *hex = strchr(line + ll, ' ');
+	if (!hex)
+		return;
+	hex++;
+	size_t n = strlen(hex) / 2;
+	if (n > sizeof(t->tx_secret))
+		return;
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return;
+		t->tx_secret[i] = (unsigned char)v;
+	}
+	t->tx_secret_len = n;
 }
 
 /* "h2,http/1.1" to the wire format. */
@@ -200,6 +248,15 @@ int ringo_tls_context_create(const ringo_tls_opts *opts, ringo_tls_context **out
 	if (opts->server) {
 		SSL_CTX_set_tlsext_servername_callback(c->ctx, servername);
 		SSL_CTX_set_tlsext_servername_arg(c->ctx, c);
+	}
+	if (opts->ktls && ringo_tls_ktls_available()) {
+		c->ktls = true;
+		SSL_CTX_set_keylog_callback(c->ctx, keylog);
+		/* The kernel starts counting records at 0: none may have
+		 * been sent with the traffic key before it takes over, and a
+		 * TLS 1.3 server sends its session tickets with it. */
+		if (opts->server)
+			SSL_CTX_set_num_tickets(c->ctx, 0);
 	}
 	*out = c;
 	return 0;
@@ -345,6 +402,8 @@ int ringo__tls_new(ringo_tls_context *ctx, const char *hostname, ringo__tls_sink
 		goto err;
 	BIO_set_data(t->bio, t);
 	BIO_set_init(t->bio, 1);
+	if (ctx->ktls)
+		SSL_set_app_data(t->ssl, t);
 	/* The same BIO both ways: the session takes our one reference. */
 	SSL_set_bio(t->ssl, t->bio, t->bio);
 	if (ctx->server) {
@@ -386,6 +445,7 @@ void ringo__tls_free(struct ringo__tls *t)
 	SSL_free(t->ssl); /* frees the BIO */
 	free(t->subject);
 	free(t->kept);
+	OPENSSL_cleanse(t->tx_secret, sizeof(t->tx_secret));
 	ringo_tls_context_unref(t->ctx);
 	free(t);
 }
@@ -515,10 +575,104 @@ int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n)
 {
 	ERR_clear_error();
 	size_t put = 0;
-	/* A memory BIO takes everything: one call writes it all. */
+	if (t->ktls_tx)
+		return -EINVAL; /* the kernel encrypts: the stream sends plaintext */
+	/* The BIO takes everything: one call writes it all. */
 	if (n && SSL_write_ex(t->ssl, p, n, &put) != 1)
 		return failure(t, 0);
+	t->wrote = true;
 	return 0;
+}
+
+/* TLS 1.3's HKDF-Expand-Label(secret, label, "", len) (RFC 8446 7.1):
+ * one HMAC block, as len <= the hash's size here. */
+static int expand_label(const char *md, const unsigned char *secret, size_t secret_len,
+			const char *label, unsigned char *out, size_t len)
+{
+	unsigned char info[64], block[EVP_MAX_MD_SIZE];
+	size_t ll = strlen("tls13 ") + strlen(label), n = 0, got = 0;
+	info[n++] = (unsigned char)(len >> 8);
+	info[n++] = (unsigned char)len;
+	info[n++] = (unsigned char)ll;
+	memcpy(info + n, "tls13 ", 6);
+	memcpy(info + n + 6, label, strlen(label));
+	n += ll;
+	info[n++] = 0;    /* no context */
+	info[n++] = 0x01; /* HKDF-Expand's first block counter */
+	if (!EVP_Q_mac(NULL, "HMAC", NULL, md, NULL, secret, secret_len, info, n, block,
+		       sizeof(block), &got) ||
+	    got < len)
+		return -EINVAL;
+	memcpy(out, block, len);
+	OPENSSL_cleanse(block, sizeof(block));
+	return 0;
+}
+
+int ringo__tls_ktls_start(struct ringo__tls *t, int fd)
+{
+	if (!t->ctx->ktls || !t->done || t->ktls_tx)
+		return 0;
+	/* TLS 1.3 with AES-GCM only, and only while the kernel's record
+	 * count can start at 0: nothing sent with the traffic key yet. */
+	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+	uint32_t id = c ? SSL_CIPHER_get_id(c) : 0;
+	size_t key_len = id == TLS1_3_CK_AES_128_GCM_SHA256 ? 16 :
+			 id == TLS1_3_CK_AES_256_GCM_SHA384 ? 32 : 0;
+	const char *md = key_len == 16 ? "SHA256" : "SHA384";
+	if (SSL_version(t->ssl) != TLS1_3_VERSION || !key_len || !t->tx_secret_len || t->wrote ||
+	    t->notified)
+		return 0;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) < 0)
+		return 0; /* no tls module: records stay in user space */
+	unsigned char key[32], iv[12];
+	int ret = expand_label(md, t->tx_secret, t->tx_secret_len, "key", key, key_len);
+	if (ret == 0)
+		ret = expand_label(md, t->tx_secret, t->tx_secret_len, "iv", iv, sizeof(iv));
+	if (ret == 0) {
+		/* The 12-byte IV is the 4-byte salt and the 8-byte iv; the
+		 * record sequence starts at 0. */
+		union {
+			struct tls12_crypto_info_aes_gcm_128 g128;
+			struct tls12_crypto_info_aes_gcm_256 g256;
+		} ci;
+		memset(&ci, 0, sizeof(ci));
+		socklen_t len;
+		if (key_len == 16) {
+			ci.g128.info.version = TLS_1_3_VERSION;
+			ci.g128.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+			memcpy(ci.g128.key, key, 16);
+			memcpy(ci.g128.salt, iv, 4);
+			memcpy(ci.g128.iv, iv + 4, 8);
+			len = sizeof(ci.g128);
+		} else {
+			ci.g256.info.version = TLS_1_3_VERSION;
+			ci.g256.info.cipher_type = TLS_CIPHER_AES_GCM_256;
+			memcpy(ci.g256.key, key, 32);
+			memcpy(ci.g256.salt, iv, 4);
+			memcpy(ci.g256.iv, iv + 4, 8);
+			len = sizeof(ci.g256);
+		}
+		/* A socket with the ULP but no TX keys sends as before: a
+		 * refusal here leaves the user-space records working. */
+		if (setsockopt(fd, SOL_TLS, TLS_TX, &ci, len) == 0)
+			t->ktls_tx = true;
+		OPENSSL_cleanse(&ci, sizeof(ci));
+	}
+	OPENSSL_cleanse(key, sizeof(key));
+	OPENSSL_cleanse(iv, sizeof(iv));
+	OPENSSL_cleanse(t->tx_secret, sizeof(t->tx_secret));
+	t->tx_secret_len = 0;
+	return t->ktls_tx ? 1 : 0;
+}
+
+bool ringo__tls_ktls_tx(const struct ringo__tls *t)
+{
+	return t->ktls_tx;
+}
+
+bool ringo__tls_ktls_wanted(const struct ringo__tls *t)
+{
+	return t->ctx->ktls;
 }
 
 bool ringo__tls_notified(const struct ringo__tls *t)
@@ -531,6 +685,8 @@ int ringo__tls_close_notify(struct ringo__tls *t)
 	if (t->notified || !t->done)
 		return 0;
 	t->notified = true;
+	if (t->ktls_tx)
+		return 0; /* the stream sends it as a kTLS control record */
 	ERR_clear_error();
 	SSL_shutdown(t->ssl);
 	ERR_clear_error();
@@ -637,6 +793,9 @@ bool ringo__tls_eof(const struct ringo__tls *t) { (void)t; return false; }
 int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n) { (void)t, (void)p, (void)n; return -EOPNOTSUPP; }
 int ringo__tls_close_notify(struct ringo__tls *t) { (void)t; return 0; }
 bool ringo__tls_notified(const struct ringo__tls *t) { (void)t; return false; }
+int ringo__tls_ktls_start(struct ringo__tls *t, int fd) { (void)t, (void)fd; return 0; }
+bool ringo__tls_ktls_tx(const struct ringo__tls *t) { (void)t; return false; }
+bool ringo__tls_ktls_wanted(const struct ringo__tls *t) { (void)t; return false; }
 int ringo__tls_start(struct ringo__tls *t) { (void)t; return -EOPNOTSUPP; }
 const char *ringo__tls_version(const struct ringo__tls *t) { (void)t; return NULL; }
 const char *ringo__tls_alpn(const struct ringo__tls *t) { (void)t; return NULL; }
@@ -647,13 +806,40 @@ void ringo__tls_set_error(struct ringo__tls *t, const char *msg) { (void)t, (voi
 
 #endif
 
+/* Whether a connected TCP socket takes the tls ULP (which loads the
+ * module where it can be loaded). Plain blocking calls on loopback, once. */
+static bool probe_ulp(void)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	bool ok = l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		  listen(l, 1) == 0 && getsockname(l, (struct sockaddr *)&a, &len) == 0 &&
+		  connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+		  setsockopt(c, IPPROTO_TCP, TCP_ULP, "tls", sizeof("tls")) == 0;
+	if (c >= 0)
+		close(c);
+	if (l >= 0)
+		close(l);
+	return ok;
+}
+
 bool ringo_tls_ktls_available(void)
 {
+	static _Atomic int known; /* 0: not yet; 1: no; 2: yes */
+	int k = atomic_load(&known);
+	if (k)
+		return k == 2;
+	bool ok = false;
 	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
-	if (!f)
-		return false;
-	char line[256] = "";
-	bool ok = fgets(line, sizeof(line), f) && strstr(line, "tls");
-	fclose(f);
+	if (f) {
+		char line[256] = "";
+		ok = fgets(line, sizeof(line), f) && strstr(line, "tls");
+		fclose(f);
+	}
+	if (!ok)
+		ok = probe_ulp();
+	atomic_store(&known, ok ? 2 : 1);
 	return ok;
 }

@@ -43,6 +43,16 @@ bool ringo__tls_eof(const struct ringo__tls *t);
 /* Encrypts n bytes (after the handshake) into records of up to 16 KiB,
  * handed to the sink. Returns 0 or a negative errno. */
 int ringo__tls_write(struct ringo__tls *t, const void *p, size_t n);
+/* kTLS (send side): once the handshake is done and every byte the session
+ * produced has been sent on fd, hands the TLS 1.3 AES-GCM send keys to the
+ * kernel (TCP_ULP "tls", TLS_TX), if the context asked for it and the
+ * kernel has the module. Returns 1 if the kernel now encrypts what is sent
+ * on fd (the stream then sends plaintext, and close_notify as a control
+ * record), 0 if records stay in user space. */
+int ringo__tls_ktls_start(struct ringo__tls *t, int fd);
+/* Whether the context asked for kTLS where the kernel has it. */
+bool ringo__tls_ktls_wanted(const struct ringo__tls *t);
+bool ringo__tls_ktls_tx(const struct ringo__tls *t);
 /* Whether close_notify was queued. */
 bool ringo__tls_notified(const struct ringo__tls *t);
 /* Queues close_notify (once). Returns 0 or a negative errno. */

@@ -23,9 +23,14 @@
  *                 (a truncation attack, or a careless peer), returned by
  *                 reads once the bytes before it have been read
  *
- * kTLS: the kernel's TLS offload needs the `tls` module; ringo probes it
- * (ringo_tls_ktls_available) but records are always encrypted in user
- * space for now.
+ * kTLS (ringo_tls_opts.ktls): after a TLS 1.3 handshake with AES-GCM, the
+ * send keys go to the kernel (TCP_ULP "tls", TLS_TX) where it has the
+ * `tls` module: the stream's plain io_uring sends then carry plaintext
+ * and the kernel makes the records; close_notify goes as a control
+ * record. Receiving stays in user space (OpenSSL). Where the kernel has no
+ * `tls` module, or for TLS 1.2 or another cipher, records are made in user
+ * space as without the option. A TLS 1.3 server context with kTLS sends no
+ * session tickets (the kernel's record count must start at 0).
  */
 #ifndef RINGO_TLS_H
 #define RINGO_TLS_H
@@ -59,6 +64,7 @@ typedef struct ringo_tls_opts {
 	const char *alpn;        /* protocols, best first, comma-separated
 				  * ("h2,http/1.1"); NULL: none */
 	int min_version;         /* RINGO_TLS_1_2 (0: the default) or RINGO_TLS_1_3 */
+	bool ktls;               /* kernel TLS for sending where available */
 } ringo_tls_opts;
 
 /* A context: configuration shared by any number of streams (asyncio's
@@ -101,8 +107,12 @@ const char *ringo_stream_tls_peer_subject(const struct ringo_stream *s);
 ssize_t ringo_stream_tls_peer_certificate(const struct ringo_stream *s, void *buf, size_t cap);
 /* Why the last TLS error happened (OpenSSL's reason string), or NULL. */
 const char *ringo_stream_tls_error(const struct ringo_stream *s);
-/* Whether the running kernel has kernel TLS (the `tls` ULP). */
+/* Whether the running kernel has kernel TLS (the `tls` ULP): loaded, or
+ * loadable by a TCP socket asking for it. Does not suspend. */
 bool ringo_tls_ktls_available(void);
+/* Whether the kernel encrypts what s sends (kTLS took its keys). Does not
+ * suspend. */
+bool ringo_stream_tls_ktls(const struct ringo_stream *s);
 
 #ifdef __cplusplus
 }
