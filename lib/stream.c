@@ -39,8 +39,8 @@
  * once into records of up to 16 KiB, which the session appends to a
  * ciphertext buffer (with its handshake messages, tickets and alerts) that
  * the next send carries. So many small writes make few full records, not
- * one record each; a large write finding nothing queued is encrypted
- * straight from the caller's buffer.
+ * one record each; a write of a full record or more finding no plaintext
+ * queued is encrypted straight from the caller's buffer.
  *
  * Layers (lib/stream_internal.h): a layer sees the raw bytes of every
  * arrival and delivers decoded ones to the input buffer; writes go through
@@ -257,7 +257,10 @@ static void sbuf_drop(ringo_stream *s, struct sbuf *b, size_t n)
 
 static size_t buffered_out(const ringo_stream *s)
 {
-	return s->out.len + s->tout.len + s->sending.len;
+	/* kTLS: a close_notify owed or in flight counts as its 2 bytes, so
+	 * that drains, write_eof's shutdown and close wait for it. */
+	size_t alert = s->knotify || s->wop_alert ? 2 : 0;
+	return s->out.len + s->tout.len + s->sending.len + alert;
 }
 
 /* The input's ring buffer goes back to the ring and the input to its own
@@ -1128,6 +1131,7 @@ static void send_done(struct ringo__op *op, int res, uint32_t flags)
 		sbuf_drop(s, &s->sending, s->sending.len);
 		sbuf_drop(s, &s->out, s->out.len);
 		sbuf_drop(s, &s->tout, s->tout.len);
+		s->knotify = false;
 	}
 	start_send(s);
 	if (!ringo__list_empty(&s->writers))
@@ -1159,10 +1163,10 @@ int ringo_stream_write(ringo_stream *s, const void *buf, size_t n)
 		return -EBUSY;
 	if (n == 0)
 		return 0;
-	if (s->tls && n >= TLS_RECORD && !s->out.len && !s->tout.len && !s->sending.len &&
-	    !s->wop.armed && tls_open(s)) {
-		/* Nothing queued, the send slot free: encrypted from buf, no
-		 * copy into out first. */
+	if (s->tls && n >= TLS_RECORD && !s->out.len && s->tout.len < SEAL_MAX && tls_open(s)) {
+		/* No plaintext queued, and a full record at least: encrypted
+		 * from buf behind the ciphertext waiting (no copy into out
+		 * first; small writes still wait in out to be coalesced). */
 		s->used = true;
 		size_t m = n < SEAL_MAX ? n : SEAL_MAX;
 		tls_encrypt(s, buf, m);
