@@ -65,7 +65,7 @@
 #include "shards.h"
 
 #define OUT_FLUSH (64u << 10)        /* replies past which a batch is drained */
-#define ROUND_PARTS 1024             /* parts sent to other loops in one round */
+#define ROUND_PARTS 256              /* parts sent to other loops in one round */
 
 /* One per loop: its store and what wakes its expiry task. The stores live
  * from before the loops start until after they have all ended. */

@@ -12,6 +12,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -397,25 +398,40 @@ static void test_redis_benchmark(void **state)
 	struct harness_server s;
 	assert_int_equal(harness_server_start_args(&s, kv_path, args), 0);
 	for (int pipeline = 1; pipeline <= 16; pipeline *= 16) {
-		char cmd[256], out[4096];
+		char cmd[256];
+		size_t cap = 1 << 20; /* the progress lines too, each ended by CR */
+		char *out = malloc(cap);
+		assert_non_null(out);
 		snprintf(cmd, sizeof(cmd),
 			 "redis-benchmark -p %d -t ping,set,get,incr,mset -n 4000 -r 1000 -c 8 "
 			 "-P %d -q 2>&1",
 			 s.port, pipeline);
 		FILE *p = popen(cmd, "r");
 		assert_non_null(p);
-		size_t n = fread(out, 1, sizeof(out) - 1, p);
+		size_t n = 0, k;
+		while ((k = fread(out + n, 1, cap - 1 - n, p)) > 0)
+			n += k;
 		out[n] = 0;
 		assert_int_equal(pclose(p), 0);
 		static const char *const tests[] = {"PING_INLINE: ", "PING_MBULK: ", "SET: ",
 						    "GET: ", "INCR: ", "MSET (10 keys): "};
 		for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-			const char *at = strstr(out, tests[i]);
-			if (!at || !strstr(at, "requests per second"))
-				fprintf(stderr, "redis-benchmark said: %s\n", out);
+			/* the result line, "SET: 1234.5 requests per second", not
+			 * a progress line, "SET: rps=..." */
+			const char *at = out;
+			size_t len = strlen(tests[i]);
+			while ((at = strstr(at, tests[i])) && !isdigit((unsigned char)at[len]))
+				at += len;
+			if (!at)
+				fprintf(stderr, "redis-benchmark said (its end): %s\n",
+					n > 2000 ? out + n - 2000 : out);
 			assert_non_null(at);
+			double rps;
+			assert_int_equal(sscanf(at + len, "%lf requests per second", &rps), 1);
+			assert_true(rps > 0);
 		}
 		assert_null(strstr(out, "ERR"));
+		free(out);
 	}
 	int status = harness_server_stop(&s, SIGINT);
 	assert_true(WIFEXITED(status));
