@@ -3,9 +3,12 @@
  * loop 0 runs a task on loop 1 and awaits it (ringo_run_coroutine_threadsafe
  * + ringo_xfuture_await), and a ping-pong over two channels of capacity 1.
  * Every hop is a MSG_RING CQE in the other loop's ring. Prints round trips
- * per second and microseconds per round trip, best of 3 runs. Go's twin
- * (two goroutines, unbuffered channels, GOMAXPROCS=2) runs when go is
- * installed: bench/go/crossloop. */
+ * per second and microseconds per round trip, best of 3 runs. Beside them,
+ * when installed (bench/peers.sh): Go's twin, two goroutines and unbuffered
+ * channels with GOMAXPROCS=2 (bench/go/core crossloop; again with each
+ * goroutine locked to an OS thread of its own), and tokio's, two
+ * tasks on the multi-thread runtime with 2 workers and mpsc channels of
+ * capacity 1 (bench/tokio crossloop). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -98,9 +101,24 @@ int main(void)
 	double x = best(xfuture_main), c = best(channel_main);
 	printf("crossloop: %d round trips between 2 loops, best of 3 (measured while other "
 	       "builds ran)\n", ROUNDS);
-	printf("  run_coroutine_threadsafe + await: %8.2f us/round trip  %9.0f round trips/s\n",
-	       x / 1e3, 1e9 / x);
-	printf("  channel ping-pong:                 %8.2f us/round trip  %9.0f round trips/s\n",
+	printf("  %-38s %8.2f us/round trip  %9.0f round trips/s\n",
+	       "run_coroutine_threadsafe + await:", x / 1e3, 1e9 / x);
+	printf("  %-38s %8.2f us/round trip  %9.0f round trips/s\n", "channel ping-pong:",
 	       c / 1e3, 1e9 / c);
+	/* Go's second figure: each goroutine locked to a thread of its own. */
+	double go_locked, us[3];
+	us[0] = bench_peer("go", "crossloop", &go_locked);
+	us[1] = go_locked;
+	us[2] = bench_peer("tokio", "crossloop", NULL);
+	const char *what[] = { "Go channels, GOMAXPROCS=2:", "Go, each goroutine on its own thread:",
+			       "tokio mpsc, multi-thread, 2 workers:" };
+	for (int i = 0; i < 3; i++) {
+		if (us[i] != us[i]) {
+			printf("  %-38s not run\n", what[i]);
+			continue;
+		}
+		printf("  %-38s %8.2f us/round trip  %9.0f round trips/s  (ringo's channel takes "
+		       "%.2fx its time)\n", what[i], us[i], 1e6 / us[i], c / 1e3 / us[i]);
+	}
 	return 0;
 }

@@ -148,10 +148,62 @@ func million() {
 	fmt.Printf("million_s %.3f\npeak_rss_kb %d\n", d.Seconds(), peakRSSkB())
 }
 
+// crossloop: two goroutines, unbuffered channels both ways, GOMAXPROCS=2
+// (bench/crossloop.c's channel ping-pong between two loops); best of three
+// runs of 50,000 round trips. Go's scheduler usually runs both goroutines
+// on one thread, handing over without a system call; the second figure
+// locks each to an OS thread of its own (runtime.LockOSThread), so that
+// every hop wakes the other thread, as every hop between two ringo loops
+// does.
+func crossloopRun(locked bool) time.Duration {
+	const rounds = 50000
+	var b time.Duration
+	for run := 0; run < 3; run++ {
+		ping, pong := make(chan int), make(chan int)
+		done := make(chan time.Duration)
+		go func() {
+			if locked {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			for v := range ping {
+				pong <- v
+			}
+		}()
+		go func() {
+			if locked {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
+			t0 := time.Now()
+			for i := 0; i < rounds; i++ {
+				ping <- i
+				if <-pong != i {
+					panic("crossloop: wrong value")
+				}
+			}
+			d := time.Since(t0)
+			close(ping)
+			done <- d
+		}()
+		d := <-done
+		if run == 0 || d < b {
+			b = d
+		}
+	}
+	return b / rounds
+}
+
+func crossloop() {
+	runtime.GOMAXPROCS(2)
+	fmt.Printf("crossloop_us %.3f\n", float64(crossloopRun(false).Nanoseconds())/1e3)
+	fmt.Printf("crossloop_locked_us %.3f\n", float64(crossloopRun(true).Nanoseconds())/1e3)
+}
+
 func main() {
 	runtime.GOMAXPROCS(1)
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: core yield|cancel|spawn_gather|sleepers|million")
+		fmt.Fprintln(os.Stderr, "usage: core yield|cancel|spawn_gather|sleepers|million|crossloop")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -165,6 +217,8 @@ func main() {
 		sleepers()
 	case "million":
 		million()
+	case "crossloop":
+		crossloop()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown benchmark", os.Args[1])
 		os.Exit(2)

@@ -107,8 +107,49 @@ async fn bench_million() {
     println!("million_s {:.3}\npeak_rss_kb {}", d.as_secs_f64(), peak_rss_kb());
 }
 
+// crossloop: two tasks on the multi-thread runtime with 2 workers, a
+// ping-pong over two mpsc channels of capacity 1 (bench/crossloop.c's
+// channel ping-pong); best of three runs of 50,000 round trips
+fn bench_crossloop() {
+    const ROUNDS: u64 = 50_000;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let d = rt.block_on(async {
+            let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+            let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+            tokio::spawn(async move {
+                while let Some(v) = ping_rx.recv().await {
+                    if pong_tx.send(v).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move {
+                let t0 = Instant::now();
+                for i in 0..ROUNDS {
+                    ping_tx.send(i).await.unwrap();
+                    assert_eq!(pong_rx.recv().await, Some(i));
+                }
+                t0.elapsed()
+            })
+            .await
+            .unwrap()
+        });
+        best = best.min(d);
+    }
+    println!("crossloop_us {:.3}", best.as_secs_f64() * 1e6 / ROUNDS as f64);
+}
+
 fn main() {
     let which = std::env::args().nth(1).unwrap_or_default();
+    if which == "crossloop" {
+        bench_crossloop();
+        return;
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
