@@ -8,7 +8,16 @@
  * Each server is pinned to CPU 0 and wrk to CPU 1 (where there are two), so
  * that neither competes with the other for a CPU.
  *
- * Target: ringo >= 1.5x nginx's requests per second. */
+ * Target: ringo >= 1.5x nginx's requests per second.
+ *
+ * Then, unpinned, under `wrk -t2 -c64`: http_server --threads 1 and
+ * --threads 2 beside nginx with 1 and 2 workers (issue 10), with each
+ * server's CPU time per request (its threads and worker processes, from
+ * /proc) and wrk's. On a 2-CPU machine wrk takes a large share of the two
+ * CPUs, so a second server thread cannot double the rate: the CPU per
+ * request says whether the server itself scales. */
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "bench.h"
@@ -50,20 +59,132 @@ static double run_server(char *const argv[], int port)
 	return rps;
 }
 
-static double run_nginx(void)
+/* ---- the threads section ---- */
+
+/* A process's user + system time in seconds, with its live children's
+ * (nginx's workers). */
+static double cpu_tree(pid_t pid)
 {
-	if (!bench_have("nginx"))
-		return -1;
+	char path[96], line[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	long ut = 0, st = 0;
+	if (fgets(line, sizeof(line), f)) {
+		char *p = strrchr(line, ')');
+		if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
+				 &st) != 2)
+			ut = st = 0;
+	}
+	fclose(f);
+	double cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		int child;
+		while (fscanf(f, "%d", &child) == 1)
+			cpu += cpu_tree(child);
+		fclose(f);
+	}
+	return cpu;
+}
+
+static double children_cpu(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+struct threaded {
+	double rps, server_us, wrk_us;  /* CPU microseconds per request */
+};
+
+/* argv unpinned under wrk -t2 -c64; the better of two runs. */
+static struct threaded run_threaded(char *const argv[], int port)
+{
+	struct threaded best = { -1, 0, 0 };
+	struct bench_server s;
+	if (bench_server_start(&s, argv, port) < 0) {
+		fprintf(stderr, "bench_http: %s did not start\n", argv[0]);
+		return best;
+	}
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "wrk -t2 -c64 -d%ds http://127.0.0.1:%d/ 2>&1", secs, port);
+	for (int i = 0; i < 2; i++) {
+		double c0 = cpu_tree(s.pid), w0 = children_cpu();
+		double rps = bench_command_value(cmd, "Requests/sec:");
+		double c1 = cpu_tree(s.pid), w1 = children_cpu();
+		if (rps > best.rps) {
+			double reqs = rps * secs;
+			best = (struct threaded){ rps, (c1 - c0) * 1e6 / reqs, (w1 - w0) * 1e6 / reqs };
+		}
+	}
+	bench_server_stop(&s);
+	return best;
+}
+
+static void threaded_line(const char *name, struct threaded t, double base)
+{
+	printf("http, wrk -t2 -c64: %-22s ", name);
+	if (t.rps <= 0) {
+		printf("(not run)\n");
+		return;
+	}
+	printf("%9.0f req/s (%4.2fx) | server %5.1f us CPU/req | wrk %5.1f us CPU/req\n", t.rps,
+	       t.rps / base, t.server_us, t.wrk_us);
+}
+
+static int write_nginx_conf(int workers, int *port_out, char *conf, size_t conf_len);
+
+static struct threaded run_nginx_threaded(int workers)
+{
+	struct threaded none = { -1, 0, 0 };
+	char conf[512];
+	int port;
+	if (!bench_have("nginx") || write_nginx_conf(workers, &port, conf, sizeof(conf)) < 0)
+		return none;
+	char *argv[] = { "nginx", "-p", "/tmp/ringo-bench-nginx", "-c", conf, NULL };
+	return run_threaded(argv, port);
+}
+
+static void threads_section(const char *server)
+{
+	struct threaded r[2];
+	for (int n = 1; n <= 2; n++) {
+		int port = bench_free_port();
+		char portstr[16], nstr[4];
+		snprintf(portstr, sizeof(portstr), "%d", port);
+		snprintf(nstr, sizeof(nstr), "%d", n);
+		char *argv[] = { (char *)server, "--port", portstr, "--threads", nstr, NULL };
+		r[n - 1] = run_threaded(argv, port);
+	}
+	struct threaded ng1 = run_nginx_threaded(1), ng2 = run_nginx_threaded(2);
+	double base = r[0].rps;
+	printf("http, unpinned, wrk -t2 -c64 sharing the %ld CPUs (ratios to ringo --threads 1):\n",
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	threaded_line("ringo --threads 1", r[0], base);
+	threaded_line("ringo --threads 2", r[1], base);
+	threaded_line("nginx, 1 worker", ng1, base);
+	threaded_line("nginx, 2 workers", ng2, base);
+	if (r[1].rps > 0 && ng2.rps > 0)
+		printf("http --threads 2 / nginx 2 workers: %.2fx the rate, %.2fx the CPU per "
+		       "request\n", r[1].rps / ng2.rps, r[1].server_us / ng2.server_us);
+}
+
+static int write_nginx_conf(int workers, int *port_out, char *conf, size_t conf_len)
+{
 	const char *dir = "/tmp/ringo-bench-nginx";
 	mkdir(dir, 0755);
-	char conf[512];
-	snprintf(conf, sizeof(conf), "%s/nginx.conf", dir);
+	snprintf(conf, conf_len, "%s/nginx.conf", dir);
 	FILE *f = fopen(conf, "w");
 	if (!f)
 		return -1;
 	int port = bench_free_port();
 	fprintf(f,
-		"worker_processes 1;\n"
+		"worker_processes %d;\n"
 		"daemon off;\n"
 		"pid %s/nginx.pid;\n"
 		"error_log %s/error.log;\n"
@@ -81,9 +202,19 @@ static double run_nginx(void)
 		"    location / { default_type text/plain; return 200 \"Hello, World!\"; }\n"
 		"  }\n"
 		"}\n",
-		dir, dir, dir, dir, dir, dir, dir, port);
+		workers, dir, dir, dir, dir, dir, dir, dir, port);
 	fclose(f);
-	char *argv[] = { "nginx", "-p", (char *)dir, "-c", conf, NULL };
+	*port_out = port;
+	return 0;
+}
+
+static double run_nginx(void)
+{
+	char conf[512];
+	int port;
+	if (!bench_have("nginx") || write_nginx_conf(1, &port, conf, sizeof(conf)) < 0)
+		return -1;
+	char *argv[] = { "nginx", "-p", "/tmp/ringo-bench-nginx", "-c", conf, NULL };
 	return run_server(argv, port);
 }
 
@@ -132,5 +263,7 @@ int main(int argc, char **argv)
 	line("asyncio streams", ringo, py);
 	if (nginx > 0)
 		printf("http target >= 1.5x nginx: %s\n", ringo >= 1.5 * nginx ? "met" : "MISSED");
+	fflush(stdout);  /* before the next servers fork */
+	threads_section(argv[1]);
 	return 0;
 }
