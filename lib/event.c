@@ -10,6 +10,7 @@
 struct ringo_event {
 	struct ringo__list waiters; /* struct ringo__wait, FIFO */
 	bool set;
+	uintptr_t owner;            /* ringo__thread_check */
 };
 
 int ringo_event_create(ringo_event **out)
@@ -21,6 +22,8 @@ int ringo_event_create(ringo_event **out)
 		return -ENOMEM;
 	ringo__list_init(&ev->waiters);
 	ev->set = false;
+	ev->owner = 0;
+	(void)ringo__thread_check(&ev->owner);  /* this loop's thread, if any */
 	*out = ev;
 	return 0;
 }
@@ -50,6 +53,9 @@ int ringo_event_wait(ringo_event *ev)
 	struct ringo_loop *loop = ringo__loop_get();
 	if (!loop || !loop->current)
 		return -EPERM;
+	int own = ringo__thread_check(&ev->owner);
+	if (own < 0)
+		return own;
 	if (ev->set)
 		return 1;
 	int err;
@@ -64,6 +70,9 @@ int ringo_event_set(ringo_event *ev)
 {
 	if (!ev)
 		return -EINVAL;
+	int own = ringo__thread_check(&ev->owner);
+	if (own < 0)
+		return own;
 	if (ev->set)
 		return 0;
 	ev->set = true;
@@ -79,6 +88,9 @@ int ringo_event_clear(ringo_event *ev)
 {
 	if (!ev)
 		return -EINVAL;
+	int own = ringo__thread_check(&ev->owner);
+	if (own < 0)
+		return own;
 	ev->set = false;
 	return 0;
 }

@@ -235,6 +235,26 @@ void ringo__bufring_destroy(struct ringo_loop *loop);
  * on every await (the library is linked, not dlopen'ed late). */
 extern __thread struct ringo_loop *ringo__loop __attribute__((tls_model("initial-exec")));
 
+/* For objects that belong to no loop by construction (events, locks,
+ * queues): *owner remembers the thread whose loop created the object (or,
+ * made outside any loop, first used it);
+ * a use while another thread's loop runs here is -EXDEV. 0 outside any
+ * loop (unchanged: such calls are the caller's to keep on one thread) and
+ * on the owner's thread. One thread-local load and a compare. */
+static inline int ringo__thread_check(uintptr_t *owner)
+{
+	if (!ringo__loop)
+		return 0;
+	uintptr_t me = (uintptr_t)&ringo__loop;  /* this thread's */
+	if (*owner == me)
+		return 0;
+	if (*owner == 0) {
+		*owner = me;
+		return 0;
+	}
+	return -EXDEV;
+}
+
 /* After fork() in a running loop, in the child: says once on stderr that
  * the parent's loop is unusable here; true if it did (lib/loop.c). */
 bool ringo__loop_forked(void);

@@ -13,6 +13,7 @@ struct ringo_lock {
 	unsigned handoffs;          /* waiters handed the lock, not resumed yet */
 	bool locked;
 	ringo_task *owner;          /* who took it (for the task dump), or NULL */
+	uintptr_t thread;           /* ringo__thread_check */
 };
 
 int ringo_lock_create(ringo_lock **out)
@@ -26,6 +27,8 @@ int ringo_lock_create(ringo_lock **out)
 	lock->handoffs = 0;
 	lock->locked = false;
 	lock->owner = NULL;
+	lock->thread = 0;
+	(void)ringo__thread_check(&lock->thread);  /* this loop's thread, if any */
 	*out = lock;
 	return 0;
 }
@@ -73,6 +76,9 @@ int ringo_lock_acquire(ringo_lock *lock)
 	struct ringo_loop *loop = ringo__loop_get();
 	if (!loop || !loop->current)
 		return -EPERM;
+	int own = ringo__thread_check(&lock->thread);
+	if (own < 0)
+		return own;
 	if (!lock->locked) {
 		lock->locked = true;
 		lock->owner = loop->current;
@@ -109,6 +115,9 @@ int ringo_lock_try_acquire(ringo_lock *lock)
 {
 	if (!lock)
 		return -EINVAL;
+	int own = ringo__thread_check(&lock->thread);
+	if (own < 0)
+		return own;
 	if (lock->locked)
 		return -EBUSY;
 	lock->locked = true;
@@ -120,6 +129,9 @@ int ringo_lock_release(ringo_lock *lock)
 {
 	if (!lock)
 		return -EINVAL;
+	int own = ringo__thread_check(&lock->thread);
+	if (own < 0)
+		return own;
 	if (!lock->locked)
 		return -EPERM;
 	if (ringo__list_empty(&lock->waiters)) {

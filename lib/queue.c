@@ -35,6 +35,7 @@ struct ringo_queue {
 	size_t head, count, cap;
 	size_t maxsize;
 	size_t unfinished;           /* puts not yet matched by task_done */
+	uintptr_t owner;             /* ringo__thread_check */
 	uint64_t seq;
 	ringo_queue_kind kind;
 	bool shutdown;
@@ -229,6 +230,7 @@ int ringo_queue_create(ringo_queue_kind kind, size_t maxsize, ringo_queue **out)
 	ringo__list_init(&q->joiners);
 	q->kind = kind;
 	q->maxsize = maxsize;
+	(void)ringo__thread_check(&q->owner);  /* this loop's thread, if any */
 	*out = q;
 	return 0;
 }
@@ -275,7 +277,10 @@ int ringo_queue_put_prio(ringo_queue *q, int64_t priority, intptr_t item)
 {
 	if (!q)
 		return -EINVAL;
-	int ret = try_put(q, priority, item);
+	int ret = ringo__thread_check(&q->owner);
+	if (ret < 0)
+		return ret;
+	ret = try_put(q, priority, item);
 	if (ret != -EAGAIN)
 		return ret;
 	ringo_task *t = ringo__await_begin(&ret);
@@ -289,6 +294,9 @@ int ringo_queue_put_prio_nowait(ringo_queue *q, int64_t priority, intptr_t item)
 {
 	if (!q)
 		return -EINVAL;
+	int own = ringo__thread_check(&q->owner);
+	if (own < 0)
+		return own;
 	return try_put(q, priority, item);
 }
 
@@ -319,7 +327,10 @@ int ringo_queue_get(ringo_queue *q, intptr_t *item)
 {
 	if (!q || !item)
 		return -EINVAL;
-	int ret = try_get(q, item);
+	int ret = ringo__thread_check(&q->owner);
+	if (ret < 0)
+		return ret;
+	ret = try_get(q, item);
 	if (ret != -EAGAIN)
 		return ret;
 	ringo_task *t = ringo__await_begin(&ret);
@@ -336,6 +347,9 @@ int ringo_queue_get_nowait(ringo_queue *q, intptr_t *item)
 {
 	if (!q || !item)
 		return -EINVAL;
+	int own = ringo__thread_check(&q->owner);
+	if (own < 0)
+		return own;
 	return try_get(q, item);
 }
 
@@ -372,6 +386,9 @@ int ringo_queue_task_done(ringo_queue *q)
 {
 	if (!q)
 		return -EINVAL;
+	int own = ringo__thread_check(&q->owner);
+	if (own < 0)
+		return own;
 	if (q->unfinished == 0)
 		return -EOVERFLOW;
 	if (--q->unfinished == 0)
@@ -383,6 +400,9 @@ int ringo_queue_join(ringo_queue *q)
 {
 	if (!q)
 		return -EINVAL;
+	int own = ringo__thread_check(&q->owner);
+	if (own < 0)
+		return own;
 	if (q->unfinished == 0)
 		return 0;
 	int err;
@@ -399,6 +419,9 @@ int ringo_queue_shutdown(ringo_queue *q, bool immediate)
 {
 	if (!q)
 		return -EINVAL;
+	int own = ringo__thread_check(&q->owner);
+	if (own < 0)
+		return own;
 	q->shutdown = true;
 	if (immediate && q->count > 0) {
 		size_t dropped = q->count;

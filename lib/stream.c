@@ -864,9 +864,7 @@ static int check(const ringo_stream *s)
 {
 	if (!s)
 		return -EINVAL;
-	if (!ringo__loop_owning(s->loop_id))
-		return -EPERM;
-	return 0;
+	return ringo__loop_check(s->loop_id);  /* -EXDEV: another loop's */
 }
 
 /* The error to report once the buffered bytes are gone, or 0 at the end. */

@@ -6,6 +6,9 @@
  * cancelling; -EPIPE from a loop that has ended. */
 #include "harness.h"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -118,6 +121,84 @@ static void test_other_loops_objects(void **state)
 	intptr_t results[2];
 	assert_int_equal(ringo_run_threads(2, exdev_main, NULL, NULL, results), 0);
 	assert_int_equal(results[0], -EXDEV);
+}
+
+/* Loop 0's event, lock, queue and stream, used by a task on loop 1: each
+ * call is -EXDEV and changes nothing. */
+struct mine {
+	ringo_event *ev;
+	ringo_lock *lock;
+	ringo_queue *q;
+	ringo_stream *s;
+};
+
+static intptr_t use_foreign(void *arg)
+{
+	struct mine *m = arg;
+	intptr_t v;
+	char c;
+	int bad = 0;
+	bad += ringo_event_set(m->ev) != -EXDEV;
+	bad += ringo_event_clear(m->ev) != -EXDEV;
+	bad += ringo_event_wait(m->ev) != -EXDEV;
+	bad += ringo_lock_acquire(m->lock) != -EXDEV;
+	bad += ringo_lock_try_acquire(m->lock) != -EXDEV;
+	bad += ringo_lock_release(m->lock) != -EXDEV;
+	bad += ringo_queue_put(m->q, 1) != -EXDEV;
+	bad += ringo_queue_put_nowait(m->q, 1) != -EXDEV;
+	bad += ringo_queue_get(m->q, &v) != -EXDEV;
+	bad += ringo_queue_get_nowait(m->q, &v) != -EXDEV;
+	bad += ringo_queue_task_done(m->q) != -EXDEV;
+	bad += ringo_queue_join(m->q) != -EXDEV;
+	bad += ringo_queue_shutdown(m->q, false) != -EXDEV;
+	bad += ringo_stream_write(m->s, "x", 1) != -EXDEV;
+	bad += ringo_stream_read(m->s, &c, 1) != -EXDEV;
+	bad += ringo_stream_drain(m->s) != -EXDEV;
+	return bad;
+}
+
+static intptr_t exdev_objects_main(void *arg)
+{
+	(void)arg;
+	if (ringo_loop_index() != 0)
+		return serve_until_stopped();
+	struct mine m;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(ringo_event_create(&m.ev), 0);
+	assert_int_equal(ringo_lock_create(&m.lock), 0);
+	assert_int_equal(ringo_queue_create(RINGO_QUEUE_FIFO, 0, &m.q), 0);
+	assert_int_equal(ringo_stream_open(sv[0], NULL, &m.s), 0);
+	/* Used here first: this loop's thread owns them. */
+	assert_int_equal(ringo_lock_acquire(m.lock), 0);
+	assert_int_equal(ringo_queue_put(m.q, 7), 0);
+	ringo_xfuture *xf;
+	assert_int_equal(ringo_run_coroutine_threadsafe(ringo_loop_at(1), use_foreign, &m, &xf), 0);
+	intptr_t bad = ringo_xfuture_await(xf);
+	ringo_xfuture_unref(xf);
+	/* Nothing changed. */
+	intptr_t v;
+	assert_false(ringo_event_is_set(m.ev));
+	assert_int_equal(ringo_lock_try_acquire(m.lock), -EBUSY);
+	assert_int_equal(ringo_lock_release(m.lock), 0);
+	assert_int_equal(ringo_queue_get_nowait(m.q, &v), 0);
+	assert_int_equal(v, 7);
+	assert_int_equal(ringo_queue_get_nowait(m.q, &v), -EAGAIN);
+	ringo_stream_destroy(m.s);
+	close(sv[1]);
+	ringo_queue_destroy(m.q);
+	ringo_lock_destroy(m.lock);
+	ringo_event_destroy(m.ev);
+	stop_peer();
+	return bad;
+}
+
+static void test_other_loops_sync_objects(void **state)
+{
+	(void)state;
+	intptr_t results[2];
+	assert_int_equal(ringo_run_threads(2, exdev_objects_main, NULL, NULL, results), 0);
+	assert_int_equal(results[0], 0);
 }
 
 /* ---- cancellation by the awaiter ---- */
@@ -313,6 +394,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trips),
 		cmocka_unit_test(test_other_loops_objects),
+		cmocka_unit_test(test_other_loops_sync_objects),
 		cmocka_unit_test(test_awaiter_cancels_remote),
 		cmocka_unit_test(test_loops_end_during_await),
 		cmocka_unit_test(test_plain_thread_waits),

@@ -31,7 +31,13 @@ extern "C" {
  * next await: no item is ever lost or duplicated.
  *
  * get and put return at once, without suspending, when they need not wait;
- * like asyncio's, they then do not deliver a pending cancellation. */
+ * like asyncio's, they then do not deliver a pending cancellation.
+ *
+ * Not thread-safe: a queue belongs to the thread of the loop that created it
+ * (made outside any loop: of the first loop that uses it); put, get (and
+ * their _nowait forms), task_done, join and shutdown on another loop's
+ * thread return -EXDEV and change nothing. Between loops: ringo_channel
+ * (<ringo/thread.h>). */
 typedef struct ringo_queue ringo_queue;
 
 typedef enum ringo_queue_kind {

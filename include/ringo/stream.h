@@ -122,7 +122,9 @@ bool ringo_stream_at_eof(const ringo_stream *s);
 
 /* Buffers n bytes and starts sending them; does not suspend. Returns 0, or
  * -EPIPE after close, write_eof or a write error (the error is also
- * returned by drain), -ENOMEM; -EPERM outside the stream's loop. */
+ * returned by drain), -ENOMEM; -EPERM outside a loop, -EXDEV on another
+ * loop's thread (a stream is not thread-safe: the reads, writes, drain,
+ * write_eof and wait_closed of another loop's stream all return -EXDEV). */
 int ringo_stream_write(ringo_stream *s, const void *buf, size_t n);
 /* Waits until at most write_high bytes are buffered (flow control). Returns
  * 0 or the write error (-EPIPE, -ECONNRESET...). May suspend. */
