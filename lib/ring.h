@@ -124,9 +124,9 @@ static inline struct ringo__cqe ringo__ring_head(const struct ringo__ring *r)
 	if (r->qlen) {
 		c = r->queue[r->qhead];
 	} else {
+		/* 16-byte CQEs: ringo never sets IORING_SETUP_CQE32. */
 		const struct io_uring_cqe *cqe =
-			&r->uring.cq.cqes[io_uring_cqe_index(&r->uring, *r->uring.cq.khead,
-							     r->uring.cq.ring_mask)];
+			&r->uring.cq.cqes[*r->uring.cq.khead & r->uring.cq.ring_mask];
 		c.user_data = cqe->user_data;
 		c.res = cqe->res;
 		c.flags = cqe->flags;
@@ -169,8 +169,8 @@ static inline struct ringo__op *ringo__ring_op_of(uint64_t user_data)
  * `complete`, consumes it and returns the op (disarmed) with its result in
  * *res, so that the caller can switch straight to what it resumes. Returns
  * NULL otherwise (nothing is consumed but a cancel's own or stale CQEs). */
-static inline struct ringo__op *ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete,
-						 int *res)
+static inline __attribute__((always_inline)) struct ringo__op *
+ringo__ring_take(struct ringo__ring *r, ringo__op_fn complete, int *res)
 {
 	while (r->round) {
 		struct ringo__cqe c = ringo__ring_head(r);
