@@ -10,6 +10,7 @@
  * tasks on the multi-thread runtime with 2 workers and mpsc channels of
  * capacity 1 (bench/tokio crossloop). */
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 
 #include <ringo.h>
@@ -19,6 +20,7 @@
 #define ROUNDS 50000
 
 static ringo_channel *ping, *pong;
+static int64_t best_channel_ns;
 static ringo_event *stop;
 
 static intptr_t echo_value(void *arg)
@@ -56,6 +58,12 @@ static intptr_t xfuture_main(void *arg)
 	return 0;
 }
 
+/* Where loop 0's time goes in the channel ping-pong (the best run's):
+ * io_uring_enter calls, time blocked in them, and the thread's voluntary
+ * context switches, per round trip. */
+static struct ringo_loop_stats st0, st1;
+static struct rusage ru0, ru1;
+
 static intptr_t channel_main(void *arg)
 {
 	int64_t *ns = arg;
@@ -65,6 +73,10 @@ static intptr_t channel_main(void *arg)
 			ringo_channel_send(pong, v);
 		return 0;
 	}
+	struct ringo_loop_stats a, b;
+	struct rusage ra, rb;
+	ringo_loop_stats(&a);
+	getrusage(RUSAGE_THREAD, &ra);
 	int64_t t0 = bench_now();
 	for (intptr_t i = 0; i < ROUNDS; i++) {
 		ringo_channel_send(ping, i);
@@ -72,6 +84,12 @@ static intptr_t channel_main(void *arg)
 			return -1;
 	}
 	*ns = bench_now() - t0;
+	ringo_loop_stats(&b);
+	getrusage(RUSAGE_THREAD, &rb);
+	if (st0.enters == 0 || *ns < best_channel_ns) {
+		best_channel_ns = *ns;
+		st0 = a, st1 = b, ru0 = ra, ru1 = rb;
+	}
 	ringo_channel_close(ping);
 	return 0;
 }
@@ -105,6 +123,11 @@ int main(void)
 	       "run_coroutine_threadsafe + await:", x / 1e3, 1e9 / x);
 	printf("  %-38s %8.2f us/round trip  %9.0f round trips/s\n", "channel ping-pong:",
 	       c / 1e3, 1e9 / c);
+	printf("  loop 0 per channel round trip: %.2f io_uring_enter, %.2f us blocked in it, "
+	       "%.2f voluntary context switches\n",
+	       (double)(st1.enters - st0.enters) / ROUNDS,
+	       (double)(st1.wait_ns - st0.wait_ns) / ROUNDS / 1e3,
+	       (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) / ROUNDS);
 	/* Go's second figure: each goroutine locked to a thread of its own. */
 	double go_locked, us[3];
 	us[0] = bench_peer("go", "crossloop", &go_locked);
