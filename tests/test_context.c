@@ -90,7 +90,7 @@ static intptr_t normal_exit(void *arg)
 	assert_int_equal(with_body(&a, 0), 0);
 	int64_t took = harness_now() - t0;
 	assert_true(took >= RINGO_MSEC(20)); /* aenter and aexit awaited */
-	assert_true(took < RINGO_MSEC(60));
+	assert_true(took < RINGO_SEC(1)); /* not a 10 s wait */
 	return 0;
 }
 

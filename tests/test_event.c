@@ -198,7 +198,7 @@ static void test_set_from_callback(void **state)
 	assert_int_equal(harness_run(timed_set, &elapsed), 0);
 	assert_string_equal(log_.buf, "cb woken");
 	assert_true(elapsed >= RINGO_MSEC(20));
-	assert_true(elapsed < RINGO_MSEC(60));
+	assert_true(elapsed < RINGO_SEC(1));
 	assert_int_equal(ringo_event_destroy(ev), 0);
 }
 

@@ -74,7 +74,7 @@ static intptr_t loop_to_end(void *arg)
 	int64_t took = harness_now() - t0;
 	harness_log(&log_, "err:%d", err);
 	assert_true(took >= RINGO_MSEC(30));
-	assert_true(took < RINGO_MSEC(90));
+	assert_true(took < RINGO_SEC(1));
 	/* At the end the iterator keeps answering 0. */
 	assert_int_equal(ringo_aiter_next(&c.aiter, &item), 0);
 	return 0;

@@ -64,7 +64,7 @@ static intptr_t all_completed(void *arg)
 	/* A failing child's error is not returned. */
 	assert_int_equal(ringo_wait(t, 3, RINGO_ALL_COMPLETED, RINGO_NO_TIMEOUT, done), 3);
 	int64_t el = harness_now() - t0;
-	assert_true(el >= RINGO_MSEC(30) && el < RINGO_MSEC(90));
+	assert_true(el >= RINGO_MSEC(30) && el < RINGO_SEC(1));
 	assert_true(done[0] && done[1] && done[2]);
 	assert_int_equal(ringo_task_result(t[0]), 300);
 	assert_int_equal(ringo_task_result(t[1]), 100);
