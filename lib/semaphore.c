@@ -14,6 +14,7 @@ struct ringo_semaphore {
 	unsigned handoffs;          /* waiters handed a permit, not resumed yet */
 	int value;
 	int bound;                  /* initial value if bounded, else -1 */
+	uintptr_t owner;            /* ringo__thread_check */
 };
 
 static int create(ringo_semaphore **out, int value, bool bounded)
@@ -27,6 +28,8 @@ static int create(ringo_semaphore **out, int value, bool bounded)
 	sem->handoffs = 0;
 	sem->value = value;
 	sem->bound = bounded ? value : -1;
+	sem->owner = 0;
+	(void)ringo__thread_check(&sem->owner);  /* this loop's thread, if any */
 	*out = sem;
 	return 0;
 }
@@ -68,6 +71,9 @@ int ringo_semaphore_acquire(ringo_semaphore *sem)
 	struct ringo_loop *loop = ringo__loop_get();
 	if (!loop || !loop->current)
 		return -EPERM;
+	int own = ringo__thread_check(&sem->owner);
+	if (own < 0)
+		return own;
 	if (sem->value > 0) {
 		sem->value--;
 		return 0;
@@ -88,6 +94,9 @@ int ringo_semaphore_try_acquire(ringo_semaphore *sem)
 {
 	if (!sem)
 		return -EINVAL;
+	int own = ringo__thread_check(&sem->owner);
+	if (own < 0)
+		return own;
 	if (sem->value == 0)
 		return -EBUSY;
 	sem->value--;
@@ -98,6 +107,9 @@ int ringo_semaphore_release(ringo_semaphore *sem)
 {
 	if (!sem)
 		return -EINVAL;
+	int own = ringo__thread_check(&sem->owner);
+	if (own < 0)
+		return own;
 	if (sem->bound >= 0 && sem->value >= sem->bound)
 		return -EOVERFLOW;
 	if (!ringo__list_empty(&sem->waiters)) {

@@ -130,6 +130,7 @@ struct mine {
 	ringo_lock *lock;
 	ringo_queue *q;
 	ringo_stream *s;
+	ringo_semaphore *sem;
 };
 
 static intptr_t use_foreign(void *arg)
@@ -154,6 +155,9 @@ static intptr_t use_foreign(void *arg)
 	bad += ringo_stream_write(m->s, "x", 1) != -EXDEV;
 	bad += ringo_stream_read(m->s, &c, 1) != -EXDEV;
 	bad += ringo_stream_drain(m->s) != -EXDEV;
+	bad += ringo_semaphore_acquire(m->sem) != -EXDEV;
+	bad += ringo_semaphore_try_acquire(m->sem) != -EXDEV;
+	bad += ringo_semaphore_release(m->sem) != -EXDEV;
 	return bad;
 }
 
@@ -169,6 +173,7 @@ static intptr_t exdev_objects_main(void *arg)
 	assert_int_equal(ringo_lock_create(&m.lock), 0);
 	assert_int_equal(ringo_queue_create(RINGO_QUEUE_FIFO, 0, &m.q), 0);
 	assert_int_equal(ringo_stream_open(sv[0], NULL, &m.s), 0);
+	assert_int_equal(ringo_semaphore_create(&m.sem, 1), 0);
 	/* Used here first: this loop's thread owns them. */
 	assert_int_equal(ringo_lock_acquire(m.lock), 0);
 	assert_int_equal(ringo_queue_put(m.q, 7), 0);
@@ -184,6 +189,8 @@ static intptr_t exdev_objects_main(void *arg)
 	assert_int_equal(ringo_queue_get_nowait(m.q, &v), 0);
 	assert_int_equal(v, 7);
 	assert_int_equal(ringo_queue_get_nowait(m.q, &v), -EAGAIN);
+	assert_int_equal(ringo_semaphore_value(m.sem), 1);
+	ringo_semaphore_destroy(m.sem);
 	ringo_stream_destroy(m.s);
 	close(sv[1]);
 	ringo_queue_destroy(m.q);

@@ -10,11 +10,12 @@
  *    -EBUSY (and frees nothing) while a task is queued on it, or has been
  *    handed the lock or a permit and not resumed yet; NULL is a no-op
  *    returning 0. An object must only be used by one loop at a time.
- *  - Not thread-safe. A lock or an event belongs to the thread of the loop
- *    that created it (made outside any loop: of the first loop that uses
- *    it); its calls on another loop's thread return -EXDEV and change
- *    nothing (ringo_lock_acquire/_try_acquire/_release,
- *    ringo_event_wait/_set/_clear). Between loops use a ringo_channel, or
+ *  - Not thread-safe. A lock, an event or a semaphore belongs to the thread
+ *    of the loop that created it (made outside any loop: of the first loop
+ *    that uses it); its calls on another loop's thread return -EXDEV and
+ *    change nothing (ringo_lock_acquire/_try_acquire/_release,
+ *    ringo_event_wait/_set/_clear, ringo_semaphore_acquire/_try_acquire/
+ *    _release; conditions and barriers are not checked). Between loops use a ringo_channel, or
  *    ringo_call_soon_threadsafe to run the call on the owner's loop.
  *  - Waiters are served in FIFO order, and without barging: a release hands
  *    the lock (or permit) directly to the first queued task, which owns it
