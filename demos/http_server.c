@@ -281,10 +281,6 @@ static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 		int ret = ringo_stream_drain(s);
 		if (ret < 0 || close_after)
 			return ret < 0 ? ret : 0;
-		/* Bytes that came while the drain waited are parsed first: fill
-		 * would wait for more than those. */
-		if (ringo_stream_peek(s, NULL) > seen)
-			continue;
 		bool in_head = !skip && (len > 0 || head_since);
 		if (in_head) {
 			if (!head_since)
@@ -293,7 +289,9 @@ static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 		} else {
 			ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
 		}
-		ssize_t more = ringo_stream_fill(s);
+		/* Bytes that came while the drain waited count: only past
+		 * those does it wait for the peer. */
+		ssize_t more = ringo_stream_fill_past(s, seen);
 		if (more == -ETIMEDOUT && in_head && len > 0) {
 			respond(s, "408 Request Timeout", "Request Timeout", false, false);
 			/* the server sends it as it closes, within this */

@@ -546,12 +546,11 @@ static intptr_t serve_conn(ringo_stream *s)
 		if (ret < 0)
 			break;
 		cn.out.handed = 0;
-		/* The rest of the round, already buffered, or bytes that came
-		 * while the round's answers or the drain were awaited: fill
-		 * would wait for more than those. */
-		if (full || ringo_stream_peek(s, NULL) > seen)
-			continue;
-		ret = ringo_stream_fill(s);
+		if (full)
+			continue; /* the rest of the round is buffered already */
+		/* Bytes that came while the round's answers or the drain were
+		 * awaited count: only past those does it wait for the peer. */
+		ret = ringo_stream_fill_past(s, seen);
 		if (ret <= 0)
 			break; /* the peer is done, the stream failed, or shutdown */
 	}

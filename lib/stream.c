@@ -1014,20 +1014,26 @@ size_t ringo_stream_peek(const ringo_stream *s, const void **data)
 	return s->in.len;
 }
 
-ssize_t ringo_stream_fill(ringo_stream *s)
+ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen)
 {
 	int ret = check(s);
 	if (ret < 0)
 		return ret;
-	size_t before = s->in.len;
-	while (s->in.len == before) {
+	while (s->in.len <= seen) {
 		if (!readable(s))
 			return end_of(s);
-		ret = wait_bytes(s, before + 1);
+		ret = wait_bytes(s, seen + 1);
 		if (ret < 0)
 			return ret;
 	}
-	return (ssize_t)(s->in.len - before);
+	return (ssize_t)s->in.len;
+}
+
+ssize_t ringo_stream_fill(ringo_stream *s)
+{
+	size_t before = s ? s->in.len : 0;
+	ssize_t n = ringo_stream_fill_past(s, before);
+	return n > 0 ? n - (ssize_t)before : n;
 }
 
 void ringo_stream_consume(ringo_stream *s, size_t n)

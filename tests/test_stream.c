@@ -153,11 +153,24 @@ static intptr_t peek_fill_body(void *arg)
 	assert_int_equal(ringo_stream_fill(s), 2);
 	assert_int_equal(ringo_stream_peek(s, &p), 4);
 	assert_memory_equal(p, "bcde", 4);
+	/* fill_past counts from what the caller saw: more than 2 are there
+	 * now, so it returns at once with how many are buffered. */
+	assert_int_equal(ringo_stream_fill_past(s, 2), 4);
+	write_str(fd[1], "f");
+	assert_int_equal(ringo_stream_fill_past(s, 4), 5);
+	assert_int_equal(ringo_stream_peek(s, &p), 5);
+	assert_memory_equal(p, "bcdef", 5);
 	ringo_stream_consume(s, 100); /* at most what is there */
 	assert_int_equal(ringo_stream_peek(s, &p), 0);
+	write_str(fd[1], "gh");
 	close(fd[1]);
+	/* At the end: what is buffered past seen, then 0. */
+	assert_int_equal(ringo_stream_fill_past(s, 1), 2);
+	assert_int_equal(ringo_stream_fill_past(s, 2), 0);
+	ringo_stream_consume(s, 2);
 	assert_int_equal(ringo_stream_fill(s), 0);
 	assert_true(ringo_stream_at_eof(s));
+	assert_int_equal(ringo_stream_fill_past(NULL, 0), -EINVAL);
 	ringo_stream_destroy(s);
 	return 0;
 }

@@ -182,7 +182,7 @@ static intptr_t serve_lines(struct conn *c)
 }
 
 /* As demos/kv_server.c: every complete request buffered, then one drain,
- * then fill, unless bytes came while it waited. */
+ * then a fill past what was parsed (bytes that came while it waited count). */
 static intptr_t serve_batches(struct conn *c)
 {
 	uint64_t x = seed_for(c->idx, 1);
@@ -207,9 +207,7 @@ static intptr_t serve_batches(struct conn *c)
 			note_failure(c, "server: sleep or drain failed");
 			return ret;
 		}
-		if (ringo_stream_peek(c->srv, NULL) > seen)
-			continue;
-		ssize_t more = ringo_stream_fill(c->srv);
+		ssize_t more = ringo_stream_fill_past(c->srv, seen);
 		if (more == 0)
 			return seen ? -EPROTO : 0;
 		if (more < 0) {

@@ -106,12 +106,22 @@ ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, 
  * until the next consume or read, or until the task next suspends (arrivals
  * may move the buffer). */
 size_t ringo_stream_peek(const ringo_stream *s, const void **data);
-/* Waits until more bytes than are buffered now have arrived. Returns how
- * many more (> 0), 0 at end of stream, or a negative errno. Bytes that came
- * while the task waited on something else since it last looked (a drain, a
- * sleep) are buffered already and do not count: peek again first, or a
- * server can wait for bytes its client will only send after the replies to
- * those (docs/pipelining.md). */
+/* Waits until more than seen bytes are buffered: the call for a parser that
+ * has looked at seen bytes (from ringo_stream_peek) without finding a whole
+ * request. Returns at once if more are buffered already, as after a drain
+ * or a sleep during which bytes came. Returns the number buffered (> seen),
+ * 0 at end of stream with no more than seen buffered, or a negative errno
+ * (-ECANCELED, -ETIMEDOUT at the stream's deadline or idle timeout, -EBUSY
+ * if another task reads). May suspend. */
+ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen);
+/* Waits until more bytes than are buffered now have arrived:
+ * ringo_stream_fill_past(s, what peek returns now). Returns how many more
+ * (> 0), 0 at end of stream, or a negative errno. May suspend. Bytes that
+ * came while the task waited on something else since it last looked (a
+ * drain, a sleep) are buffered already and do not count: a server that
+ * fills after a drain can wait for bytes its client will only send after
+ * the replies to those. Use ringo_stream_fill_past with what the parser
+ * saw (docs/pipelining.md). */
 ssize_t ringo_stream_fill(ringo_stream *s);
 /* Drops the first n buffered bytes (at most what is buffered). */
 void ringo_stream_consume(ringo_stream *s, size_t n);
