@@ -11,7 +11,7 @@
 size_t conn_limit_init(struct conn_limit *l, size_t max, const char *prog)
 {
 	l->max = max;
-	l->active = 0;
+	atomic_init(&l->active, 0);
 	struct rlimit r;
 	if (getrlimit(RLIMIT_NOFILE, &r) != 0)
 		return l->max;
@@ -31,15 +31,15 @@ size_t conn_limit_init(struct conn_limit *l, size_t max, const char *prog)
 
 bool conn_limit_enter(struct conn_limit *l)
 {
-	if (l->active >= l->max)
-		return false;
-	l->active++;
-	return true;
+	if (atomic_fetch_add_explicit(&l->active, 1, memory_order_relaxed) < l->max)
+		return true;
+	atomic_fetch_sub_explicit(&l->active, 1, memory_order_relaxed);
+	return false;
 }
 
 void conn_limit_leave(struct conn_limit *l)
 {
-	l->active--;
+	atomic_fetch_sub_explicit(&l->active, 1, memory_order_relaxed);
 }
 
 bool conn_limit_parse(const char *arg, size_t *max)

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The server demos' connection limit (--max-connections): how many
- * connections a server serves at once; one over the limit is answered
- * with the server's "too busy" reply and closed at once. */
+ * connections a server serves at once, on all its loops together (one
+ * conn_limit shared by every loop's thread); one over the limit is
+ * answered with the server's "too busy" reply and closed at once. */
 #ifndef DEMOS_CONN_LIMIT_H
 #define DEMOS_CONN_LIMIT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -12,7 +14,7 @@
 
 struct conn_limit {
 	size_t max;
-	size_t active;
+	_Atomic size_t active;
 };
 
 /* Sets the limit to max and makes room for it in the process's fd limit

@@ -5,7 +5,7 @@
  *   echo_server [--host H] [--port N] [--max-connections N] [--threads N]
  *               [--idle-timeout SECONDS]	(default 127.0.0.1:8888, 10000, 1, none)
  *
- * A connection over --max-connections at once (per loop) is closed at once;
+ * A connection over --max-connections at once (all loops together) is closed at once;
  * one that moved no byte for --idle-timeout seconds is closed.
  * --threads N runs N loops on one port (0: one per CPU; demos/shards.h).
  * Prints "listening on HOST:PORT" once it accepts (--port 0 picks a free
@@ -54,9 +54,8 @@ static intptr_t echo(ringo_stream *s, void *arg)
 static intptr_t serve(void *arg)
 {
 	struct config *cfg = arg;
-	struct conn_limit limit = cfg->limit;  /* each loop its own */
 	ringo_server *srv;
-	int ret = shards_start_server(&cfg->sh, echo, &limit, &srv);
+	int ret = shards_start_server(&cfg->sh, echo, &cfg->limit, &srv);
 	if (ret < 0)
 		return ret;
 	int sig = shards_wait(&cfg->sh, &cfg->signals);

@@ -6,7 +6,7 @@
  *	            [--max-connections N] [--root DIR] [--threads N]
  *
  * --threads N runs N loops on one port (0: one per CPU; demos/shards.h),
- * each with its own --max-connections. With --tls-cert and --tls-key it
+ * --max-connections counting all of them together. With --tls-cert and --tls-key it
  * serves HTTPS (ALPN http/1.1, the handshake bounded by --header-timeout;
  * --root files are then read and encrypted instead of spliced).
  *
@@ -116,7 +116,7 @@ static void write_hello(ringo_stream *s)
 struct server {
 	int64_t header_ns;      /* a request head must arrive within this */
 	int64_t idle_ns;        /* a kept-alive connection may wait this long */
-	struct conn_limit limit;
+	struct conn_limit limit;  /* all loops together */
 	int root_fd;            /* --root: the directory served, or -1 */
 };
 
@@ -329,9 +329,8 @@ struct config {
 static intptr_t main_task(void *arg)
 {
 	struct config *cfg = arg;
-	struct server mine = cfg->srv;  /* each loop its own connection limit */
 	ringo_server *srv;
-	int ret = shards_start_server(&cfg->sh, serve, &mine, &srv);
+	int ret = shards_start_server(&cfg->sh, serve, &cfg->srv, &srv);
 	if (ret < 0)
 		return ret;
 	sigset_t stop;

@@ -560,23 +560,21 @@ static intptr_t serve_conn(ringo_stream *s)
 }
 
 /* How many connections are served, on all loops together. */
-static size_t max_conns;
-static _Atomic size_t active_conns;
+static struct conn_limit conns;
 
 /* A connection's task: within the limit, served; over it, redis's error
  * and closed. */
 static intptr_t serve(ringo_stream *s, void *arg)
 {
 	(void)arg;
-	if (atomic_fetch_add(&active_conns, 1) >= max_conns) {
-		atomic_fetch_sub(&active_conns, 1);
+	if (!conn_limit_enter(&conns)) {
 		static const char busy[] = "-ERR max number of clients reached\r\n";
 		ringo_stream_write(s, busy, sizeof(busy) - 1);
 		ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(1)));
 		return 0;
 	}
 	intptr_t ret = serve_conn(s);
-	atomic_fetch_sub(&active_conns, 1);
+	conn_limit_leave(&conns);
 	return ret;
 }
 
@@ -721,8 +719,7 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	struct conn_limit limit;
-	max_conns = conn_limit_init(&limit, max, "kv_server");
+	conn_limit_init(&conns, max, "kv_server");
 	/* Blocked from the start, so that one sent as soon as the server says
 	 * it listens is not lost: ringo_signal_wait takes it. */
 	sigset_t set;

@@ -15,7 +15,7 @@
  * (each takes up to 6 fds: its two sockets and a pipe for each direction
  * while it splices).
  * --threads N runs N loops on one port (0: one per CPU; demos/shards.h),
- * the connection limit shared out between them.
+ * the connection limit counting all of them together.
  * SIGINT or SIGTERM closes every connection and exits 0. */
 #include <signal.h>
 #include <stdio.h>
@@ -56,23 +56,16 @@ static intptr_t pass(void *arg)
 	return ret < 0 ? ret : 0;
 }
 
-/* What a connection's task gets: the configuration and its loop's limit. */
-struct shard {
-	struct config *cfg;
-	struct conn_limit limit;
-};
-
 static intptr_t serve(ringo_stream *client, void *arg)
 {
-	struct shard *me = arg;
-	struct config *cfg = me->cfg;
-	if (!conn_limit_enter(&me->limit))
+	struct config *cfg = arg;
+	if (!conn_limit_enter(&cfg->limit))
 		return 0; /* over the limit: the server closes it */
 	ringo_stream *up;
 	int ret = ringo_open_connection(cfg->up_host, cfg->up_port, &cfg->stream,
 					ringo_deadline_in(RINGO_SEC(10)), &up);
 	if (ret < 0) {
-		conn_limit_leave(&me->limit);
+		conn_limit_leave(&cfg->limit);
 		return ret;
 	}
 	/* upstream -> client on a task of its own, client -> upstream here */
@@ -94,19 +87,15 @@ static intptr_t serve(ringo_stream *client, void *arg)
 		ringo_stream_destroy(up); /* aborted: nothing more to send */
 	else if (ringo_stream_wait_closed(up) != -ESHUTDOWN)
 		ringo_stream_destroy(up);
-	conn_limit_leave(&me->limit);
+	conn_limit_leave(&cfg->limit);
 	return ret;
 }
 
 static intptr_t run(void *arg)
 {
 	struct config *cfg = arg;
-	/* Each loop its share of the connections (and so of the fds). */
-	struct shard me = { cfg, { .max = cfg->limit.max / cfg->sh.n } };
-	if (me.limit.max == 0)
-		me.limit.max = 1;
 	ringo_server *srv;
-	int ret = shards_start_server(&cfg->sh, serve, &me, &srv);
+	int ret = shards_start_server(&cfg->sh, serve, cfg, &srv);
 	if (ret < 0)
 		return ret;
 	int sig = shards_wait(&cfg->sh, &cfg->signals);
