@@ -340,13 +340,17 @@ static bool use_splice(const struct copy *c)
 
 /* A TLS (layered) stream is copied through the stream calls, which
  * decode and encode: peek, write, consume, drain. The deadline is not
- * applied on this path (the streams' own deadlines and idle timeouts are). */
+ * applied on this path (the streams' own deadlines and idle timeouts are).
+ * At most BUF_SIZE a write: a TLS write that size, with nothing queued,
+ * is encrypted straight from the source's buffer, where a larger one
+ * would copy its rest into the output queue first. */
 static ssize_t copy_layered(struct copy *c)
 {
 	ringo_stream *src = c->src.stream, *dst = c->dst.stream;
 	while (c->moved < c->limit) {
 		const void *data;
-		size_t n = room_for(c, ringo_stream_peek(src, &data));
+		size_t n = ringo_stream_peek(src, &data);
+		n = room_for(c, n < BUF_SIZE ? n : BUF_SIZE);
 		if (n == 0) {
 			ssize_t r = ringo_stream_fill(src);
 			if (r <= 0)
