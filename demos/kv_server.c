@@ -653,12 +653,9 @@ static intptr_t main_task(void *arg)
 	if (r < 0)
 		goto free_closed;
 	ringo_server *srv = NULL;
+	/* On failure every loop has been told to stop already. */
 	r = shards_start_server(&cfg->sh, serve, NULL, &srv);
-	if (r < 0 && nshards > 1)
-		kill(getpid(), SIGTERM);  /* every loop stops: the server is incomplete */
-	if (r < 0 && nshards == 1 && cfg->sh.stop[me])
-		ringo_event_destroy(cfg->sh.stop[me]);
-	if (r == 0 || (nshards > 1 && cfg->sh.stop[me])) {
+	if (r == 0) {
 		sigset_t set;
 		signals(&set);
 		int sig = shards_wait(&cfg->sh, &set);

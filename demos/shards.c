@@ -2,6 +2,7 @@
 #include "shards.h"
 
 #include <stdatomic.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@ fail:
 	return ret;
 }
 
+static void set_stop(void *arg);
+
 int shards_start_server(struct shards *sh, ringo_conn_fn handler, void *arg, ringo_server **out)
 {
 	unsigned me = ringo_loop_index();
@@ -68,6 +71,18 @@ int shards_start_server(struct shards *sh, ringo_conn_fn handler, void *arg, rin
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot listen on %s:%u: %s\n", sh->prog, sh->host, sh->port,
 			strerror(-ret));
+		if (sh->n == 1) {
+			ringo_event_destroy(sh->stop[me]);
+			return ret;
+		}
+		/* Every loop stops: loop 0 on the signal (blocked by the demos
+		 * from the start, so it waits for loop 0's signal wait), the
+		 * others on its word. */
+		kill(getpid(), SIGTERM);
+		sigset_t stop;
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGTERM);
+		shards_wait(sh, &stop);
 		return ret;
 	}
 	if (atomic_fetch_add(&sh->listening, 1) + 1 == sh->n) {
@@ -109,10 +124,17 @@ int shards_run(struct shards *sh, ringo_task_fn main, void *arg)
 	intptr_t results[SHARDS_MAX];
 	int ret = sh->n == 1 ? ringo_run(main, arg, &results[0])
 			     : ringo_run_threads(sh->n, main, arg, NULL, results);
-	if (ret < 0)
+	if (ret < 0) {
+		fprintf(stderr, "%s: cannot run %u loops: %s\n", sh->prog, sh->n, strerror(-ret));
 		return 1;
-	for (unsigned i = 0; i < sh->n; i++)
-		if (results[i] < 0)
-			return 1;
-	return 0;
+	}
+	int rc = 0;
+	for (unsigned i = 0; i < sh->n; i++) {
+		if (results[i] < 0) {
+			fprintf(stderr, "%s: loop %u ended with %s\n", sh->prog, i,
+				strerror((int)-results[i]));
+			rc = 1;
+		}
+	}
+	return rc;
 }

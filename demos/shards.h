@@ -39,7 +39,10 @@ int shards_bind(struct shards *sh);
  * and returned >= 0, else 1 (an exit status). */
 int shards_run(struct shards *sh, ringo_task_fn main, void *arg);
 /* In each loop's main: starts this loop's server with handler(arg).
- * Returns 0 or a negative errno (said on stderr). */
+ * Returns 0 or a negative errno (said on stderr). A loop that cannot
+ * serve stops them all: it raises SIGTERM, waits until loop 0 has passed
+ * the word on (as shards_wait does), and returns its error, so the
+ * process ends instead of serving with a loop short. */
 int shards_start_server(struct shards *sh, ringo_conn_fn handler, void *arg, ringo_server **out);
 /* Waits for the end: in loop 0 for SIGINT or SIGTERM (returns it, after
  * telling the other loops), in the others for loop 0's word (returns 0). */
