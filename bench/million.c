@@ -55,7 +55,11 @@ int main(void)
 		N = atoi(n);
 	tasks = calloc(N, sizeof(*tasks));
 	intptr_t ns = 0;
-	if (!tasks || ringo_run(run, NULL, &ns) < 0 || ns < 0)
+	/* RINGO_BENCH_STACK=65536: another default stack size (to measure what
+	 * the reservation's size costs). */
+	const char *st = getenv("RINGO_BENCH_STACK");
+	ringo_run_opts opts = { .stack_size = st ? (size_t)atol(st) : 0 };
+	if (!tasks || ringo_run_with(run, NULL, &ns, &opts) < 0 || ns < 0)
 		return 1;
 	double rss = peak_rss_kb();
 	double go_rss, tokio_rss;

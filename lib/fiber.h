@@ -29,6 +29,8 @@ struct ringo__stack {
 	unsigned valgrind_id;
 };
 
+enum { RINGO__STACK_RELEASE_BATCH = 64 };
+
 struct ringo__stack_pool {
 	size_t default_size;       /* usable bytes of a default stack, page multiple */
 	struct ringo__stack *free; /* recycled default-size stacks (LIFO) */
@@ -38,6 +40,10 @@ struct ringo__stack_pool {
 	/* Private to stack.c. */
 	struct ringo__stack *cold; /* recycled stacks whose pages went back to the kernel */
 	size_t ncold;
+	/* Bound for the cold list, their pages not yet given back: released
+	 * together (one process_madvise and TLB flush per RELEASE_BATCH) */
+	struct ringo__stack *releasing[RINGO__STACK_RELEASE_BATCH];
+	size_t nreleasing;
 	size_t hot_max;            /* bound on nfree: resident free stacks kept */
 	size_t page;
 	size_t guard_size;         /* the gap below each stack (64 KiB) */
@@ -52,6 +58,10 @@ struct ringo__stack_pool {
 int ringo__stack_pool_init(struct ringo__stack_pool *p, size_t default_size);
 /* Unmaps every stack of the pool; all must have been put back. */
 void ringo__stack_pool_destroy(struct ringo__stack_pool *p);
+/* Gives the pages of the stacks bound for the cold list back to the kernel
+ * (the loop calls it before it waits; ringo__stack_put when a batch is
+ * full). */
+void ringo__stack_flush(struct ringo__stack_pool *p);
 /* Hands out a stack of at least size usable bytes (0: the default).
  * Returns 0 or -ENOMEM (address space, mappings or memory exhausted). */
 int ringo__stack_get(struct ringo__stack_pool *p, size_t size, struct ringo__stack **out);

@@ -58,6 +58,7 @@ int64_t ringo_time(void)
 static bool turn(struct ringo_loop *loop)
 {
 	ringo__mailbox_listen(loop);
+	ringo__stack_flush(&loop->stacks);
 	int n = ringo__ring_run(loop->ring, true);
 	if (n < 0) {
 		ringo__log(RINGO_LOG_ERROR, "the ring failed: %s", strerror(-n));

@@ -12,7 +12,10 @@
  * hot free list, still committed, while fewer than hot_max stacks are there
  * (so a loop at steady concurrency never faults a stack in), otherwise its
  * pages are given back to the kernel (MADV_DONTNEED) and the mapping goes to
- * the cold list. Other sizes get a mapping of their own, unmapped on put.
+ * the cold list. The pages go back in batches (one process_madvise, so one
+ * TLB flush, for up to 64 stacks, or before the loop waits): a million tasks
+ * ending together made a million madvise calls, each flushing the TLB of
+ * every CPU the process ran on. Other sizes get a mapping of their own, unmapped on put.
  *
  * The guard must not cost a mapping (VMA) per stack, or a process stops near
  * vm.max_map_count / 2 stacks (65530 by default). In order of preference:
@@ -66,6 +69,7 @@ enum { MODE_AUTO, MODE_MADVISE, MODE_MPROTECT, MODE_CANARY };
 
 enum {
 	SLAB_STACKS_MAX = 64,
+	RELEASE_BATCH = RINGO__STACK_RELEASE_BATCH,
 	SLAB_BYTES_MAX = 64 << 20, /* fewer stacks per slab when they are big */
 	/* Free stacks kept committed. Touching a fresh page costs a fault (on
 	 * some VMs over 10 us), so a loop that ran N tasks at once keeps up to
@@ -382,7 +386,7 @@ void ringo__stack_pool_destroy(struct ringo__stack_pool *p)
 	}
 	p->slabs = NULL;
 	p->free = p->cold = NULL;
-	p->nfree = p->ncold = 0;
+	p->nfree = p->ncold = p->nreleasing = 0;
 	if (thread_pool == p)
 		thread_pool = NULL;
 }
@@ -413,11 +417,13 @@ const struct ringo__stack *ringo__stack_guard_of(const void *addr)
 static struct ringo__stack *pop(struct ringo__stack_pool *p, bool take)
 {
 	struct ringo__stack *s;
-	if (!take && p->nfree + p->ncold <= p->nreserved)
+	if (!take && p->nfree + p->nreleasing + p->ncold <= p->nreserved)
 		return carve(p);
 	if ((s = p->free)) {
 		p->free = s->next;
 		p->nfree--;
+	} else if (p->nreleasing) {
+		s = p->releasing[--p->nreleasing]; /* still committed */
 	} else if ((s = p->cold)) {
 		p->cold = s->next;
 		p->ncold--;
@@ -462,7 +468,7 @@ int ringo__stack_reserve(struct ringo__stack_pool *p, size_t size, struct ringo_
 	*own = NULL;
 	if (size > p->default_size)
 		return ringo__stack_get(p, size, own);
-	if (p->nfree + p->ncold <= p->nreserved) {
+	if (p->nfree + p->nreleasing + p->ncold <= p->nreserved) {
 		struct ringo__stack *s = carve(p);
 		if (!s)
 			return -ENOMEM;
@@ -508,9 +514,39 @@ void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s)
 		p->free = s;
 		p->nfree++;
 	} else {
-		madvise(s->lo, s->size, MADV_DONTNEED);
+		if (p->nreleasing == RELEASE_BATCH)
+			ringo__stack_flush(p);
+		p->releasing[p->nreleasing++] = s;
+	}
+}
+
+void ringo__stack_flush(struct ringo__stack_pool *p)
+{
+	size_t n = p->nreleasing;
+	if (n == 0)
+		return;
+	struct iovec iov[RELEASE_BATCH];
+	size_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		iov[i].iov_base = p->releasing[i]->lo;
+		iov[i].iov_len = p->releasing[i]->size;
+		bytes += iov[i].iov_len;
+	}
+	bool batched = false;
+	if (atomic_load_explicit(&batch_probe, memory_order_relaxed) >= 0) {
+		long r = syscall(SYS_process_madvise, PIDFD_SELF_THREAD, iov, n, MADV_DONTNEED, 0);
+		if (r < 0 && (errno == EBADF || errno == ENOSYS || errno == EINVAL ||
+			      errno == EPERM || errno == ESRCH))
+			atomic_store_explicit(&batch_probe, -1, memory_order_relaxed);
+		batched = r == (long)bytes;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ringo__stack *s = p->releasing[i];
+		if (!batched)
+			madvise(s->lo, s->size, MADV_DONTNEED);
 		s->next = p->cold;
 		p->cold = s;
 		p->ncold++;
 	}
+	p->nreleasing = 0;
 }

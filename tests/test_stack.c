@@ -167,7 +167,13 @@ static void test_excess_free_stacks_released(void **state)
 	}
 	for (size_t i = 0; i < n; i++)
 		ringo__stack_put(&p, s[i]);
+	/* The excess is given back in one batch (the loop flushes before it
+	 * waits). */
 	assert_int_equal(p.nfree, p.hot_max);
+	assert_int_equal(p.ncold, 0);
+	assert_int_equal(p.nreleasing, extra);
+	ringo__stack_flush(&p);
+	assert_int_equal(p.nreleasing, 0);
 	assert_int_equal(p.ncold, extra);
 	for (size_t i = 0; i < n; i++) {
 		char *top = (char *)s[i]->lo + s[i]->size - 1;
