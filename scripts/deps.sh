@@ -11,6 +11,9 @@ pkgs+=(curl)
 pkgs+=(mandoc)
 # issue 13: socat, which tests/test_udp_echo.c sends datagrams with
 pkgs+=(socat)
+# issue 13: OpenSSL 3 for TLS streams (optional in the build, but the suite
+# should test them), and its command line, which the TLS tests make certificates with
+pkgs+=(libssl-dev openssl)
 # issue 12: libunwind's header (task backtraces in dumps), sys/sdt.h (USDT probes)
 pkgs+=(libunwind-dev systemtap-sdt-dev)
 missing=()
