@@ -72,25 +72,6 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* A process's user + system time in seconds. */
-static double cpu_of(pid_t pid)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	long ut = 0, st = 0;
-	if (fgets(line, sizeof(line), f)) {
-		char *p = strrchr(line, ')');
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
-				&st) != 2)
-			ut = st = 0;
-	}
-	fclose(f);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 struct sender {
 	int fd;
 	size_t total;
@@ -240,9 +221,9 @@ static int bulk_rounds(struct peer *peers, int n, double (*load)(int port))
 			struct bench_server srv;
 			if (!start(p, &srv))
 				return -1;
-			double c0 = cpu_of(srv.pid);
+			double c0 = bench_cpu_seconds(srv.pid);
 			double mbs = load(srv.port);
-			double c1 = cpu_of(srv.pid);
+			double c1 = bench_cpu_seconds(srv.pid);
 			if (!stop(p, &srv) || mbs < 0)
 				return -1;
 			p->rate[r] = mbs;
@@ -301,9 +282,9 @@ static int wrk_rounds(struct peer *peers, int n, const char *scheme)
 			snprintf(cmd, sizeof(cmd),
 				 "taskset -c 1 wrk -t1 -c64 -d3s %s://127.0.0.1:%d/ 2>&1", scheme,
 				 srv.port);
-			double c0 = cpu_of(srv.pid);
+			double c0 = bench_cpu_seconds(srv.pid);
 			double rps = bench_command_value(cmd, "Requests/sec:");
-			double c1 = cpu_of(srv.pid);
+			double c1 = bench_cpu_seconds(srv.pid);
 			if (!stop(p, &srv) || rps <= 0)
 				return -1;
 			p->rate[r] = rps;
@@ -677,9 +658,9 @@ static int bench_rss(char **argv)
 			return 1;
 		usleep(200000);
 		long idle = status_kib(srv.pid, "VmRSS:");
-		double c0 = cpu_of(srv.pid);
+		double c0 = bench_cpu_seconds(srv.pid);
 		double mbs = echo_load_n(srv.port, total);
-		double c1 = cpu_of(srv.pid);
+		double c1 = bench_cpu_seconds(srv.pid);
 		long after = status_kib(srv.pid, "VmRSS:"), peak = status_kib(srv.pid, "VmHWM:");
 		if (!stop(&p, &srv) || mbs < 0 || idle <= 0)
 			return 1;

@@ -45,26 +45,6 @@ static double cpu_seconds(int who)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-/* A process's user + system time in clock ticks. */
-static long cpu_ticks(pid_t pid)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	long ut = 0, st = 0;
-	if (fgets(line, sizeof(line), f)) {
-		char *p = strrchr(line, ')');
-		/* after the name: state is field 3; utime, stime are 14, 15 */
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
-				&st) != 2)
-			ut = st = 0;
-	}
-	fclose(f);
-	return ut + st;
-}
-
 static void pin(int cpu)
 {
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
@@ -178,17 +158,17 @@ static double run(const char *path, const char *client, double busy[2])
 		return -1;
 	}
 	double rps;
-	long ticks;
+	double cpu0;
 	int64_t t0;
 	int who = client ? RUSAGE_CHILDREN : RUSAGE_SELF;
 	if (client)
 		client_load(client, s.port, WARMUP);
-	ticks = cpu_ticks(s.pid);
+	cpu0 = bench_cpu_seconds(s.pid);
 	double gen = cpu_seconds(who);
 	t0 = bench_now();
 	rps = client ? client_load(client, s.port, SECONDS) : load(s.port);
 	double wall = (double)(bench_now() - t0) / 1e9;
-	busy[0] = (double)(cpu_ticks(s.pid) - ticks) / (double)sysconf(_SC_CLK_TCK) / wall;
+	busy[0] = (bench_cpu_seconds(s.pid) - cpu0) / wall;
 	busy[1] = (cpu_seconds(who) - gen) / wall;
 	int status = bench_server_stop(&s);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -65,22 +65,10 @@ static double run_server(char *const argv[], int port)
  * (nginx's workers). */
 static double cpu_tree(pid_t pid)
 {
-	char path[96], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	long ut = 0, st = 0;
-	if (fgets(line, sizeof(line), f)) {
-		char *p = strrchr(line, ')');
-		if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
-				 &st) != 2)
-			ut = st = 0;
-	}
-	fclose(f);
-	double cpu = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	char path[96];
+	double cpu = bench_cpu_seconds(pid);
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	f = fopen(path, "r");
+	FILE *f = fopen(path, "r");
 	if (f) {
 		int child;
 		while (fscanf(f, "%d", &child) == 1)

@@ -43,51 +43,7 @@ static void run_benchmark(int port, int pipeline, const char *client_cpus, doubl
 	snprintf(cmd, sizeof(cmd),
 		 "%sredis-benchmark -p %d -t set,get -c 50 -n %d -r 1000000 -q -P %d 2>/dev/null",
 		 pin, port, REQUESTS, pipeline);
-	rps[0] = rps[1] = NAN;
-	FILE *p = popen(cmd, "r");
-	if (!p)
-		return;
-	/* Progress lines end in '\r', results in '\n': "SET: 123.45 requests
-	 * per second, p50=..." */
-	char line[512];
-	size_t len = 0;
-	int c;
-	while ((c = fgetc(p)) != EOF) {
-		if (c != '\r' && c != '\n') {
-			if (len < sizeof(line) - 1)
-				line[len++] = (char)c;
-			continue;
-		}
-		line[len] = 0;
-		len = 0;
-		char name[8];
-		double v;
-		if (sscanf(line, "%7[A-Z]: %lf requests per second", name, &v) == 2 &&
-		    strstr(line, "requests per second")) {
-			if (strcmp(name, "SET") == 0)
-				rps[0] = v;
-			else if (strcmp(name, "GET") == 0)
-				rps[1] = v;
-		}
-	}
-	pclose(p);
-}
-
-/* CPU time (user + system, all threads) a process has used so far, in
- * seconds. */
-static double cpu_seconds(pid_t pid)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return NAN;
-	unsigned long utime = 0, stime = 0;
-	/* after "pid (comm) state", fields 4..13, then utime and stime */
-	int n = fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-		       &utime, &stime);
-	fclose(f);
-	return n == 2 ? (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK) : NAN;
+	bench_redis_benchmark(cmd, rps);
 }
 
 enum server { KV1, KV2, REDIS, REDIS_IO2, NSERVERS };
@@ -146,7 +102,7 @@ static int measure(enum server which, const char *kv_path, int pipeline, double 
 		return -1;
 	}
 	best[0] = best[1] = 0;
-	double cpu0 = cpu_seconds(s.pid);
+	double cpu0 = bench_cpu_seconds(s.pid);
 	for (int i = 0; i < ROUNDS; i++) {
 		double rps[2];
 		run_benchmark(port, pipeline, client_cpus, rps);
@@ -154,7 +110,7 @@ static int measure(enum server which, const char *kv_path, int pipeline, double 
 			best[k] = isnan(rps[k]) || isnan(best[k]) ? NAN : fmax(best[k], rps[k]);
 	}
 	/* each round: REQUESTS SETs and REQUESTS GETs */
-	*cpu_us = (cpu_seconds(s.pid) - cpu0) * 1e6 / (ROUNDS * 2.0 * REQUESTS);
+	*cpu_us = (bench_cpu_seconds(s.pid) - cpu0) * 1e6 / (ROUNDS * 2.0 * REQUESTS);
 	int status = bench_server_stop(&s);
 	if (which <= KV2 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 		fprintf(stderr, "bench_kv_threads: %s did not exit cleanly (status %d)\n",

@@ -16,6 +16,61 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A process's user + system time so far, in seconds, from /proc/PID/stat
+ * (all its threads); 0 if it cannot be read. */
+static inline double bench_cpu_seconds(pid_t pid)
+{
+	char path[64], line[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	long ut = 0, st = 0;
+	if (fgets(line, sizeof(line), f)) {
+		/* after "pid (comm) ": state, then fields 4..13, then utime, stime */
+		char *p = strrchr(line, ')');
+		if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
+				 &st) != 2)
+			ut = st = 0;
+	}
+	fclose(f);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Runs a redis-benchmark command line (-q, -t set,get) and stores the SET
+ * and GET rates in rps[0] and rps[1] (NaN where absent). */
+static inline void bench_redis_benchmark(const char *cmd, double rps[2])
+{
+	rps[0] = rps[1] = 0.0 / 0.0;
+	FILE *p = popen(cmd, "r");
+	if (!p)
+		return;
+	/* Progress lines end in '\r', results in '\n': "SET: 123.45 requests
+	 * per second, p50=..." */
+	char line[512];
+	size_t len = 0;
+	int c;
+	while ((c = fgetc(p)) != EOF) {
+		if (c != '\r' && c != '\n') {
+			if (len < sizeof(line) - 1)
+				line[len++] = (char)c;
+			continue;
+		}
+		line[len] = 0;
+		len = 0;
+		char name[8];
+		double v;
+		if (sscanf(line, "%7[A-Z]: %lf requests per second", name, &v) == 2 &&
+		    strstr(line, "requests per second")) {
+			if (strcmp(name, "SET") == 0)
+				rps[0] = v;
+			else if (strcmp(name, "GET") == 0)
+				rps[1] = v;
+		}
+	}
+	pclose(p);
+}
+
 struct bench_server {
 	pid_t pid;
 	int port;

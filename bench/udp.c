@@ -35,24 +35,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long cpu_ticks(pid_t pid)
-{
-	char path[64], line[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return 0;
-	long ut = 0, st = 0;
-	if (fgets(line, sizeof(line), f)) {
-		char *p = strrchr(line, ')');
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %ld %ld", &ut,
-				&st) != 2)
-			ut = st = 0;
-	}
-	fclose(f);
-	return ut + st;
-}
-
 static void pin(int cpu)
 {
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
@@ -159,12 +141,12 @@ static double run(const char *path, const char *extra, double *cpu_per)
 	}
 	long lost = 0;
 	load(port, WARMUP, &lost);
-	long t0 = cpu_ticks(pid);
+	double t0 = bench_cpu_seconds(pid);
 	double t = now();
 	double rate = load(port, SECONDS, &lost);
 	double wall = now() - t;
-	long t1 = cpu_ticks(pid);
-	*cpu_per = (double)(t1 - t0) / (double)sysconf(_SC_CLK_TCK) / (rate * wall);
+	double t1 = bench_cpu_seconds(pid);
+	*cpu_per = (t1 - t0) / (rate * wall);
 	kill(pid, SIGTERM);
 	int status;
 	waitpid(pid, &status, 0);
