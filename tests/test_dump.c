@@ -85,21 +85,6 @@ static intptr_t gatherer(void *arg)
 	return ringo_gather(kids, 3, NULL, 0);
 }
 
-static void tcp_pair(int fds[2])
-{
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(l, 1), 0);
-	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
-	fds[1] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(connect(fds[1], (struct sockaddr *)&a, sizeof(a)), 0);
-	fds[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(fds[0] >= 0);
-	close(l);
-}
-
 /* The dump with every "1.234s" made "T" and each "  at ..." site cut off
  * (sites are checked apart: they need libunwind). */
 static char *normalize(const char *in)
@@ -145,7 +130,7 @@ static intptr_t scene(void *arg)
 	assert_int_equal(ringo_lock_create(&lock), 0);
 	assert_int_equal(ringo_event_create(&ev), 0);
 	assert_int_equal(ringo_queue_create(RINGO_QUEUE_FIFO, 0, &queue), 0);
-	tcp_pair(conn);
+	harness_tcp_pair(conn);
 
 	ringo_task *t[12];
 	size_t n = 0;

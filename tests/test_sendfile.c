@@ -47,20 +47,13 @@ static int teardown_file(void **state)
 	return 0;
 }
 
-/* A connected TCP pair on loopback. */
+/* A connected TCP pair on loopback: a dialled, b accepted. */
 static void tcp_pair(int *a, int *b)
 {
-	int l = ringo_listen_on("127.0.0.1", 0, 0);
-	assert_true(l >= 0);
-	int port = ringo_local_port(l);
-	struct sockaddr_storage addr;
-	socklen_t len;
-	assert_int_equal(ringo_addr_parse("127.0.0.1", (uint16_t)port, &addr, &len), 0);
-	*a = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(ringo_connect(*a, (struct sockaddr *)&addr, len, RINGO_NO_DEADLINE), 0);
-	*b = ringo_accept(l, NULL, NULL, SOCK_CLOEXEC, RINGO_NO_DEADLINE);
-	assert_true(*b >= 0);
-	close(l);
+	int fd[2];
+	harness_tcp_pair(fd);
+	*a = fd[1];
+	*b = fd[0];
 }
 
 struct sink {
