@@ -147,7 +147,7 @@ static bool start(struct peer *p, struct bench_server *srv)
 	if (p->nginx) {
 		static char conf[600];
 		p->argv[0] = "taskset", p->argv[1] = "-c", p->argv[2] = "0";
-		if (bench_nginx_config("/tmp/ringo-bench-nginx-bulk", atoi(p->port),
+		if (bench_nginx_config("/tmp/ringo-bench-nginx-bulk", 0, atoi(p->port),
 				       p->nginx_listen, p->nginx, conf, sizeof(conf),
 				       p->argv + 3) < 0) {
 			fprintf(stderr, "bench_bulk: cannot write nginx's configuration\n");

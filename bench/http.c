@@ -18,7 +18,6 @@
  * request says whether the server itself scales. */
 #include <dirent.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 
 #include "bench.h"
 #include "serve.h"
@@ -125,16 +124,24 @@ static void threaded_line(const char *name, struct threaded t, double base)
 	       t.rps / base, t.server_us, t.wrk_us);
 }
 
-static int write_nginx_conf(int workers, int *port_out, char *conf, size_t conf_len);
+/* nginx with `workers` worker processes (0: one process, no master),
+ * answering every request with the same 13 bytes as http_server; its
+ * port in *port, argv (6 slots) to run it. Returns 0 or -1. */
+static int nginx_hello(int workers, int *port, char *conf, size_t conf_cap, char *argv[6])
+{
+	*port = bench_free_port();
+	return bench_nginx_config("/tmp/ringo-bench-nginx", workers, *port, "",
+				  "    location / { default_type text/plain; return 200 \"Hello, World!\"; }\n",
+				  conf, conf_cap, argv);
+}
 
 static struct threaded run_nginx_threaded(int workers)
 {
 	struct threaded none = { -1, 0, 0 };
-	char conf[512];
+	char conf[512], *argv[6];
 	int port;
-	if (!bench_have("nginx") || write_nginx_conf(workers, &port, conf, sizeof(conf)) < 0)
+	if (nginx_hello(workers, &port, conf, sizeof(conf), argv) < 0)
 		return none;
-	char *argv[] = { "nginx", "-p", "/tmp/ringo-bench-nginx", "-c", conf, NULL };
 	return run_threaded(argv, port);
 }
 
@@ -162,47 +169,12 @@ static void threads_section(const char *server)
 		       "request\n", r[1].rps / ng2.rps, r[1].server_us / ng2.server_us);
 }
 
-static int write_nginx_conf(int workers, int *port_out, char *conf, size_t conf_len)
-{
-	const char *dir = "/tmp/ringo-bench-nginx";
-	mkdir(dir, 0755);
-	snprintf(conf, conf_len, "%s/nginx.conf", dir);
-	FILE *f = fopen(conf, "w");
-	if (!f)
-		return -1;
-	int port = bench_free_port();
-	fprintf(f,
-		"worker_processes %d;\n"
-		"daemon off;\n"
-		"pid %s/nginx.pid;\n"
-		"error_log %s/error.log;\n"
-		"events { worker_connections 4096; }\n"
-		"http {\n"
-		"  access_log off;\n"
-		"  client_body_temp_path %s/body;\n"
-		"  proxy_temp_path %s/proxy;\n"
-		"  fastcgi_temp_path %s/fastcgi;\n"
-		"  uwsgi_temp_path %s/uwsgi;\n"
-		"  scgi_temp_path %s/scgi;\n"
-		"  keepalive_requests 1000000;\n"
-		"  server {\n"
-		"    listen 127.0.0.1:%d;\n"
-		"    location / { default_type text/plain; return 200 \"Hello, World!\"; }\n"
-		"  }\n"
-		"}\n",
-		workers, dir, dir, dir, dir, dir, dir, dir, port);
-	fclose(f);
-	*port_out = port;
-	return 0;
-}
-
 static double run_nginx(void)
 {
-	char conf[512];
+	char conf[512], *argv[6];
 	int port;
-	if (!bench_have("nginx") || write_nginx_conf(1, &port, conf, sizeof(conf)) < 0)
+	if (nginx_hello(1, &port, conf, sizeof(conf), argv) < 0)
 		return -1;
-	char *argv[] = { "nginx", "-p", "/tmp/ringo-bench-nginx", "-c", conf, NULL };
 	return run_server(argv, port);
 }
 

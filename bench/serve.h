@@ -180,14 +180,15 @@ static inline int bench_have(const char *prog)
 	return system(cmd) == 0;
 }
 
-/* Writes DIR/nginx.conf for one nginx process (no master: its CPU time is
- * the server's) listening on 127.0.0.1:port, with `server` (directives for
- * the server block, e.g. a location) and `listen_extra` ("ssl" or ""), and
- * fills argv (6 slots) to run it. Returns 0, or -1 if nginx is missing or
- * the file cannot be written. */
-static inline int bench_nginx_config(const char *dir, int port, const char *listen_extra,
-				     const char *server, char *conf, size_t conf_cap,
-				     char *argv[6])
+/* Writes DIR/nginx.conf for nginx listening on 127.0.0.1:port, with
+ * `server` (directives for the server block, e.g. a location) and
+ * `listen_extra` ("ssl" or ""), and fills argv (6 slots) to run it.
+ * workers == 0: one process, no master (its CPU time is the server's);
+ * otherwise a master and that many workers. Returns 0, or -1 if nginx is
+ * missing or the file cannot be written. */
+static inline int bench_nginx_config(const char *dir, int workers, int port,
+				     const char *listen_extra, const char *server, char *conf,
+				     size_t conf_cap, char *argv[6])
 {
 	if (!bench_have("nginx"))
 		return -1;
@@ -199,9 +200,11 @@ static inline int bench_nginx_config(const char *dir, int port, const char *list
 	FILE *f = fopen(conf, "w");
 	if (!f)
 		return -1;
+	if (workers == 0)
+		fprintf(f, "worker_processes 1;\nmaster_process off;\n");
+	else
+		fprintf(f, "worker_processes %d;\n", workers);
 	fprintf(f,
-		"worker_processes 1;\n"
-		"master_process off;\n"
 		"daemon off;\n"
 		"pid %s/nginx.pid;\n"
 		"error_log %s/error.log;\n"
