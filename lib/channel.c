@@ -291,6 +291,30 @@ int ringo_channel_try_recv(ringo_channel *ch, intptr_t *item)
 	return ret;
 }
 
+/* A send (sending) or receive of *item: at once if it can go, otherwise
+ * queued and waited for, by task t (suspending) or, with t NULL, by the
+ * calling plain thread (blocking until deadline). */
+static int transfer(ringo_channel *ch, bool sending, intptr_t *item, ringo_task *t,
+		    ringo_deadline deadline)
+{
+	struct chan_wait *woken;
+	pthread_mutex_lock(&ch->lock);
+	int ret = sending ? send_locked(ch, *item, &woken) : recv_locked(ch, item, &woken);
+	if (ret != -EAGAIN) {
+		pthread_mutex_unlock(&ch->lock);
+		if (woken)
+			wake(woken);
+		return ret;
+	}
+	struct chan_wait cw;
+	cw.item = sending ? *item : 0;
+	struct ringo__list *queue = sending ? &ch->senders : &ch->receivers;
+	ret = t ? block(ch, &cw, t, queue) : block_plain(ch, &cw, queue, deadline);
+	if (ret == 0 && !sending)
+		*item = cw.item;
+	return ret;
+}
+
 int ringo_channel_send(ringo_channel *ch, intptr_t item)
 {
 	if (!ch)
@@ -301,18 +325,7 @@ int ringo_channel_send(ringo_channel *ch, intptr_t item)
 	ringo_task *t = ringo__await_begin(&err);
 	if (!t)
 		return err;
-	struct chan_wait *woken;
-	pthread_mutex_lock(&ch->lock);
-	int ret = send_locked(ch, item, &woken);
-	if (ret != -EAGAIN) {
-		pthread_mutex_unlock(&ch->lock);
-		if (woken)
-			wake(woken);
-		return ret;
-	}
-	struct chan_wait cw;
-	cw.item = item;
-	return block(ch, &cw, t, &ch->senders);
+	return transfer(ch, true, &item, t, RINGO_NO_DEADLINE);
 }
 
 int ringo_channel_recv(ringo_channel *ch, intptr_t *item)
@@ -325,20 +338,7 @@ int ringo_channel_recv(ringo_channel *ch, intptr_t *item)
 	ringo_task *t = ringo__await_begin(&err);
 	if (!t)
 		return err;
-	struct chan_wait *woken;
-	pthread_mutex_lock(&ch->lock);
-	int ret = recv_locked(ch, item, &woken);
-	if (ret != -EAGAIN) {
-		pthread_mutex_unlock(&ch->lock);
-		if (woken)
-			wake(woken);
-		return ret;
-	}
-	struct chan_wait cw;
-	ret = block(ch, &cw, t, &ch->receivers);
-	if (ret == 0)
-		*item = cw.item;
-	return ret;
+	return transfer(ch, false, item, t, RINGO_NO_DEADLINE);
 }
 
 int ringo_channel_send_wait(ringo_channel *ch, intptr_t item, ringo_deadline deadline)
@@ -347,18 +347,7 @@ int ringo_channel_send_wait(ringo_channel *ch, intptr_t item, ringo_deadline dea
 		return -EINVAL;
 	if (ringo__loop_get())
 		return -EPERM;  /* it would block the loop: ringo_channel_send */
-	struct chan_wait *woken;
-	pthread_mutex_lock(&ch->lock);
-	int ret = send_locked(ch, item, &woken);
-	if (ret != -EAGAIN) {
-		pthread_mutex_unlock(&ch->lock);
-		if (woken)
-			wake(woken);
-		return ret;
-	}
-	struct chan_wait cw;
-	cw.item = item;
-	return block_plain(ch, &cw, &ch->senders, deadline);
+	return transfer(ch, true, &item, NULL, deadline);
 }
 
 int ringo_channel_recv_wait(ringo_channel *ch, intptr_t *item, ringo_deadline deadline)
@@ -367,20 +356,7 @@ int ringo_channel_recv_wait(ringo_channel *ch, intptr_t *item, ringo_deadline de
 		return -EINVAL;
 	if (ringo__loop_get())
 		return -EPERM;  /* it would block the loop: ringo_channel_recv */
-	struct chan_wait *woken;
-	pthread_mutex_lock(&ch->lock);
-	int ret = recv_locked(ch, item, &woken);
-	if (ret != -EAGAIN) {
-		pthread_mutex_unlock(&ch->lock);
-		if (woken)
-			wake(woken);
-		return ret;
-	}
-	struct chan_wait cw;
-	ret = block_plain(ch, &cw, &ch->receivers, deadline);
-	if (ret == 0)
-		*item = cw.item;
-	return ret;
+	return transfer(ch, false, item, NULL, deadline);
 }
 
 int ringo_channel_close(ringo_channel *ch)
