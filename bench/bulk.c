@@ -62,16 +62,6 @@
 #define CHUNK ((size_t)1 << 16)
 enum { ROUNDS = 3, MAXPEERS = 4 };
 
-static void pin(int cpu)
-{
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 struct sender {
 	int fd;
 	size_t total;
@@ -681,7 +671,7 @@ static int bench_rss(char **argv)
 int main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
-	pin(1);
+	bench_pin(1);
 	if (argc == 6 && !strcmp(argv[1], "echo"))
 		return bench_echo(argv + 1);
 	if (argc == 8 && !strcmp(argv[1], "proxy"))

@@ -45,16 +45,6 @@ static double cpu_seconds(int who)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-static void pin(int cpu)
-{
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 struct conn {
 	int fd;
 	size_t got;  /* bytes of the current echo received */
@@ -185,7 +175,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	pin(1);
+	bench_pin(1);
 	static const char *const gen_names[] = { "echo_client (ringo)", "epoll generator" };
 	for (int g = 0; g < 2; g++) {
 		const char *client = g == 0 ? argv[3] : NULL;

@@ -8,6 +8,7 @@
  * time and the kernel's workers'). Skips (exit 77) where the kernel has no
  * SEND_ZC. */
 #include "bench.h"
+#include "serve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -22,20 +23,10 @@
 #define TOTAL ((size_t)1 << 30)
 enum { ROUNDS = 3, DEPTH = 2 };
 
-static void pin(int cpu)
-{
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void *drain(void *arg)
 {
 	int fd = *(int *)arg;
-	pin(1);
+	bench_pin(1);
 	static char buf[1 << 20];
 	while (recv(fd, buf, sizeof(buf), 0) > 0)
 		;
@@ -136,7 +127,7 @@ static int64_t run(struct io_uring *ring, bool zc, size_t piece, char *bufs, dou
 
 int main(void)
 {
-	pin(0);
+	bench_pin(0);
 	struct io_uring ring;
 	if (io_uring_queue_init(64, &ring, 0) < 0)
 		return 1;

@@ -5,6 +5,7 @@
 #define RINGO_BENCH_SERVE_H
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,18 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Pins the calling thread to CPU cpu, where the machine has two or more
+ * (the server on one, its load on the other). */
+static inline void bench_pin(int cpu)
+{
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
 
 /* A process's user + system time so far, in seconds, from /proc/PID/stat
  * (all its threads); 0 if it cannot be read. */

@@ -35,16 +35,6 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void pin(int cpu)
-{
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
-		return;
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 /* Echoed datagrams per second while the load runs for `seconds`. */
 static double load(int port, double seconds, long *lost)
 {
@@ -121,7 +111,7 @@ static double run(const char *path, const char *extra, double *cpu_per)
 		return -1;
 	pid_t pid = fork();
 	if (pid == 0) {
-		pin(0);
+		bench_pin(0);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
@@ -166,7 +156,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	pin(1);
+	bench_pin(1);
 	const char *names[3] = { "ringo udp_echo", "recvmmsg/sendmmsg", "udp_echo --batch 8" };
 	const char *paths[3] = { argv[1], argv[2], argv[1] };
 	const char *extra[3] = { NULL, NULL, "8" };
