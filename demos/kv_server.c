@@ -33,7 +33,8 @@
  * DBSIZE and FLUSHDB one part per loop; their parts' replies are merged
  * (kv_merge). Each loop expires its own keys. A client sees what it would
  * see with one loop, except that a command over several loops is not
- * atomic with respect to other clients. --pin-cpus pins loop i to CPU i.
+ * atomic with respect to other clients. --pin-cpus pins loop i to CPU i
+ * (RINGO_RUN_PIN_CPUS).
  *
  * Keys expire on time: lazily, when a command touches an expired key, and
  * actively, by a task that sleeps until the earliest deadline of a heap of
@@ -42,11 +43,7 @@
  *
  * Prints "listening on HOST:PORT" once ready; SIGINT or SIGTERM closes the
  * server, cancels the connections' tasks and exits 0. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
-#endif
 #include <errno.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -584,7 +581,6 @@ static intptr_t serve(ringo_stream *s, void *arg)
 
 struct config {
 	struct shards sh;
-	bool pin;
 };
 
 static void signals(sigset_t *set)
@@ -615,29 +611,11 @@ static int all_closed(unsigned me)
 	return r;
 }
 
-static void pin_to_cpu(unsigned me)
-{
-	cpu_set_t allowed, one;
-	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0 || CPU_COUNT(&allowed) == 0)
-		return;
-	unsigned k = me % (unsigned)CPU_COUNT(&allowed);
-	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
-		if (CPU_ISSET(cpu, &allowed) && k-- == 0) {
-			CPU_ZERO(&one);
-			CPU_SET(cpu, &one);
-			sched_setaffinity(0, sizeof(one), &one);
-			return;
-		}
-	}
-}
-
 static intptr_t main_task(void *arg)
 {
 	struct config *cfg = arg;
 	unsigned me = ringo_loop_index();
 	struct shard *sh = &shards[me];
-	if (cfg->pin)
-		pin_to_cpu(me);
 	/* Held while connections may wait for other loops' answers: the loop
 	 * then waits for messages rather than report a deadlock. */
 	ringo_loop *self = nshards > 1 ? ringo_loop_ref(ringo_loop_current()) : NULL;
@@ -711,7 +689,7 @@ int main(int argc, char **argv)
 			if (!shards_parse(argv[++i], &cfg.sh.n))
 				return usage();
 		} else if (strcmp(argv[i], "--pin-cpus") == 0) {
-			cfg.pin = true;
+			cfg.sh.run_flags |= RINGO_RUN_PIN_CPUS;
 		} else {
 			return usage();
 		}

@@ -122,8 +122,9 @@ int shards_wait(struct shards *sh, const sigset_t *stop)
 int shards_run(struct shards *sh, ringo_task_fn main, void *arg)
 {
 	intptr_t results[SHARDS_MAX];
-	int ret = sh->n == 1 ? ringo_run(main, arg, &results[0])
-			     : ringo_run_threads(sh->n, main, arg, NULL, results);
+	ringo_run_opts opts = { .flags = sh->run_flags };
+	int ret = sh->n == 1 && !sh->run_flags ? ringo_run(main, arg, &results[0])
+					       : ringo_run_threads(sh->n, main, arg, &opts, results);
 	if (ret < 0) {
 		fprintf(stderr, "%s: cannot run %u loops: %s\n", sh->prog, sh->n, strerror(-ret));
 		return 1;

@@ -20,6 +20,7 @@ struct shards {
 	const char *prog, *host;
 	uint16_t port;
 	unsigned n;                     /* loops; 0: one per CPU, resolved by shards_bind */
+	unsigned run_flags;             /* ringo_run_opts.flags (RINGO_RUN_PIN_CPUS) */
 	const ringo_stream_opts *stream; /* every connection's; NULL: defaults */
 	int fd0;                        /* loop 0's socket */
 	_Atomic unsigned listening;
