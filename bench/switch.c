@@ -3,7 +3,7 @@
  * each round trip is two switches. */
 #include "bench.h"
 
-#include "fiber.h"
+#include "core/fiber.h"
 #include "ringo_config.h"
 
 enum { ROUNDS = 10000000 };

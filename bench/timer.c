@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The cost of moving a deadline (issue 9): ringo_timeout_reschedule of an
  * entered timeout scope, 1,000,000 times later and 1,000,000 times earlier,
- * beside what a move cost before lib/timer.c (cancel the call_at handle,
+ * beside what a move cost before lib/compose/timer.c (cancel the call_at handle,
  * which sends a TIMEOUT_REMOVE, and call_at again: a malloc and a new
  * TIMEOUT), and asyncio's Timeout.reschedule. Times include submitting the
  * SQEs a move queues and reaping their CQEs. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The acceptor (lib/acceptor.c) over real loopback connections: a
+/* The acceptor (lib/io/acceptor.c) over real loopback connections: a
  * thousand connections with none lost or duplicated, FIFO hand-off,
  * deadlines, cancellation, close, back-off when descriptors run out, and
  * a loop that ends with the acceptor still open. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* ringo_copy and ringo_stream_copy (lib/copy.c): 16 MiB arrive byte for
+/* ringo_copy and ringo_stream_copy (lib/io/copy.c): 16 MiB arrive byte for
  * byte through every path (recv/send and splice; stream to stream, file to
  * stream, stream to fd, a stream to itself), sent in 1-byte and 1-MiB
  * pieces; a deadline and a cancellation mid-copy report the count moved and

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Datagram endpoints (lib/datagram.c): UDP over IPv4 and IPv6 and Unix
+/* Datagram endpoints (lib/io/datagram.c): UDP over IPv4 and IPv6 and Unix
  * datagram sockets; a burst of numbered, checksummed datagrams through a
  * tiny buffer ring with nothing corrupted; deadlines and cancellation of
  * a receive; queued sends and their errors; the same burst in batches of

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fiber.h"
+#include "core/fiber.h"
 
 static struct ringo__stack_pool pool;
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Files (lib/file.c): open, read and write (positional and at the current
+/* Files (lib/io/file.c): open, read and write (positional and at the current
  * position, vectored, all-or-EOF), statx, sync, close, unlink, rename,
  * mkdir; deadlines and cancellation on a pipe. Real files in a fresh
  * directory under /tmp, removed at the end. */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The I/O await itself (lib/io.c): one SQE, or an op linked to its
+/* The I/O await itself (lib/io/io.c): one SQE, or an op linked to its
  * deadline's IORING_OP_LINK_TIMEOUT; cancellation; full rings. */
 #include "harness.h"
 

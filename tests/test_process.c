@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Subprocesses (lib/process.c): spawning with pipes, /dev/null and given
+/* Subprocesses (lib/os/process.c): spawning with pipes, /dev/null and given
  * fds, exit statuses, signals, deadlines, cancellation, communicate, and
  * that no path leaves a zombie or an fd behind. Every test runs twice: on
  * this kernel's paths (IORING_OP_WAITID, writes with RWF_NOSIGNAL), then
@@ -18,7 +18,7 @@
 
 #include <ringo.h>
 
-#include "io.h"
+#include "io/io.h"
 
 #define OP_WAITID 50
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sendfile (lib/sendfile.c, lib/splice.c): a file's bytes reach a TCP peer
+/* sendfile (lib/io/sendfile.c, lib/io/splice.c): a file's bytes reach a TCP peer
  * intact, whole and in ranges, at an offset or the file's position; the
  * byte count after cancellation and a deadline is exactly what the peer
  * receives; a vanished peer is -EPIPE/-ECONNRESET without SIGPIPE; a

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Servers and client connections (lib/server.c): start_server on port 0,
+/* Servers and client connections (lib/io/server.c): start_server on port 0,
  * many clients, closing with and without cancelling the handlers, handler
  * errors, wait_closed, Unix sockets, open_connection's errors. */
 #include "harness.h"

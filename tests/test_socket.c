@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Sockets (lib/socket.c) over real loopback connections: IPv4, IPv6 and
+/* Sockets (lib/io/socket.c) over real loopback connections: IPv4, IPv6 and
  * Unix; bulk transfer through small buffers, vectored I/O, half-close,
  * deadlines, vanished peers, and address parsing. */
 #include "harness.h"

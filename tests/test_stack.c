@@ -14,7 +14,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "fiber.h"
+#include "core/fiber.h"
 #include "ringo_config.h"
 
 #if RINGO_HAVE_VALGRIND

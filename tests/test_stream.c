@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Streams (lib/stream.c): the readers' exact results, writing, closing,
+/* Streams (lib/io/stream.c): the readers' exact results, writing, closing,
  * deadlines, cancellation, flow control, and no byte lost or reordered
  * (with the loop's buffer ring, a tiny one, and none). */
 #include "harness.h"

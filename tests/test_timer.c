@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lib/timer.c: deadlines that move without a new kernel timer. Every case
+/* lib/compose/timer.c: deadlines that move without a new kernel timer. Every case
  * runs with IORING_TIMEOUT_UPDATE and with the remove-and-re-arm path of
  * older kernels (RINGO_TIMER_NO_UPDATE=1). */
 #include "harness.h"
@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
-#include "timer.h"
+#include "core/internal.h"
+#include "compose/timer.h"
 
 static struct harness_log log_;
 static int fired;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* TLS streams (lib/tls.c, lib/stream.c): certificates made here with the
+/* TLS streams (lib/io/tls.c, lib/io/stream.c): certificates made here with the
  * OpenSSL API (a CA, a server certificate for localhost and 127.0.0.1, one
  * for another name chosen by SNI, an expired one, a self-signed one);
  * echo with the version, peer subject and certificate; ALPN; SNI; expired,

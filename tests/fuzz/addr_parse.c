@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: ringo_addr_parse (lib/socket.c). The input's first two
+/* libFuzzer target: ringo_addr_parse (lib/io/socket.c). The input's first two
  * bytes are the port, the rest the host (up to its first NUL). Checks that
  * an address is returned only as the header promises: its family, length
  * and port. */

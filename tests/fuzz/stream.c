@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer target: a real ringo stream (lib/stream.c) over a socketpair,
+/* libFuzzer target: a real ringo stream (lib/io/stream.c) over a socketpair,
  * read with readuntil, readline and read while a writer task sends the
  * input in chunks of sizes chosen by the input, with loop turns between
  * them.

@@ -14,8 +14,8 @@
 # debug information (meson's default debugoptimized build has it).
 import gdb
 
-SAVED = ["r15", "r14", "r13", "r12", "rbx", "rbp"]   # lib/arch/switch_x86_64.S
-STATES = {0: "scheduled", 1: "started", 2: "done"}     # lib/task.c T_*
+SAVED = ["r15", "r14", "r13", "r12", "rbx", "rbp"]   # lib/core/arch/switch_x86_64.S
+STATES = {0: "scheduled", 1: "started", 2: "done"}     # lib/core/task.c T_*
 WAIT_STATES = {0: "kernel op in flight", 1: "waiting to be woken",
                2: "woken", 3: "cancel sent"}
 
@@ -74,7 +74,7 @@ def site(addr):
 
 def what(t):
     """What a suspended task waits on: the kind of wait (named after the
-    describe function the dump would call: lib/<stem>.c describe_<verb>),
+    describe function the dump would call: lib/<folder>/<stem>.c describe_<verb>),
     its state and its target."""
     w = t["wait"]
     if int(w) == 0:

@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/* Splice: bytes from one fd to another without entering user space. A
+ * file and a socket are joined by a pipe made for the transfer (enlarged
+ * to 1 MiB where the system allows): one SPLICE fills it from the input,
+ * more empty it into the output, each an SQE the task waits on. When one
+ * end is a pipe already, each step is one SPLICE between the two.
+ *
+ * A step is either a blocking splice with a deadline (sendfile), or a
+ * nonblocking one whose waits are polls the owner makes (the copy: its
+ * deadlines and idle timeouts bound each poll, and a cancellation reaches
+ * it, which a splice sleeping in the kernel's worker would not). */
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "io/splice.h"
+
+enum {
+	PIPE_SIZE = 1 << 20,
+	STEP_MAX = 1 << 30,
+	SMALL_READ = 1 << 16,   /* a read this short from a socket drained it */
+};
+
+struct step_timer {
+	struct ringo__io *io;
+	bool fired;
+};
+
+/* The deadline of a step: aims an ASYNC_CANCEL at the SPLICE. */
+static void step_expired(void *arg)
+{
+	struct step_timer *st = arg;
+	st->fired = true;
+	if (st->io->w.op.armed)
+		ringo__ring_cancel(ringo__io_ring(), &st->io->w.op);
+}
+
+/* One blocking IORING_OP_SPLICE of up to n bytes; off NULL: the fd's
+ * position. A SPLICE into a full socket sleeps in an io-wq worker, and
+ * there a linked timeout does not end it (seen on 6.18: the timer fires
+ * and the splice sleeps on), while IORING_OP_ASYNC_CANCEL does; so the
+ * deadline is a timer that sends the cancel. A splice interrupted after
+ * moving some bytes returns their count, and the next step finds the
+ * deadline past. */
+static ssize_t splice_blocking(int in, int64_t *off, int out, size_t n, ringo_deadline deadline)
+{
+	if (!ringo_deadline_none(deadline) && deadline.ns <= ringo_time())
+		return -ETIMEDOUT;
+	struct ringo__io io;
+	struct step_timer st = { .io = &io };
+	ringo_handle *timer = NULL;
+	/* The timer first: nothing may queue an SQE between io_begin and
+	 * io_await. It cannot fire before this task suspends. */
+	int ret = 0;
+	if (!ringo_deadline_none(deadline))
+		ret = ringo_call_at(deadline.ns, step_expired, &st, &timer);
+	if (ret == 0)
+		ret = ringo__io_begin(&io, IORING_OP_SPLICE, RINGO_NO_DEADLINE);
+	if (ret < 0) {
+		if (timer) {
+			ringo_handle_cancel(timer);
+			ringo_handle_unref(timer);
+		}
+		return ret;
+	}
+	io_uring_prep_splice(io.sqe, in, off ? *off : -1, out, -1, (unsigned)n, SPLICE_F_MOVE);
+	ssize_t r = ringo__io_await(&io);
+	if (timer) {
+		ringo_handle_cancel(timer);
+		ringo_handle_unref(timer);
+	}
+	if (st.fired && (r == -ECANCELED || r == -EINTR))
+		r = -ETIMEDOUT;
+	return r;
+}
+
+/* Whether fd has events now (a poll that does not wait). */
+static bool ready_now(int fd, short events)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	return poll(&p, 1, 0) == 1 && (p.revents & (events | POLLERR | POLLHUP));
+}
+
+/* Which fd a nonblocking step waits on after -EAGAIN. */
+enum wait_on { WAIT_IN, WAIT_OUT, WAIT_EITHER };
+
+/* One step: a splice of up to n bytes from in to out. Nonblocking, it
+ * waits on -EAGAIN for in to be readable (WAIT_IN) or out writable
+ * (WAIT_OUT); WAIT_EITHER (a direct splice between a pipe and a socket or
+ * two pipes, which may say -EAGAIN for either) asks poll without waiting
+ * which one it is. */
+static ssize_t step(struct ringo__splice *sp, int in, int64_t *off, int out, size_t n,
+		    enum wait_on on)
+{
+	if (!sp->waits)
+		return splice_blocking(in, off, out, n, sp->deadline);
+	for (;;) {
+		struct ringo__io io;
+		int ret = ringo__io_begin(&io, IORING_OP_SPLICE, RINGO_NO_DEADLINE);
+		if (ret < 0)
+			return ret;
+		io_uring_prep_splice(io.sqe, in, off ? *off : -1, out, -1, (unsigned)n,
+				     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		ssize_t r = ringo__io_await(&io);
+		if (r != -EAGAIN) {
+			if (r > 0 && sp->waits->moved)
+				sp->waits->moved(sp->ctx);
+			return r;
+		}
+		if (on == WAIT_OUT || (on == WAIT_EITHER && ready_now(in, POLLIN)))
+			ret = sp->waits->ready(sp->ctx, out, POLLOUT);
+		else
+			ret = sp->waits->ready(sp->ctx, in, POLLIN);
+		if (ret < 0)
+			return ret;
+	}
+}
+
+static mode_t type_of(int fd)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0;
+}
+
+/* After a direct step failed: whether out is the end that did (it reports
+ * an error or a hang-up; an input's error is the default). */
+static bool out_broken(int out)
+{
+	struct pollfd p = { .fd = out, .events = POLLOUT };
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+ssize_t ringo__splice_run(struct ringo__splice *sp)
+{
+	sp->done = 0;
+	sp->out_failed = false;
+	ssize_t ret = 0;
+	int p[2] = { -1, -1 };
+	size_t step_max = STEP_MAX;
+	mode_t in_type = type_of(sp->in);
+	bool direct = S_ISFIFO(in_type) || S_ISFIFO(type_of(sp->out));
+	/* A socket that gave little has likely no more: the next splice
+	 * from it waits for it first (a poll, answered at once if bytes came
+	 * meanwhile), which spares a trip through the kernel's worker that
+	 * would only say -EAGAIN. Messages of a request/response protocol
+	 * take one splice each way, not two. */
+	bool poll_first = sp->waits && S_ISSOCK(in_type);
+	if (!direct) {
+		if (pipe2(p, O_CLOEXEC | (sp->waits ? O_NONBLOCK : 0)) < 0)
+			return -errno;
+		int sz = fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
+		if (sz < 0)
+			sz = fcntl(p[1], F_GETPIPE_SZ);
+		step_max = sz > 0 ? (size_t)sz : 65536;
+	}
+	while (sp->count == 0 || sp->done < sp->count) {
+		size_t want = step_max;
+		if (sp->count && sp->count - sp->done < want)
+			want = (size_t)(sp->count - sp->done);
+		if (direct) {
+			ret = step(sp, sp->in, sp->in_off, sp->out, want, WAIT_EITHER);
+			if (ret < 0)
+				sp->out_failed = out_broken(sp->out);
+			if (ret <= 0)
+				break;
+			if (sp->in_off)
+				*sp->in_off += ret;
+			sp->done += (size_t)ret;
+			continue;
+		}
+		if (poll_first) {
+			ret = sp->waits->ready(sp->ctx, sp->in, POLLIN);
+			if (ret < 0)
+				break;
+		}
+		ret = step(sp, sp->in, sp->in_off, p[1], want, WAIT_IN);
+		if (ret <= 0)
+			break;
+		poll_first = sp->waits && S_ISSOCK(in_type) && (size_t)ret < want &&
+			     ret < SMALL_READ;
+		if (sp->in_off)
+			*sp->in_off += ret;
+		size_t filled = (size_t)ret;
+		while (filled) {
+			ret = step(sp, p[0], NULL, sp->out, filled, WAIT_OUT);
+			if (ret == 0)
+				ret = -EPIPE; /* a socket taking nothing: it is gone */
+			if (ret < 0)
+				break;
+			filled -= (size_t)ret;
+			sp->done += (size_t)ret;
+		}
+		if (ret < 0) {
+			sp->out_failed = true;
+			if (sp->waits && sp->waits->left)
+				sp->waits->left(sp->ctx, p[0], filled);
+			break;
+		}
+	}
+	if (ret >= 0)
+		ret = sp->done > SSIZE_MAX ? SSIZE_MAX : (ssize_t)sp->done;
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	return ret;
+}
