@@ -693,7 +693,9 @@ static void test_redis_cli(void **state)
 	redis_cli("get greeting", out, sizeof(out));
 	assert_string_equal(out, "hello world\n");
 	redis_cli("ttl greeting", out, sizeof(out));
-	assert_string_equal(out, "100\n");
+	/* Rounded to the nearest second, as Redis does: 100 unless starting
+	 * redis-cli took over half a second (it does on a loaded machine) */
+	assert_true(strcmp(out, "100\n") == 0 || strcmp(out, "99\n") == 0);
 	redis_cli("mget greeting nosuch", out, sizeof(out));
 	assert_string_equal(out, "hello world\n\n");
 	/* errors as redis-cli shows redis's own, when its output is not a tty */
