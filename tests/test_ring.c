@@ -4,6 +4,7 @@
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -94,16 +95,21 @@ static intptr_t storm(void *arg)
 
 /* An SQ of 8 entries with 2,000 tasks: every await finds the SQ full many
  * times over and must submit and retry, never fail. Run on both ring
- * setups. */
+ * setups, and with the SQ index array that IORING_SETUP_NO_SQARRAY
+ * otherwise leaves out (RINGO_RING_SQARRAY=1: liburing's own setup, as on
+ * kernels before 6.6). */
 static void test_full_submission_queue(void **state)
 {
 	(void)state;
-	unsigned modes[] = { 0, RINGO_RUN_PLAIN_RING };
-	for (int m = 0; m < 2; m++) {
+	unsigned modes[] = { 0, RINGO_RUN_PLAIN_RING, 0, RINGO_RUN_PLAIN_RING };
+	for (int m = 0; m < 4; m++) {
+		if (m >= 2)
+			setenv("RINGO_RING_SQARRAY", "1", 1);
 		int count = 0;
 		ringo_run_opts opts = { .ring_entries = 8, .flags = modes[m] };
 		intptr_t result = -1;
 		assert_int_equal(ringo_run_with(storm, &count, &result, &opts), 0);
+		unsetenv("RINGO_RING_SQARRAY");
 		assert_int_equal(result, 0);
 		assert_int_equal(count, 2000);
 	}
