@@ -371,6 +371,8 @@ intptr_t ringo__completion_await(struct ringo__completion *c,
  * cancellation arriving meanwhile is delivered as it resumes: returns 0 or
  * -ECANCELED. */
 int ringo__task_yield(ringo_task *t);
+/* ringo_sleep(0): ringo__await_begin and ringo__task_yield in one call. */
+int ringo__yield(void);
 /* Consumes a pending cancellation of the current task: returns true if
  * there was one. */
 bool ringo__task_take_cancel(ringo_task *t);

@@ -49,11 +49,8 @@ static int sleep_op(int64_t ns, bool abs)
 int ringo_sleep(int64_t ns)
 {
 	/* sleep(0) is a yield: straight there, without sleep_op's frame. */
-	if (ns <= 0) {
-		int err;
-		ringo_task *t = ringo__await_begin(&err);
-		return t ? ringo__task_yield(t) : err;
-	}
+	if (ns <= 0)
+		return ringo__yield();
 	return sleep_op(ns, false);
 }
 

@@ -491,11 +491,10 @@ static ringo_task *describe_yield(const struct ringo__wait *w, char *buf, size_t
 	return NULL;
 }
 
-int ringo__task_yield(ringo_task *t)
+static inline __attribute__((always_inline)) int yield(struct ringo_loop *loop, ringo_task *t)
 {
 	/* The kernel wait of ringo__wait_init + ringo__wait_kernel_op, not
 	 * cancellable (a NOP completes at once anyway), filled in once. */
-	struct ringo_loop *loop = t->loop;
 	struct ringo__wait w;
 	w.task = t;
 	w.value = 0;
@@ -511,6 +510,25 @@ int ringo__task_yield(ringo_task *t)
 	ringo__ring_nop(loop->ring, &w.op);
 	suspend(&w);
 	return ringo__task_take_cancel(t) ? -ECANCELED : 0;
+}
+
+int ringo__task_yield(ringo_task *t)
+{
+	return yield(t->loop, t);
+}
+
+int ringo__yield(void)
+{
+	/* ringo__await_begin's checks, inline: in a task, nothing pending. */
+	struct ringo_loop *loop = ringo__loop_get();
+	ringo_task *t = loop ? loop->current : NULL;
+	if (ringo__unlikely(!t || t->must_cancel)) {
+		int err;
+		t = ringo__await_begin(&err);
+		if (!t)
+			return err;
+	}
+	return yield(loop, t);
 }
 
 ringo_task *ringo__await_begin(int *err)
