@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ringo.h>
@@ -610,6 +611,144 @@ static void test_file_to_file(void **state)
 	}
 }
 
+/* Between two regular files the copy has several chunks in flight, each
+ * spliced at its own offsets: a limit, positions that do not start at 0,
+ * sizes that are no multiple of a chunk (1 byte, 16 MiB + 1), and a
+ * cancellation at various points, after which the count is exact: the
+ * output holds exactly the bytes counted (nothing past them), both
+ * positions moved by that count, and no pipe is left open. */
+static int file_with_pattern(size_t size, size_t skew)
+{
+	static char buf[MIB];
+	char path[] = "/tmp/ringo-test-copy-in-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	for (size_t off = 0; off < size; off += MIB) {
+		size_t n = size - off < MIB ? size - off : MIB;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(off + i + skew);
+		assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	}
+	return fd;
+}
+
+/* Whether fd holds the pattern (from skew) on [off, off + n). */
+static bool holds_pattern(int fd, off_t off, size_t n, size_t skew)
+{
+	static char buf[MIB];
+	for (size_t done = 0; done < n;) {
+		size_t want = n - done < MIB ? n - done : MIB;
+		if (pread(fd, buf, want, off + (off_t)done) != (ssize_t)want)
+			return false;
+		for (size_t i = 0; i < want; i++)
+			if (buf[i] != pattern(done + i + skew))
+				return false;
+		done += want;
+	}
+	return true;
+}
+
+struct files_arg {
+	int in, out;
+	uint64_t limit;
+	uint64_t moved;
+	ssize_t result;
+	int64_t cancel_after_ns;  /* < 0: no cancel */
+};
+
+static intptr_t files_copy_task(void *arg)
+{
+	struct files_arg *f = arg;
+	f->result = ringo_copy(ringo_copy_fd(f->in), ringo_copy_fd(f->out), f->limit,
+			       RINGO_NO_DEADLINE, &f->moved);
+	return 0;
+}
+
+static intptr_t files_body(void *arg)
+{
+	struct files_arg *f = arg;
+	ringo_task *t;
+	assert_int_equal(ringo_task_create(files_copy_task, f, NULL, &t), 0);
+	if (f->cancel_after_ns >= 0) {
+		assert_int_equal(ringo_sleep(f->cancel_after_ns), 0);
+		ringo_task_cancel(t);
+	}
+	ringo_task_await(t);
+	ringo_task_unref(t);
+	return 0;
+}
+
+static void test_file_to_file_chunks(void **state)
+{
+	(void)state;
+	int fds = harness_count_fds();
+	setenv("RINGO_COPY", "splice", 1);
+	/* Whole files of 1 byte and of 16 MiB + 1, from position 0. */
+	size_t sizes[] = { 1, TOTAL + 1 };
+	for (int k = 0; k < 2; k++) {
+		int in = file_with_pattern(sizes[k], 0);
+		int out = file_with_pattern(0, 0);
+		assert_int_equal(lseek(in, 0, SEEK_SET), 0);
+		struct files_arg f = { .in = in, .out = out, .cancel_after_ns = -1 };
+		assert_int_equal(harness_run(files_body, &f), 0);
+		assert_int_equal(f.result, (ssize_t)sizes[k]);
+		assert_int_equal(f.moved, sizes[k]);
+		assert_int_equal(lseek(in, 0, SEEK_CUR), (off_t)sizes[k]);
+		assert_int_equal(lseek(out, 0, SEEK_CUR), (off_t)sizes[k]);
+		assert_true(holds_pattern(out, 0, sizes[k], 0));
+		close(in);
+		close(out);
+	}
+	/* A limit, from positions past 0: the input at 12345, the output at
+	 * 777 of a file that holds 8 MiB already (overwritten in place; the
+	 * rest stays). */
+	{
+		size_t limit = 5 * MIB + 3;
+		int in = file_with_pattern(TOTAL, 0);
+		int out = file_with_pattern(8 * MIB, 99);
+		assert_int_equal(lseek(in, 12345, SEEK_SET), 12345);
+		assert_int_equal(lseek(out, 777, SEEK_SET), 777);
+		struct files_arg f = { .in = in, .out = out, .limit = limit, .cancel_after_ns = -1 };
+		assert_int_equal(harness_run(files_body, &f), 0);
+		assert_int_equal(f.result, (ssize_t)limit);
+		assert_int_equal(f.moved, limit);
+		assert_int_equal(lseek(in, 0, SEEK_CUR), (off_t)(12345 + limit));
+		assert_int_equal(lseek(out, 0, SEEK_CUR), (off_t)(777 + limit));
+		assert_true(holds_pattern(out, 0, 777, 99));
+		assert_true(holds_pattern(out, 777, limit, 12345));
+		off_t end = 777 + (off_t)limit;
+		assert_true(holds_pattern(out, end, 8 * MIB - (size_t)end, 99 + (size_t)end));
+		struct stat st;
+		assert_int_equal(fstat(out, &st), 0);
+		assert_int_equal(st.st_size, (off_t)(8 * MIB));
+		close(in);
+		close(out);
+	}
+	/* Cancelled at various points: the count is exact. */
+	int64_t delays[] = { 0, RINGO_MSEC(1), RINGO_MSEC(3), RINGO_MSEC(10) };
+	for (int k = 0; k < 4; k++) {
+		int in = file_with_pattern(TOTAL, 0);
+		int out = file_with_pattern(0, 0);
+		assert_int_equal(lseek(in, 0, SEEK_SET), 0);
+		struct files_arg f = { .in = in, .out = out, .cancel_after_ns = delays[k] };
+		assert_int_equal(harness_run(files_body, &f), 0);
+		if (f.result != -ECANCELED)
+			assert_int_equal(f.result, (ssize_t)TOTAL);
+		assert_true(f.moved <= TOTAL);
+		assert_int_equal(lseek(in, 0, SEEK_CUR), (off_t)f.moved);
+		assert_int_equal(lseek(out, 0, SEEK_CUR), (off_t)f.moved);
+		struct stat st;
+		assert_int_equal(fstat(out, &st), 0);
+		assert_int_equal(st.st_size, (off_t)f.moved);
+		assert_true(holds_pattern(out, 0, f.moved, 0));
+		close(in);
+		close(out);
+	}
+	unsetenv("RINGO_COPY");
+	assert_int_equal(harness_count_fds(), fds);
+}
+
 /* ---- bad input ---- */
 
 static intptr_t bad_body(void *arg)
@@ -646,6 +785,7 @@ int main(void)
 		cmocka_unit_test(test_stream_to_pipe),
 		cmocka_unit_test(test_pipe_to_stream),
 		cmocka_unit_test(test_file_to_file),
+		cmocka_unit_test(test_file_to_file_chunks),
 		cmocka_unit_test(test_bad_input),
 	};
 	return cmocka_run_group_tests_name("copy", tests, NULL, NULL);

@@ -8,7 +8,11 @@
  * A step is either a blocking splice with a deadline (sendfile), or a
  * nonblocking one whose waits are polls the owner makes (the copy: its
  * deadlines and idle timeouts bound each poll, and a cancellation reaches
- * it, which a splice sleeping in the kernel's worker would not). */
+ * it, which a splice sleeping in the kernel's worker would not).
+ *
+ * Between two regular files (the copy) several chunks are in flight at
+ * once, each through a pipe of its own at explicit offsets: see
+ * run_files. */
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -16,6 +20,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <ringo.h>
 
 #include "io/splice.h"
 
@@ -134,6 +140,200 @@ static bool out_broken(int out)
 	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
+/* ---- file to file: several chunks in flight ----
+ *
+ * Between two regular files each chunk has a pipe of its own and explicit
+ * offsets: a splice from the input into the pipe, then from the pipe to the
+ * output, each a task of its own, FILE_DEPTH chunks at a time. The kernel
+ * runs every splice in an io-wq worker; with one chunk at a time each step
+ * waited for a hand-off to the worker and back through the loop, and the
+ * splice into a pipe (taking page references) ran beside nothing. With
+ * several in flight, the splices into the output (serialised by the kernel
+ * per inode, the one copy) follow one another while the next chunks are
+ * spliced into their pipes on the other CPU. */
+
+enum { FILE_DEPTH = 4 };
+
+struct file_chunk {
+	struct ringo__splice *sp;
+	int pipe[2];
+	int64_t in_off, out_off;  /* absolute */
+	size_t len;
+	size_t written;           /* bytes of the chunk that reached out */
+	int err;
+	bool out_err;             /* err came from out's side */
+	ringo_task *task;
+};
+
+/* One nonblocking SPLICE with explicit offsets (-1: a pipe's). */
+static ssize_t splice_once(int in, int64_t in_off, int out, int64_t out_off, size_t n)
+{
+	struct ringo__io io;
+	int ret = ringo__io_begin(&io, IORING_OP_SPLICE, RINGO_NO_DEADLINE);
+	if (ret < 0)
+		return ret;
+	io_uring_prep_splice(io.sqe, in, in_off, out, out_off, (unsigned)n,
+			     SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	return (ssize_t)ringo__io_await(&io);
+}
+
+/* A chunk's task: its bytes into its pipe, then all of them to out, again
+ * until the chunk is whole (a pipe holds so many pages: a chunk that does
+ * not start on a page boundary comes in two). Sets written (short only at
+ * in's end) and err. */
+static intptr_t chunk_main(void *arg)
+{
+	struct file_chunk *ch = arg;
+	struct ringo__splice *sp = ch->sp;
+	ch->written = 0;
+	ch->err = 0;
+	ch->out_err = false;
+	while (ch->written < ch->len) {
+		ssize_t got = splice_once(sp->in, ch->in_off + (int64_t)ch->written, ch->pipe[1], -1,
+					  ch->len - ch->written);
+		if (got <= 0) {
+			ch->err = got < 0 ? (int)got : 0;
+			break;
+		}
+		while (got > 0) {
+			ssize_t w = splice_once(ch->pipe[0], -1, sp->out,
+						ch->out_off + (int64_t)ch->written, (size_t)got);
+			if (w <= 0) {
+				ch->err = w < 0 ? (int)w : -EIO;
+				ch->out_err = true;
+				goto out;
+			}
+			ch->written += (size_t)w;
+			got -= w;
+		}
+	}
+out:
+	if (ch->written && sp->waits && sp->waits->moved)
+		sp->waits->moved(sp->ctx);
+	return 0;
+}
+
+static void chunk_pipes_close(struct file_chunk *chs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (chs[i].pipe[0] >= 0) {
+			close(chs[i].pipe[0]);
+			close(chs[i].pipe[1]);
+		}
+	}
+}
+
+/* The transfer between two regular files, as ringo__splice_run. Sets
+ * *ran false (and returns 0) when it cannot be run this way (no positions,
+ * an O_APPEND output): the caller runs the one chunk at a time loop. */
+static ssize_t run_files(struct ringo__splice *sp, bool *ran)
+{
+	*ran = false;
+	int fl = fcntl(sp->out, F_GETFL);
+	if (fl < 0 || (fl & O_APPEND))
+		return 0;
+	int64_t in_start = sp->in_off ? *sp->in_off : (int64_t)lseek(sp->in, 0, SEEK_CUR);
+	int64_t out_start = (int64_t)lseek(sp->out, 0, SEEK_CUR);
+	struct stat ost;
+	if (in_start < 0 || out_start < 0 || fstat(sp->out, &ost) < 0)
+		return 0;
+	*ran = true;
+	struct file_chunk chs[FILE_DEPTH];
+	size_t chunk = PIPE_SIZE;
+	for (int i = 0; i < FILE_DEPTH; i++) {
+		chs[i] = (struct file_chunk){ .sp = sp, .pipe = { -1, -1 } };
+		if (pipe2(chs[i].pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+			int err = -errno;
+			chunk_pipes_close(chs, i);
+			return err;
+		}
+		int sz = fcntl(chs[i].pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+		if (sz < 0)
+			sz = fcntl(chs[i].pipe[1], F_GETPIPE_SZ);
+		if (sz > 0 && (size_t)sz < chunk)
+			chunk = (size_t)sz;
+	}
+	/* Chunks are started in order at next (relative), awaited in order;
+	 * done is the prefix that reached out whole. */
+	uint64_t next = 0;
+	bool more = true;       /* start further chunks */
+	bool counting = true;   /* the chunks awaited so far all came whole */
+	int err = 0;
+	int64_t max_end = out_start;
+	for (int64_t k = 0;; k++) {
+		/* Fill the window. */
+		for (int64_t j = k; more && j < k + FILE_DEPTH; j++) {
+			struct file_chunk *ch = &chs[j % FILE_DEPTH];
+			if (ch->task)
+				continue;
+			if (sp->count && next >= sp->count) {
+				more = false;
+				break;
+			}
+			/* Chunks start on page boundaries of in, so that each
+			 * fills its pipe in one splice. */
+			size_t len = chunk - (size_t)((in_start + (int64_t)next) & 4095);
+			if (sp->count && sp->count - next < len)
+				len = (size_t)(sp->count - next);
+			ch->in_off = in_start + (int64_t)next;
+			ch->out_off = out_start + (int64_t)next;
+			ch->len = len;
+			int ret = ringo_task_create(chunk_main, ch, NULL, &ch->task);
+			if (ret < 0) {
+				err = ret;
+				more = false;
+				break;
+			}
+			next += len;
+		}
+		struct file_chunk *ch = &chs[k % FILE_DEPTH];
+		if (!ch->task)
+			break;  /* nothing in flight */
+		intptr_t r = ringo_task_await(ch->task);
+		ringo_task_unref(ch->task);
+		ch->task = NULL;
+		if (r < 0 && ch->err == 0)
+			ch->err = (int)r;  /* cancelled before it ran */
+		if (ch->written && ch->out_off + (int64_t)ch->written > max_end)
+			max_end = ch->out_off + (int64_t)ch->written;
+		if (counting)
+			sp->done += ch->written;  /* with those before an error */
+		if (err == 0 && ch->err < 0) {
+			err = ch->err;
+			sp->out_failed = ch->out_err;
+		}
+		if (err < 0 || ch->written < ch->len) {
+			/* An error, or in's end: what follows is not counted;
+			 * chunks still running are cancelled and awaited. */
+			if (err < 0 && counting) {
+				for (int i = 0; i < FILE_DEPTH; i++)
+					if (chs[i].task)
+						ringo_task_cancel(chs[i].task);
+			}
+			counting = false;
+			more = false;
+		}
+	}
+	chunk_pipes_close(chs, FILE_DEPTH);
+	int64_t end = out_start + (int64_t)sp->done;
+	if (max_end > end && max_end > (int64_t)ost.st_size) {
+		/* Chunks past the counted prefix reached out (an error or a
+		 * cancellation stopped an earlier one): out keeps only what
+		 * it had and what is counted. */
+		if (ftruncate(sp->out, end > (int64_t)ost.st_size ? end : (int64_t)ost.st_size) < 0 &&
+		    err == 0)
+			err = -errno;
+	}
+	if (sp->in_off)
+		*sp->in_off = in_start + (int64_t)sp->done;
+	else
+		lseek(sp->in, in_start + (int64_t)sp->done, SEEK_SET);
+	lseek(sp->out, end, SEEK_SET);
+	if (err < 0)
+		return err;
+	return sp->done > SSIZE_MAX ? SSIZE_MAX : (ssize_t)sp->done;
+}
+
 ssize_t ringo__splice_run(struct ringo__splice *sp)
 {
 	sp->done = 0;
@@ -142,6 +342,12 @@ ssize_t ringo__splice_run(struct ringo__splice *sp)
 	int p[2] = { -1, -1 };
 	size_t step_max = STEP_MAX;
 	mode_t in_type = type_of(sp->in);
+	if (S_ISREG(in_type) && S_ISREG(type_of(sp->out)) && sp->waits) {
+		bool ran;
+		ssize_t r = run_files(sp, &ran);
+		if (ran)
+			return r;
+	}
 	bool direct = S_ISFIFO(in_type) || S_ISFIFO(type_of(sp->out));
 	/* A socket that gave little has likely no more: the next splice
 	 * from it waits for it first (a poll, answered at once if bytes came
