@@ -28,7 +28,9 @@ struct ringo__splice_waits {
  * waits NULL: each step is a blocking SPLICE, cut at deadline by an
  * ASYNC_CANCEL (ringo_sendfile). Otherwise every splice is nonblocking
  * (sockets must be O_NONBLOCK) and each wait is waits->ready (ringo_copy;
- * deadline is then unused). */
+ * deadline is then unused). With waits, between two regular files,
+ * several chunks move at once at explicit offsets (each a task of its
+ * own); both positions then move by done at the end. */
 struct ringo__splice {
 	int in, out;
 	int64_t *in_off;
