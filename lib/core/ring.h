@@ -57,6 +57,7 @@ struct ringo__ring {
 	size_t round;             /* completions left in the round being dispatched */
 	bool timeout_update;      /* IORING_TIMEOUT_UPDATE works (lib/compose/timer.c) */
 	bool cqe_skip;            /* IOSQE_CQE_SKIP_SUCCESS works (5.17+) */
+	bool reg_ring;            /* the ring fd is registered (5.18+) */
 };
 
 /* The full-SQ path of ringo__ring_sqe: submits, reaps if the CQ fills,
