@@ -277,7 +277,6 @@ static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 			}
 		}
 		ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
-		size_t seen = ringo_stream_peek(s, NULL);
 		int ret = ringo_stream_drain(s);
 		if (ret < 0 || close_after)
 			return ret < 0 ? ret : 0;
@@ -289,9 +288,9 @@ static intptr_t serve_conn(ringo_stream *s, const struct server *srv)
 		} else {
 			ringo_stream_set_deadline(s, ringo_deadline_in(srv->idle_ns));
 		}
-		/* Bytes that came while the drain waited count: only past
-		 * those does it wait for the peer. */
-		ssize_t more = ringo_stream_fill_past(s, seen);
+		/* Waits for bytes past those peeked: bytes that came while
+		 * the drain waited count, it returns at once for them. */
+		ssize_t more = ringo_stream_fill(s);
 		if (more == -ETIMEDOUT && in_head && len > 0) {
 			respond(s, "408 Request Timeout", "Request Timeout", false, false);
 			/* the server sends it as it closes, within this */

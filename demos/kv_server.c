@@ -522,7 +522,6 @@ static intptr_t serve_conn(ringo_stream *s)
 		}
 		/* data is valid only until the stream next suspends */
 		ringo_stream_consume(s, used);
-		size_t seen = n - used; /* buffered, and parsed as far as it goes */
 		if (cn.remote) {
 			ret = round_finish(&cn);
 			if (ret < 0)
@@ -545,9 +544,10 @@ static intptr_t serve_conn(ringo_stream *s)
 		cn.out.handed = 0;
 		if (full)
 			continue; /* the rest of the round is buffered already */
-		/* Bytes that came while the round's answers or the drain were
-		 * awaited count: only past those does it wait for the peer. */
-		ret = ringo_stream_fill_past(s, seen);
+		/* Waits for bytes past the n - used peeked and parsed as far
+		 * as they go: those that came while the round's answers or the
+		 * drain were awaited count, it returns at once for them. */
+		ret = ringo_stream_fill(s);
 		if (ret <= 0)
 			break; /* the peer is done, the stream failed, or shutdown */
 	}

@@ -6,6 +6,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,201 @@ static void test_peek_fill_consume(void **state)
 	int fd[2];
 	unix_pair(fd);
 	assert_int_equal(harness_run(peek_fill_body, fd), 0);
+}
+
+/* The stream counts the bytes its reader has seen, and fill waits past
+ * those: bytes that came while the task slept count. Arrivals are made
+ * certain by a sleep (the recv's CQE comes before the timeout's). */
+static intptr_t seen_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream *s = open_stream(fd[0], 0);
+	/* A fill that had to wait fails instead of hanging. */
+	ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(5)));
+	const void *p;
+	char buf[16];
+	assert_int_equal(ringo_stream_peek(s, &p), 0);
+	write_str(fd[1], "abc");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	/* Seen: none; 3 came while the task slept. */
+	assert_int_equal(ringo_stream_fill(s), 3);
+	/* What fill returned counts as seen: the next one waits. */
+	write_str(fd[1], "d");
+	assert_int_equal(ringo_stream_fill(s), 1);
+	assert_int_equal(ringo_stream_peek(s, &p), 4);
+	assert_memory_equal(p, "abcd", 4);
+	/* consume takes seen bytes first: 3 seen left. */
+	ringo_stream_consume(s, 1);
+	write_str(fd[1], "ef");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	assert_int_equal(ringo_stream_fill(s), 2);
+	assert_int_equal(ringo_stream_peek(s, &p), 5);
+	assert_memory_equal(p, "bcdef", 5);
+	/* So do the reads: "bc" consumed and "de" read leave "f" seen. */
+	ringo_stream_consume(s, 2);
+	assert_int_equal(ringo_stream_readexactly(s, buf, 2, NULL), 2);
+	assert_memory_equal(buf, "de", 2);
+	write_str(fd[1], "gh");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	assert_int_equal(ringo_stream_fill(s), 2);
+	/* "fgh" seen; a line read past them leaves none seen, so what came
+	 * after the line is returned at once. */
+	write_str(fd[1], "ij\nkl");
+	assert_int_equal(ringo_stream_readline(s, buf, sizeof(buf)), 6);
+	assert_string_equal(buf, "fghij\n");
+	assert_int_equal(ringo_stream_fill(s), 2);
+	/* fill_past sets the count: to 1, then to the 2 it returns. */
+	assert_int_equal(ringo_stream_fill_past(s, 1), 2);
+	write_str(fd[1], "m");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	assert_int_equal(ringo_stream_fill(s), 1);
+	assert_int_equal(ringo_stream_peek(s, &p), 3);
+	assert_memory_equal(p, "klm", 3);
+	/* A fill that times out leaves the count alone. */
+	ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_MSEC(10)));
+	assert_int_equal(ringo_stream_fill(s), -ETIMEDOUT);
+	ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(5)));
+	write_str(fd[1], "n");
+	assert_int_equal(ringo_stream_fill(s), 1);
+	/* At the end: 0 once nothing is buffered past the seen bytes. */
+	close(fd[1]);
+	assert_int_equal(ringo_stream_fill(s), 0);
+	ringo_stream_consume(s, 1);
+	assert_int_equal(ringo_stream_fill(s), 0);
+	assert_int_equal(ringo_stream_peek(s, &p), 3);
+	assert_memory_equal(p, "lmn", 3);
+	ringo_stream_destroy(s);
+	return 0;
+}
+
+static void test_fill_counts_seen(void **state)
+{
+	(void)state;
+	int fd[2];
+	unix_pair(fd);
+	assert_int_equal(harness_run(seen_body, fd), 0);
+}
+
+/* A reader that never peeked: fill waits for bytes that come after it is
+ * called, as if it had seen every byte buffered then; the first peek
+ * starts the count. */
+static intptr_t never_peeked_body(void *arg)
+{
+	int *fd = arg;
+	ringo_stream *s = open_stream(fd[0], 0);
+	ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(5)));
+	write_str(fd[1], "xy");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	write_str(fd[1], "z");
+	assert_int_equal(ringo_stream_fill(s), 1);
+	char buf[4];
+	assert_int_equal(ringo_stream_read(s, buf, 1), 1);
+	write_str(fd[1], "w");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	write_str(fd[1], "v");
+	assert_int_equal(ringo_stream_fill(s), 1);
+	const void *p;
+	assert_int_equal(ringo_stream_peek(s, &p), 4);
+	assert_memory_equal(p, "yzwv", 4);
+	write_str(fd[1], "u");
+	assert_int_equal(ringo_sleep(RINGO_MSEC(10)), 0);
+	assert_int_equal(ringo_stream_fill(s), 1);
+	ringo_stream_destroy(s);
+	close(fd[1]);
+	return 0;
+}
+
+static void test_fill_never_peeked(void **state)
+{
+	(void)state;
+	int fd[2];
+	unix_pair(fd);
+	assert_int_equal(harness_run(never_peeked_body, fd), 0);
+}
+
+/* docs/pipelining.md: a server peeks a request, answers it with more than
+ * the socket buffers hold and drains; the client sends its next request
+ * before it reads the reply, so it comes while the drain waits. A plain
+ * fill after the drain returns it at once (it waited for a byte past it,
+ * which the client only sends after the reply to it, before the stream
+ * counted the seen bytes). */
+struct drain_client {
+	int fd;
+	size_t reply;
+	bool ok; /* the client saw every byte it expected */
+};
+
+/* Reads n bytes into buf (no cmocka asserts: it runs on a thread). */
+static bool read_all(int fd, char *buf, size_t n)
+{
+	while (n) {
+		ssize_t r = read(fd, buf, n);
+		if (r <= 0)
+			return false;
+		buf += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static void *drain_client(void *arg)
+{
+	struct drain_client *c = arg;
+	static char buf[64 * 1024];
+	bool ok = write(c->fd, "one\n", 4) == 4 &&
+		  read_all(c->fd, buf, 1) && /* the server has peeked "one\n" */
+		  write(c->fd, "two\n", 4) == 4;
+	for (size_t left = c->reply - 1; ok && left;) {
+		size_t n = left < sizeof(buf) ? left : sizeof(buf);
+		ok = read_all(c->fd, buf, n);
+		left -= n;
+	}
+	c->ok = ok && read_all(c->fd, buf, 2) && memcmp(buf, "2\n", 2) == 0;
+	close(c->fd);
+	return NULL;
+}
+
+static intptr_t fill_after_drain_body(void *arg)
+{
+	struct drain_client *c = arg;
+	ringo_stream *s = open_stream(c[1].fd, 0);
+	ringo_stream_set_deadline(s, ringo_deadline_in(RINGO_SEC(5)));
+	const void *p;
+	assert_int_equal(ringo_stream_peek(s, &p), 0);
+	assert_int_equal(ringo_stream_fill(s), 4);
+	assert_int_equal(ringo_stream_peek(s, &p), 4);
+	assert_memory_equal(p, "one\n", 4);
+	ringo_stream_consume(s, 4);
+	char *reply = calloc(1, c->reply);
+	assert_non_null(reply);
+	assert_int_equal(ringo_stream_write(s, reply, c->reply), 0);
+	free(reply);
+	assert_int_equal(ringo_stream_drain(s), 0);
+	assert_int_equal(ringo_stream_fill(s), 4);
+	assert_int_equal(ringo_stream_peek(s, &p), 4);
+	assert_memory_equal(p, "two\n", 4);
+	ringo_stream_consume(s, 4);
+	assert_int_equal(ringo_stream_write(s, "2\n", 2), 0);
+	assert_int_equal(ringo_stream_fill(s), 0);
+	ringo_stream_destroy(s);
+	return 0;
+}
+
+static void test_fill_after_drain(void **state)
+{
+	(void)state;
+	int fd[2];
+	harness_tcp_pair(fd);
+	/* c[0] the client thread's end, c[1] the server's. */
+	struct drain_client c[2] = {
+		{ fd[1], harness_tcp_wmem_max() + (8u << 20), false },
+		{ fd[0], 0, false },
+	};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, drain_client, &c[0]), 0);
+	assert_int_equal(harness_run(fill_after_drain_body, c), 0);
+	pthread_join(th, NULL);
+	assert_true(c[0].ok);
 }
 
 /* ---- 16 MiB through a pair of streams ---- */
@@ -965,6 +1161,9 @@ int main(void)
 		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_last_line),
 		cmocka_unit_test(test_peek_fill_consume),
+		cmocka_unit_test(test_fill_counts_seen),
+		cmocka_unit_test(test_fill_never_peeked),
+		cmocka_unit_test(test_fill_after_drain),
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_bulk_pipe),
 		cmocka_unit_test(test_file),
@@ -989,6 +1188,7 @@ int main(void)
 	};
 	const struct CMUnitTest single_shot[] = {
 		cmocka_unit_test(test_readers),
+		cmocka_unit_test(test_fill_after_drain),
 		cmocka_unit_test(test_bulk),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_deadline),

@@ -11,7 +11,8 @@
  * in random pieces, then shuts its write side; the server answers each with
  * "r SEQ M\n" and M bytes of a pattern and "\n" (M up to 2000 bytes), and
  * closes at the client's end of stream. Servers read either with readline
- * or the way demos/kv_server.c does (peek, parse, consume, drain, fill).
+ * or the way demos/kv_server.c does (peek, parse, consume, drain, fill; half
+ * of those fill with the count of seen bytes given, fill_past).
  * Clients are tasks on the same loop (streams) or threads that read slowly
  * through plain sockets. RINGO_STRESS_SEED=N repeats a run's randomness. */
 #include "harness.h"
@@ -182,8 +183,10 @@ static intptr_t serve_lines(struct conn *c)
 }
 
 /* As demos/kv_server.c: every complete request buffered, then one drain,
- * then a fill past what was parsed (bytes that came while it waited count). */
-static intptr_t serve_batches(struct conn *c)
+ * then a fill past what was parsed (bytes that came while it waited count):
+ * ringo_stream_fill, which counts what peek saw, or with past set,
+ * ringo_stream_fill_past with the count given. */
+static intptr_t serve_batches(struct conn *c, bool past)
 {
 	uint64_t x = seed_for(c->idx, 1);
 	for (;;) {
@@ -207,7 +210,8 @@ static intptr_t serve_batches(struct conn *c)
 			note_failure(c, "server: sleep or drain failed");
 			return ret;
 		}
-		ssize_t more = ringo_stream_fill_past(c->srv, seen);
+		ssize_t more = past ? ringo_stream_fill_past(c->srv, seen)
+				    : ringo_stream_fill(c->srv);
 		if (more == 0)
 			return seen ? -EPROTO : 0;
 		if (more < 0) {
@@ -220,7 +224,7 @@ static intptr_t serve_batches(struct conn *c)
 static intptr_t server(void *arg)
 {
 	struct conn *c = arg;
-	intptr_t ret = c->idx % 2 ? serve_batches(c) : serve_lines(c);
+	intptr_t ret = c->idx % 2 ? serve_batches(c, c->idx % 4 == 3) : serve_lines(c);
 	if (ret == 0 && c->answered != REQS) {
 		note_failure(c, "server: requests missing at the end of stream");
 		ret = -EPROTO;
@@ -420,7 +424,8 @@ static void run_stress(const char *ring)
 		bytes += c->req_len + c->got;
 		if (c->failed || c->got != c->want_len) {
 			fprintf(stderr, "conn %d (%s, %s): %s; %u of %d answered, %zu of %zu reply bytes\n",
-				i, i % 2 ? "peek/fill server" : "readline server",
+				i, i % 2 ? (i % 4 == 3 ? "peek/fill_past server" : "peek/fill server")
+				      : "readline server",
 				i >= CONNS - THREAD_CLIENTS ? "thread client" : "task client",
 				c->failed ? c->failed : "replies missing", c->answered, REQS, c->got,
 				c->want_len);

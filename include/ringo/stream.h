@@ -104,25 +104,35 @@ ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, 
 /* Zero-copy reading: points *data (if not NULL) at the buffered bytes and
  * returns their count (0 if none); does not suspend. The bytes stay valid
  * until the next consume or read, or until the task next suspends (arrivals
- * may move the buffer). */
-size_t ringo_stream_peek(const ringo_stream *s, const void **data);
-/* Waits until more than seen bytes are buffered: the call for a parser that
- * has looked at seen bytes (from ringo_stream_peek) without finding a whole
- * request. Returns at once if more are buffered already, as after a drain
- * or a sleep during which bytes came. Returns the number buffered (> seen),
- * 0 at end of stream with no more than seen buffered, or a negative errno
- * (-ECANCELED, -ETIMEDOUT at the stream's deadline or idle timeout, -EBUSY
- * if another task reads). May suspend. */
-ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen);
-/* Waits until more bytes than are buffered now have arrived:
- * ringo_stream_fill_past(s, what peek returns now). Returns how many more
- * (> 0), 0 at end of stream, or a negative errno. May suspend. Bytes that
- * came while the task waited on something else since it last looked (a
- * drain, a sleep) are buffered already and do not count: a server that
- * fills after a drain can wait for bytes its client will only send after
- * the replies to those. Use ringo_stream_fill_past with what the parser
- * saw (docs/pipelining.md). */
+ * may move the buffer). The stream counts them as seen by its reader (see
+ * ringo_stream_fill). */
+size_t ringo_stream_peek(ringo_stream *s, const void **data);
+/* Waits until bytes past those the reader has seen are buffered: the call
+ * for a parser that looked at what ringo_stream_peek returned without
+ * finding a whole request. Returns at once if such bytes are buffered
+ * already, as when they came while the task waited on a drain or a sleep.
+ * Returns how many are buffered past the seen ones (> 0), 0 at end of
+ * stream with none past them, or a negative errno (-ECANCELED,
+ * -ETIMEDOUT at the stream's deadline or idle timeout, -EBUSY if another
+ * task reads). May suspend.
+ *
+ * Seen bytes: the stream counts how many of its buffered bytes the reader
+ * has seen. ringo_stream_peek sets the count to what it returns, fill and
+ * fill_past to what is buffered when they return > 0. consume, the reads
+ * (read, readexactly, readline, readuntil) and ringo_copy take seen bytes
+ * first: the count goes down by what they take, to 0 at least (a line
+ * read past the seen bytes leaves none seen; so do bytes an interrupted
+ * copy puts back). Until the reader first calls peek or fill_past, fill
+ * counts every byte buffered when it is called as seen: it waits for new
+ * ones. So peek, parse, consume, drain, fill loses no wake-up
+ * (docs/pipelining.md). */
 ssize_t ringo_stream_fill(ringo_stream *s);
+/* ringo_stream_fill with the count of seen bytes given: waits until more
+ * than seen bytes are buffered (returns at once if they are). Returns the
+ * number buffered (> seen), 0 at end of stream with no more than seen
+ * buffered, or a negative errno, as fill. Sets the stream's count of seen
+ * bytes to seen, then to what it returns. May suspend. */
+ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen);
 /* Drops the first n buffered bytes (at most what is buffered). */
 void ringo_stream_consume(ringo_stream *s, size_t n);
 /* Whether the peer has ended the stream and everything was read. */

@@ -183,7 +183,7 @@ static int move_buffered(struct copy *c)
 	ringo_stream *s = c->src.stream;
 	for (;;) {
 		const void *data;
-		size_t n = room_for(c, ringo_stream_peek(s, &data));
+		size_t n = room_for(c, ringo__stream_view(s, &data));
 		if (n == 0)
 			return 0;
 		if (n > INT32_MAX)
@@ -349,10 +349,10 @@ static ssize_t copy_layered(struct copy *c)
 	ringo_stream *src = c->src.stream, *dst = c->dst.stream;
 	while (c->moved < c->limit) {
 		const void *data;
-		size_t n = ringo_stream_peek(src, &data);
+		size_t n = ringo__stream_view(src, &data);
 		n = room_for(c, n < BUF_SIZE ? n : BUF_SIZE);
 		if (n == 0) {
-			ssize_t r = ringo_stream_fill(src);
+			ssize_t r = ringo__stream_wait_past(src, 0);
 			if (r <= 0)
 				return r;
 			continue;
@@ -432,7 +432,7 @@ ssize_t ringo_copy(ringo_copy_end src, ringo_copy_end dst, uint64_t limit, ringo
 	}
 	if (src.stream)
 		ret = move_buffered(&c);
-	if (ret == 0 && src_end && c.moved < c.limit && ringo_stream_peek(src.stream, NULL) == 0) {
+	if (ret == 0 && src_end && c.moved < c.limit && ringo__stream_view(src.stream, NULL) == 0) {
 		/* Everything it had went; its error, if it ended with one. */
 		char byte;
 		ssize_t r = ringo_stream_read(src.stream, &byte, 1);

@@ -107,6 +107,10 @@ struct ringo_stream {
 	uint64_t inputs;              /* arrivals handed to the layer */
 	uint64_t inputs_at;           /* inputs when want_input was set */
 	uint64_t rpos;                /* bytes consumed since the start */
+	/* The reader's count of seen bytes (ringo_stream_fill): the buffered
+	 * bytes before stream position seen_to, once peeked is set. */
+	uint64_t seen_to;
+	bool peeked;                  /* peek or fill_past was called */
 	int rerr;                     /* read error, after the buffered bytes */
 	bool eof;
 	bool paused;                  /* over limit * 2: not reading */
@@ -1002,7 +1006,8 @@ ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, 
 	return read_until(s, sep, seplen, buf, cap, false);
 }
 
-size_t ringo_stream_peek(const ringo_stream *s, const void **data)
+/* The buffered bytes, without counting them seen (ringo_copy's view). */
+size_t ringo__stream_view(const ringo_stream *s, const void **data)
 {
 	if (!s) {
 		if (data)
@@ -1014,7 +1019,33 @@ size_t ringo_stream_peek(const ringo_stream *s, const void **data)
 	return s->in.len;
 }
 
-ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen)
+/* How many of the buffered bytes the reader has seen: those in front of
+ * seen_to (consuming takes seen bytes first). */
+static size_t seen_count(const ringo_stream *s)
+{
+	/* Signed: ringo__stream_unread may take rpos below 0 (mod 2^64). */
+	int64_t n = (int64_t)(s->seen_to - s->rpos);
+	if (n <= 0)
+		return 0;
+	return (uint64_t)n < s->in.len ? (size_t)n : s->in.len;
+}
+
+/* What fill and fill_past report counts as seen. */
+static void see_all(ringo_stream *s)
+{
+	s->peeked = true;
+	s->seen_to = s->rpos + s->in.len;
+}
+
+size_t ringo_stream_peek(ringo_stream *s, const void **data)
+{
+	size_t n = ringo__stream_view(s, data);
+	if (s)
+		see_all(s);
+	return n;
+}
+
+ssize_t ringo__stream_wait_past(ringo_stream *s, size_t seen)
 {
 	int ret = check(s);
 	if (ret < 0)
@@ -1029,11 +1060,33 @@ ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen)
 	return (ssize_t)s->in.len;
 }
 
+ssize_t ringo_stream_fill_past(ringo_stream *s, size_t seen)
+{
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	/* The caller says how far it looked. */
+	s->peeked = true;
+	s->seen_to = s->rpos + (seen < s->in.len ? seen : s->in.len);
+	ssize_t n = ringo__stream_wait_past(s, seen);
+	if (n > 0)
+		see_all(s);
+	return n;
+}
+
 ssize_t ringo_stream_fill(ringo_stream *s)
 {
-	size_t before = s ? s->in.len : 0;
-	ssize_t n = ringo_stream_fill_past(s, before);
-	return n > 0 ? n - (ssize_t)before : n;
+	int ret = check(s);
+	if (ret < 0)
+		return ret;
+	/* A reader that never peeked has seen what is buffered now. */
+	size_t seen = s->peeked ? seen_count(s) : s->in.len;
+	ssize_t n = ringo__stream_wait_past(s, seen);
+	if (n <= 0)
+		return n;
+	if (s->peeked)
+		see_all(s);
+	return n - (ssize_t)seen;
 }
 
 void ringo_stream_consume(ringo_stream *s, size_t n)
@@ -1602,6 +1655,7 @@ int ringo__stream_set_layer(ringo_stream *s, const struct ringo__stream_layer *l
 		int ret = sbuf_append(s, &raw, s->in.data + s->in.head, n);
 		consume(s, n);
 		s->rpos = 0;
+		s->seen_to = 0;
 		s->used = false;
 		if (ret < 0)
 			s->rerr = ret;
@@ -1783,6 +1837,7 @@ int ringo__stream_unread(ringo_stream *s, const void *buf, size_t n)
 	memcpy(s->in.data + s->in.head, buf, n);
 	s->in.len += n;
 	s->rpos -= n;
+	s->seen_to = s->rpos; /* the reader has not seen them */
 	return 0;
 }
 

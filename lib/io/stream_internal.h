@@ -79,6 +79,11 @@ void ringo__stream_release_write(ringo_stream *s);
 void ringo__stream_set_read_end(ringo_stream *s, int res);
 /* Records a write error seen by the holder. */
 void ringo__stream_set_write_error(ringo_stream *s, int err);
+/* ringo_stream_peek and ringo_stream_fill_past for ringo_copy, whose
+ * taking bytes is not the reader's looking: they leave the count of seen
+ * bytes (ringo_stream_fill) alone. */
+size_t ringo__stream_view(const ringo_stream *s, const void **data);
+ssize_t ringo__stream_wait_past(ringo_stream *s, size_t seen);
 /* Puts n bytes back in front of s's input (what a copy read from s but
  * could not deliver). Returns 0 or -ENOMEM. */
 int ringo__stream_unread(ringo_stream *s, const void *buf, size_t n);
