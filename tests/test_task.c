@@ -314,6 +314,48 @@ static void test_fire_and_forget(void **state)
 	assert_int_equal(count, 100);
 }
 
+/* Many tasks alive at once: past a few thousand, their records come from
+ * the loop's arenas (lib/task.c). Their handles outlive the loop: each
+ * record keeps its arena mapped until it is let go. */
+enum { MANY = 20000 };
+static ringo_task *many[MANY];
+
+static intptr_t index_after_yield(void *arg)
+{
+	assert_int_equal(ringo_sleep(0), 0);
+	return (intptr_t)arg;
+}
+
+static intptr_t spawn_many(void *arg)
+{
+	(void)arg;
+	for (intptr_t i = 0; i < MANY; i++)
+		assert_int_equal(ringo_task_create(index_after_yield, (void *)i, NULL, &many[i]),
+				 0);
+	assert_int_equal(ringo_gather(many, MANY, NULL, 0), 0);
+	/* Half let go inside the loop (kept for reuse), half after it. */
+	for (int i = 0; i < MANY / 2; i++)
+		ringo_task_unref(many[i]);
+	for (intptr_t i = 0; i < MANY / 2; i++)
+		assert_int_equal(ringo_task_create(index_after_yield, (void *)i, NULL, &many[i]),
+				 0);
+	assert_int_equal(ringo_gather(many, MANY / 2, NULL, 0), 0);
+	return 0;
+}
+
+static void test_many_records_outlive_the_loop(void **state)
+{
+	(void)state;
+	assert_int_equal(harness_run(spawn_many, NULL), 0);
+	for (int i = 0; i < MANY; i++) {
+		assert_true(ringo_task_done(many[i]));
+		assert_int_equal(ringo_task_result(many[i]), i);
+		assert_int_equal(strncmp(ringo_task_name(many[i]), "Task-", 5), 0);
+	}
+	for (int i = 0; i < MANY; i++)
+		ringo_task_unref(many[i]);
+}
+
 static intptr_t big_frame(void *arg)
 {
 	(void)arg;
@@ -561,6 +603,7 @@ int main(void)
 		cmocka_unit_test(test_current_and_all),
 		cmocka_unit_test(test_done_callbacks),
 		cmocka_unit_test(test_fire_and_forget),
+		cmocka_unit_test(test_many_records_outlive_the_loop),
 		cmocka_unit_test(test_custom_stack_size),
 		cmocka_unit_test(test_default_stack_runs_libc),
 		cmocka_unit_test(test_default_stack_runs_getaddrinfo),

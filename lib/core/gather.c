@@ -146,6 +146,7 @@ int ringo_gather(ringo_task *const *tasks, size_t n, intptr_t *results, unsigned
 	g.slots = malloc(n * sizeof(*g.slots));
 	if (!g.slots)
 		return -ENOMEM;
+	ringo__hugepage_hint(g.slots, n * sizeof(*g.slots));
 	for (size_t i = 0; i < n; i++) {
 		struct slot *s = &g.slots[i];
 		ringo_task *t = tasks[i];

@@ -207,6 +207,8 @@ struct ringo_loop {
 	size_t task_name_len;
 	ringo_task *task_free;          /* records of freed tasks, for reuse (lib/core/task.c) */
 	size_t task_nfree;
+	struct arena *arena;            /* task records are carved from (lib/task.c) */
+	size_t arena_used;
 	uint64_t tasks_created;         /* statistics */
 	size_t stream_bytes;            /* capacity of stream buffers (lib/io/stream.c) */
 	int64_t started;                /* ringo_time() at the start */
@@ -387,6 +389,11 @@ void ringo__task_mark_taken(ringo_task *t);
  * which must hold the lock again whatever happens. */
 int ringo__lock_acquire_uncancellable(ringo_lock *lock, ringo_task *t);
 
+/* Advises the 2 MiB-aligned part of [p, p + bytes) as transparent huge
+ * pages, if bytes is 4 MiB or more: for large arrays that are written once
+ * through (gather's slots for a million tasks), where each fresh 4 KiB page
+ * would cost a fault. Best effort. */
+void ringo__hugepage_hint(void *p, size_t bytes);
 /* Loop-side, at its end: frees the task records kept for reuse. */
 void ringo__task_pool_drain(struct ringo_loop *loop);
 /* Loop-side: cancel every task (shutdown). */
