@@ -411,6 +411,71 @@ static void test_cancel_cqes(void **state)
 		      internal == 0 ? "skipped (IOSQE_CQE_SKIP_SUCCESS)" : "posted (old kernel)");
 }
 
+/* Many cancelled sleeps at once: the kernel posts their CQEs as deferred
+ * task work, at most 20 per io_uring_enter unless asked for more (Linux
+ * 6.13+); the loop asks for as many as its CQ has room for. Each task
+ * still resumes on its own timeout's CQE, once; a sleeper nobody
+ * cancelled is left alone. */
+enum { MANY = 5000 };
+static int many_seen[MANY];
+
+static intptr_t counted_sleep(void *arg)
+{
+	int r = ringo_sleep(RINGO_SEC(10));
+	if (r == -ECANCELED)
+		many_seen[(intptr_t)arg]++;
+	return r;
+}
+
+static intptr_t bystander(void *arg)
+{
+	(void)arg;
+	return ringo_sleep(RINGO_SEC(10));
+}
+
+static intptr_t cancel_many(void *arg)
+{
+	uint64_t *enters = arg;
+	static ringo_task *t[MANY];
+	ringo_task *other;
+	assert_int_equal(ringo_task_create(bystander, NULL, NULL, &other), 0);
+	for (intptr_t i = 0; i < MANY; i++)
+		assert_int_equal(ringo_task_create(counted_sleep, (void *)i, NULL, &t[i]), 0);
+	assert_int_equal(ringo_sleep(0), 0); /* all asleep */
+	struct ringo_loop_stats a, b;
+	assert_int_equal(ringo_loop_stats(&a), 0);
+	for (int i = 0; i < MANY; i++)
+		assert_true(ringo_task_cancel(t[i]));
+	assert_int_equal(ringo_gather(t, MANY, NULL, RINGO_RETURN_EXCEPTIONS), 0);
+	assert_int_equal(ringo_loop_stats(&b), 0);
+	*enters = b.enters - a.enters;
+	for (int i = 0; i < MANY; i++) {
+		assert_true(ringo_task_cancelled(t[i]));
+		assert_int_equal(ringo_task_result(t[i]), -ECANCELED);
+		assert_int_equal(many_seen[i], 1);
+		ringo_task_unref(t[i]);
+	}
+	/* The bystander still sleeps, untouched. */
+	assert_int_equal(b.ops_in_flight, a.ops_in_flight - MANY);
+	assert_false(ringo_task_done(other));
+	assert_int_equal(ringo_task_cancelling(other), 0);
+	assert_true(ringo_task_cancel(other));
+	assert_int_equal(ringo_task_await(other), -ECANCELED);
+	ringo_task_unref(other);
+	return 0;
+}
+
+static void test_cancel_many_sleeps(void **state)
+{
+	(void)state;
+	memset(many_seen, 0, sizeof(many_seen));
+	uint64_t enters = 0;
+	assert_int_equal(harness_run(cancel_many, &enters), 0);
+	/* 5,000 CQEs, 20 per enter, would be 250 enters or more. */
+	print_message("%d cancelled sleeps: %llu enters\n", MANY, (unsigned long long)enters);
+	assert_true(enters < 100);
+}
+
 static intptr_t await_fut_handle(void *arg)
 {
 	(void)arg;
@@ -649,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_completed_result_is_not_lost),
 		cmocka_unit_test(test_cancel_races_completing_timeout),
 		cmocka_unit_test(test_cancel_cqes),
+		cmocka_unit_test(test_cancel_many_sleeps),
 		cmocka_unit_test(test_double_cancel_of_a_future_wait),
 		cmocka_unit_test(test_uncancel_withdraws_a_cancel_that_missed),
 		cmocka_unit_test(test_error_returned_with_cancel_pending_is_kept),
