@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -123,22 +124,43 @@ static void build(struct conn *c)
 
 /* ---- the server side ---- */
 
-/* Checks one request line (len bytes with its '\n') and writes its reply. */
-static int answer(struct conn *c, const char *line, size_t len)
+/* Checks one request line, len bytes with its '\n', and returns its
+ * sequence number or -EPROTO. The line is not NUL-terminated: it may be in
+ * a buffer of the loop's buffer ring (ringo_stream_peek), followed by stale
+ * bytes of an earlier receive up to the end of the ring's mapping, past
+ * which may lie the guard gap of a task stack. So it is copied before
+ * sscanf, which reads its whole input to the NUL first. */
+static int check_request(struct conn *c, const char *line, size_t len)
 {
+	char copy[LINE_MAX_LEN + 1];
 	unsigned seq;
 	size_t pad;
 	int head;
-	if (sscanf(line, "q %u %zu%n", &seq, &pad, &head) != 2 || line[head++] != ' ' ||
-	    seq != c->answered || (size_t)head + pad + 1 != len) {
-		note_failure(c, "server: a request garbled");
-		return -EPROTO;
-	}
+	if (len > LINE_MAX_LEN)
+		goto garbled;
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	if (sscanf(copy, "q %u %zu%n", &seq, &pad, &head) != 2 || pad > MAX_PAD ||
+	    copy[head++] != ' ' || seq != c->answered || (size_t)head + pad + 1 != len)
+		goto garbled;
 	for (size_t i = 0; i < pad; i++)
-		if (line[head + i] != pad_byte(seq, i)) {
+		if (copy[head + i] != pad_byte(seq, i)) {
 			note_failure(c, "server: a request's byte wrong");
 			return -EPROTO;
 		}
+	return (int)seq;
+garbled:
+	note_failure(c, "server: a request garbled");
+	return -EPROTO;
+}
+
+/* Checks one request line (len bytes with its '\n') and writes its reply. */
+static int answer(struct conn *c, const char *line, size_t len)
+{
+	int r = check_request(c, line, len);
+	if (r < 0)
+		return r;
+	unsigned seq = (unsigned)r;
 	char buf[MAX_REPLY + 32];
 	size_t m = reply_len(c->idx, seq);
 	size_t n = (size_t)sprintf(buf, "r %u %zu\n", seq, m);
@@ -449,6 +471,32 @@ static void run_stress(const char *ring)
 	assert_int_equal(ret, 0);
 }
 
+/* check_request reads nothing past the line: here the line ends a
+ * mapping (non-NUL bytes before it) whose next page faults, as the last
+ * buffer of the loop's buffer ring may end right below a stack's guard
+ * gap. sscanf on the line itself read on to the fault (a crash of this
+ * test, reported as an overflow into the guard of task 'main'). */
+static void test_request_check_stays_in_the_line(void **state)
+{
+	(void)state;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	char *m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(m != MAP_FAILED);
+	assert_int_equal(mprotect(m + page, page, PROT_NONE), 0);
+	memset(m, 'x', page);
+	static const char line[] = "q 7 3 hij\n";
+	size_t len = sizeof(line) - 1;
+	memcpy(m + page - len, line, len);
+	struct conn c = { .answered = 7 };
+	assert_int_equal(check_request(&c, m + page - len, len), 7);
+	assert_null(c.failed);
+	/* And a bad one is still told. */
+	c.answered = 8;
+	assert_int_equal(check_request(&c, m + page - len, len), -EPROTO);
+	assert_string_equal(c.failed, "server: a request garbled");
+	munmap(m, 2 * page);
+}
+
 static void test_default_ring(void **state)
 {
 	(void)state;
@@ -475,6 +523,7 @@ int main(void)
 	seed = env ? strtoull(env, NULL, 10) : (uint64_t)harness_now();
 	printf("# RINGO_STRESS_SEED=%llu\n", (unsigned long long)seed);
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_request_check_stays_in_the_line),
 		cmocka_unit_test(test_default_ring),
 		cmocka_unit_test(test_tiny_ring),
 		cmocka_unit_test(test_no_ring),

@@ -104,8 +104,10 @@ ssize_t ringo_stream_readuntil(ringo_stream *s, const void *sep, size_t seplen, 
 /* Zero-copy reading: points *data (if not NULL) at the buffered bytes and
  * returns their count (0 if none); does not suspend. The bytes stay valid
  * until the next consume or read, or until the task next suspends (arrivals
- * may move the buffer). The stream counts them as seen by its reader (see
- * ringo_stream_fill). */
+ * may move the buffer). They are not NUL-terminated, and what follows them
+ * may be stale bytes up to the end of a mapping (a buffer of the loop's
+ * buffer ring): no strlen, sscanf or strtol on them without a copy. The
+ * stream counts them as seen by its reader (see ringo_stream_fill). */
 size_t ringo_stream_peek(ringo_stream *s, const void **data);
 /* Waits until bytes past those the reader has seen are buffered: the call
  * for a parser that looked at what ringo_stream_peek returned without
