@@ -466,20 +466,27 @@ static void test_big_frame_madvise(void **state)
 	expect_big_frame_caught("madvise");
 }
 
-/* A fault in the guard of another stack than the running one (a wild
- * write) names both tasks. */
+/* A fault in the guard of another stack than the running one while the
+ * running task's stack pointer is well inside its stack (a wild write) is
+ * no stack overflow: it is said as a fault at that address, naming both
+ * tasks, and goes on as the fault it is (SIGSEGV). */
 static void other_guard_entry(void *arg)
 {
 	(void)arg;
+	printf("expect %p\n", (void *)((char *)neighbour->guard + 100));
+	fflush(stdout);
 	((volatile char *)neighbour->guard)[100] = 1;
 	_exit(CHILD_SURVIVED);
 }
+
+static void (*other_guard_task)(void *); /* what the running task does */
 
 static void other_guard_child(void *arg)
 {
 	(void)arg;
 	struct rlimit no_core = { 0, 0 };
 	setrlimit(RLIMIT_CORE, &no_core);
+	signal(SIGSEGV, SIG_DFL); /* not a sanitizer's handler: the plain outcome */
 	setenv("RINGO_STACK_GUARD", "mprotect", 1);
 	struct ringo__stack_pool p;
 	struct ringo__stack *s;
@@ -491,18 +498,97 @@ static void other_guard_child(void *arg)
 	s->owner = "wild";
 	neighbour->owner = "victim";
 	ringo__fiber_init_main(&child_main);
-	ringo__fiber_prepare(&child_fiber, s, other_guard_entry, NULL);
+	ringo__fiber_prepare(&child_fiber, s, other_guard_task, neighbour);
 	ringo__fiber_switch(&child_main, &child_fiber);
 	_exit(CHILD_SURVIVED);
 }
 
-static void test_fault_in_other_guard_names_both(void **state)
+/* Runs other_guard_child with entry; the child must print "expect ADDR\n"
+ * and then fault at ADDR, in victim's guard, with sig. */
+static void expect_stray_fault(void (*entry)(void *), int sig)
 {
-	(void)state;
 	char out[1024];
+	other_guard_task = entry;
 	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
 	if (WIFEXITED(status))
 		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), sig);
+	void *at = NULL;
+	assert_int_equal(sscanf(out, "expect %p\n", &at), 1);
+	char want[512];
+	snprintf(want, sizeof(want),
+		 "expect %p\nringo: task 'wild' faulted at %p, in the guard gap below the stack "
+		 "of task 'victim': not a stack overflow (the stack pointer is inside the running "
+		 "stack); a stray pointer, or an access past the end of the memory just below "
+		 "the gap\n",
+		 at, at);
+	assert_string_equal(out, want);
+}
+
+static void test_wild_write_in_other_guard_is_no_overflow(void **state)
+{
+	(void)state;
+	expect_stray_fault(other_guard_entry, SIGSEGV);
+}
+
+/* The case of a crash of test_stream_stress: a scan for a NUL (the C
+ * library's sscanf does one over its whole input) runs past the end of a
+ * mapping that mmap put just below a slab, into the guard gap of the
+ * slab's first stack. The page below the gap is mapped here, full of
+ * bytes that are not NUL. */
+static void run_off_mapping_entry(void *arg)
+{
+	struct ringo__stack *victim = arg;
+	char *below = (char *)victim->guard - page;
+	void *m = mmap(below, page, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (m != below)
+		_exit(CHILD_WRONG_MODE); /* something else is mapped there */
+	memset(below, 'x', page);
+	printf("expect %p\n", victim->guard);
+	fflush(stdout);
+	size_t (*volatile len)(const char *) = strlen;
+	printf("length %zu\n", len(below + page - 16));
+	_exit(CHILD_SURVIVED);
+}
+
+static void test_run_off_mapping_below_guard_is_no_overflow(void **state)
+{
+	(void)state;
+	expect_stray_fault(run_off_mapping_entry, SIGSEGV);
+}
+
+/* A frame that jumps a whole stack (its stack pointer lands in the middle
+ * of the gap below the next stack down, as a huge frame built without
+ * -fstack-clash-protection would) is an overflow into that guard. */
+static void jump_entry(void *arg)
+{
+	struct ringo__stack *victim = arg;
+	char *sp = (char *)victim->guard + victim->guard_size / 2;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %0, %%rsp\n\tpushq $0" : : "r"(sp) : "memory");
+#elif defined(__aarch64__)
+	__asm__ volatile("mov sp, %0\n\tstr xzr, [sp, #-16]!" : : "r"(sp) : "memory");
+#else
+	(void)sp;
+#endif
+	_exit(CHILD_SURVIVED);
+}
+
+static void test_frame_jumping_into_other_guard_names_both(void **state)
+{
+	(void)state;
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	printf("# skipped: moves the stack pointer with x86-64 or AArch64 assembly\n");
+	skip();
+#endif
+	char out[1024];
+	other_guard_task = jump_entry;
+	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
+	if (WIFEXITED(status))
+		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
+	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGABRT);
 	assert_string_equal(out, "ringo: stack overflow in task 'wild' into the guard of "
 				 "task 'victim'\n");
@@ -665,7 +751,9 @@ int main(void)
 		cmocka_unit_test(test_other_faults_pass_through),
 		cmocka_unit_test(test_big_frame_mprotect),
 		cmocka_unit_test(test_big_frame_madvise),
-		cmocka_unit_test(test_fault_in_other_guard_names_both),
+		cmocka_unit_test(test_wild_write_in_other_guard_is_no_overflow),
+		cmocka_unit_test(test_run_off_mapping_below_guard_is_no_overflow),
+		cmocka_unit_test(test_frame_jumping_into_other_guard_names_both),
 		cmocka_unit_test(test_many_stacks_default_mode),
 		cmocka_unit_test(test_mprotect_budget_falls_back_to_canary),
 	};
