@@ -485,6 +485,7 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 		ringo__ring_consume(r, &c);
 		struct ringo__op *op = ringo__ring_op_of(c.user_data);
 		if (op) {
+			ringo__ring_prefetch_next(r);
 			/* A multishot op stays armed while more CQEs will come. */
 			op->armed = (c.flags & IORING_CQE_F_MORE) != 0;
 			RINGO_PROBE2(op__complete, op, c.res);

@@ -165,6 +165,21 @@ static inline struct ringo__op *ringo__ring_op_of(uint64_t user_data)
 	return op;
 }
 
+/* Starts loading the op of the round's next completion, if any, while
+ * the one just taken is dispatched: each names a different object (a task
+ * record, another task's stack), cold when many tasks take turns. */
+static inline void ringo__ring_prefetch_next(const struct ringo__ring *r)
+{
+	if (!r->round)
+		return;
+	uint64_t ud;
+	if (r->qlen)
+		ud = r->queue[r->qhead].user_data;
+	else
+		ud = r->uring.cq.cqes[*r->uring.cq.khead & r->uring.cq.ring_mask].user_data;
+	__builtin_prefetch((const void *)(uintptr_t)(ud & RINGO__PTR_MASK), 1);
+}
+
 /* For a task about to suspend, during ringo__ring_run's round: if the next
  * completion of the round is for an op whose complete function is
  * `complete`, consumes it and returns the op (disarmed) with its result in

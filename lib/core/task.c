@@ -179,8 +179,12 @@ static ringo_task *record_get(struct ringo_loop *loop)
 #if !defined(RINGO_ASAN)
 	ringo_task *t = loop->task_free;
 	if (t) {
-		loop->task_free = *(ringo_task **)t;
+		ringo_task *next = *(ringo_task **)t;
+		loop->task_free = next;
 		loop->task_nfree--;
+		/* The next create writes it: start loading it now (a free list
+		 * of 100,000 records is cold, and each link is in the record). */
+		__builtin_prefetch(next, 1);
 		return t;
 	}
 	if (loop->ntasks >= ARENA_AFTER && (t = arena_get(loop)))
