@@ -159,14 +159,109 @@ static void assert_settled(uint64_t buffer_bytes, uint64_t ops)
 	assert_int_equal(o, ops);
 }
 
-/* ---- stream to stream ---- */
+/* A file holding size bytes of the pattern (from skew), unlinked, its
+ * position at the end. */
+static int file_with_pattern(size_t size, size_t skew)
+{
+	static char buf[MIB];
+	char path[] = "/tmp/ringo-test-copy-in-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	unlink(path);
+	for (size_t off = 0; off < size; off += MIB) {
+		size_t n = size - off < MIB ? size - off : MIB;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = pattern(off + i + skew);
+		assert_int_equal(write(fd, buf, n), (ssize_t)n);
+	}
+	return fd;
+}
+
+/* ---- a round: writer -> copy -> reader ---- */
+
+/* What a copy's end is in a round. */
+enum end {
+	END_TCP,   /* a connected TCP pair */
+	END_PIPE,  /* a pipe */
+	END_FILE,  /* source only: a file holding the pattern, no writer */
+	END_SAME,  /* destination only: the source's socket (an echo) */
+};
 
 struct pair_test {
 	int a[2], b[2];           /* a[0] -> copy -> b[0]; a[1] written, b[1] read */
 	struct writer w;
 	struct reader r;
-	const char *mode;         /* RINGO_COPY */
+	ringo_stream *src;        /* for bodies that copy on a task */
+	uint64_t moved;
 };
+
+/* One round: a writer thread sends TOTAL bytes of the pattern into a[1]
+ * (a file at a[0] holds them instead), body(p) copies from a[0] to b[0] on
+ * a fresh loop with RINGO_COPY=mode (NULL: as set), and a reader thread
+ * checks every byte that comes out at b[1]. The writer stops after w_pause
+ * bytes (TOTAL: never) until the body sets w.go or returns; the reader
+ * after r_pause (0: never) until the body sets r.go. Fails unless all
+ * TOTAL bytes came out right and no fd is left open. The body owns a[0]
+ * and b[0] when they are sockets (streams close them) and b[0] when it
+ * is a pipe. */
+static void run_round(const char *mode, enum end src, enum end dst, size_t w_pause,
+		      size_t r_pause, intptr_t (*body)(void *))
+{
+	int fds = harness_count_fds();
+	struct pair_test p = { 0 };
+	if (mode)
+		setenv("RINGO_COPY", mode, 1);
+	if (src == END_TCP) {
+		harness_tcp_pair(p.a);
+	} else if (src == END_PIPE) {
+		assert_int_equal(pipe2(p.a, O_CLOEXEC), 0); /* a[0] read, a[1] written */
+		p.w.pipe = true;
+	} else {
+		p.a[0] = file_with_pattern(TOTAL, 0);
+		assert_int_equal(lseek(p.a[0], 0, SEEK_SET), 0);
+		p.a[1] = -1;
+	}
+	if (dst == END_TCP) {
+		harness_tcp_pair(p.b);
+	} else if (dst == END_PIPE) {
+		int q[2];
+		assert_int_equal(pipe2(q, O_CLOEXEC), 0);
+		p.b[0] = q[1];
+		p.b[1] = q[0];
+	} else {
+		p.b[0] = p.a[0];
+		p.b[1] = p.a[1];
+	}
+	if (src != END_FILE)
+		writer_start(&p.w, p.a[1], TOTAL, w_pause);
+	p.r.pause_at = r_pause;
+	reader_start(&p.r, p.b[1]);
+	assert_int_equal(harness_run(body, &p), 0);
+	atomic_store(&p.w.go, true);
+	if (src != END_FILE)
+		pthread_join(p.w.th, NULL);
+	pthread_join(p.r.th, NULL);
+	assert_int_equal(p.r.got, TOTAL);
+	assert_true(p.r.ok);
+	if (src == END_TCP && dst != END_SAME)
+		close(p.a[1]); /* a pipe's writer closed its end */
+	if (src != END_TCP)
+		close(p.a[0]); /* the file or pipe the copy read */
+	close(p.b[1]);
+	if (mode)
+		unsetenv("RINGO_COPY");
+	assert_int_equal(harness_count_fds(), fds);
+}
+
+/* run_round with RINGO_COPY=rw, then splice. */
+static void run_rounds(enum end src, enum end dst, size_t w_pause, intptr_t (*body)(void *))
+{
+	run_round("rw", src, dst, w_pause, 0, body);
+	run_round("splice", src, dst, w_pause, 0, body);
+}
+
+/* ---- stream to stream ---- */
+
 
 static intptr_t stream_copy_body(void *arg)
 {
@@ -194,32 +289,10 @@ static intptr_t stream_copy_body(void *arg)
 	return 0;
 }
 
-static void run_pair(const char *mode, intptr_t (*body)(void *), size_t pause_at)
-{
-	int fds = harness_count_fds();
-	struct pair_test p = { .mode = mode };
-	setenv("RINGO_COPY", mode, 1);
-	harness_tcp_pair(p.a);
-	harness_tcp_pair(p.b);
-	writer_start(&p.w, p.a[1], TOTAL, pause_at);
-	reader_start(&p.r, p.b[1]);
-	assert_int_equal(harness_run(body, &p), 0);
-	atomic_store(&p.w.go, true);
-	pthread_join(p.w.th, NULL);
-	pthread_join(p.r.th, NULL);
-	assert_int_equal(p.r.got, TOTAL);
-	assert_true(p.r.ok);
-	close(p.a[1]);
-	close(p.b[1]);
-	unsetenv("RINGO_COPY");
-	assert_int_equal(harness_count_fds(), fds);
-}
-
 static void test_stream_to_stream(void **state)
 {
 	(void)state;
-	run_pair("rw", stream_copy_body, TOTAL);
-	run_pair("splice", stream_copy_body, TOTAL);
+	run_rounds(END_TCP, END_TCP, TOTAL, stream_copy_body);
 }
 
 /* ---- a deadline and a cancellation mid-copy ---- */
@@ -251,8 +324,7 @@ static intptr_t deadline_body(void *arg)
 static void test_deadline(void **state)
 {
 	(void)state;
-	run_pair("rw", deadline_body, 3 * MIB);
-	run_pair("splice", deadline_body, 3 * MIB);
+	run_rounds(END_TCP, END_TCP, 3 * MIB, deadline_body);
 }
 
 struct cancel_arg {
@@ -298,8 +370,7 @@ static intptr_t cancel_body(void *arg)
 static void test_cancel(void **state)
 {
 	(void)state;
-	run_pair("rw", cancel_body, 5 * MIB);
-	run_pair("splice", cancel_body, 5 * MIB);
+	run_rounds(END_TCP, END_TCP, 5 * MIB, cancel_body);
 }
 
 /* ---- a limit, and a stream copied to itself (an echo) ---- */
@@ -334,15 +405,14 @@ static intptr_t limit_body(void *arg)
 static void test_limit(void **state)
 {
 	(void)state;
-	run_pair("rw", limit_body, TOTAL);
-	run_pair("splice", limit_body, TOTAL);
+	run_rounds(END_TCP, END_TCP, TOTAL, limit_body);
 }
 
 static intptr_t echo_body(void *arg)
 {
-	int *fd = arg;
+	struct pair_test *p = arg;
 	ringo_stream *s;
-	assert_int_equal(ringo_stream_open(fd[0], NULL, &s), 0);
+	assert_int_equal(ringo_stream_open(p->a[0], NULL, &s), 0);
 	assert_int_equal(ringo_stream_copy(s, s, 0, RINGO_NO_DEADLINE, NULL), (ssize_t)TOTAL);
 	assert_int_equal(ringo_stream_write_eof(s), 0);
 	ringo_stream_destroy(s);
@@ -352,36 +422,18 @@ static intptr_t echo_body(void *arg)
 static void test_echo(void **state)
 {
 	(void)state;
-	const char *modes[] = { "rw", "splice" };
-	for (int m = 0; m < 2; m++) {
-		int fds = harness_count_fds();
-		setenv("RINGO_COPY", modes[m], 1);
-		int fd[2];
-		harness_tcp_pair(fd);
-		struct writer w = { 0 };
-		struct reader r = { 0 };
-		writer_start(&w, fd[1], TOTAL, TOTAL);
-		reader_start(&r, fd[1]);
-		assert_int_equal(harness_run(echo_body, fd), 0);
-		pthread_join(w.th, NULL);
-		pthread_join(r.th, NULL);
-		assert_int_equal(r.got, TOTAL);
-		assert_true(r.ok);
-		close(fd[1]);
-		unsetenv("RINGO_COPY");
-		assert_int_equal(harness_count_fds(), fds);
-	}
+	run_rounds(END_TCP, END_SAME, TOTAL, echo_body);
 }
 
 /* ---- a file to a stream, a stream to an fd ---- */
 
 static intptr_t file_body(void *arg)
 {
-	int *fd = arg; /* fd[0]: the file; fd[1]: the stream's socket */
+	struct pair_test *p = arg; /* a[0]: the file; b[0]: the stream's socket */
 	ringo_stream *dst;
-	assert_int_equal(ringo_stream_open(fd[1], NULL, &dst), 0);
+	assert_int_equal(ringo_stream_open(p->b[0], NULL, &dst), 0);
 	uint64_t moved;
-	assert_int_equal(ringo_copy(ringo_copy_fd(fd[0]), ringo_copy_stream(dst), 0,
+	assert_int_equal(ringo_copy(ringo_copy_fd(p->a[0]), ringo_copy_stream(dst), 0,
 				    RINGO_NO_DEADLINE, &moved),
 			 (ssize_t)TOTAL);
 	assert_int_equal(moved, TOTAL);
@@ -393,35 +445,7 @@ static intptr_t file_body(void *arg)
 static void test_file_to_stream(void **state)
 {
 	(void)state;
-	const char *modes[] = { "rw", "splice" };
-	char path[] = "/tmp/ringo-test-copy-XXXXXX";
-	int file = mkstemp(path);
-	assert_true(file >= 0);
-	unlink(path);
-	static char buf[MIB];
-	for (size_t off = 0; off < TOTAL; off += MIB) {
-		for (size_t i = 0; i < MIB; i++)
-			buf[i] = pattern(off + i);
-		assert_int_equal(write(file, buf, MIB), (ssize_t)MIB);
-	}
-	for (int m = 0; m < 2; m++) {
-		int fds = harness_count_fds();
-		setenv("RINGO_COPY", modes[m], 1);
-		assert_int_equal(lseek(file, 0, SEEK_SET), 0);
-		int sk[2];
-		harness_tcp_pair(sk);
-		struct reader r = { 0 };
-		reader_start(&r, sk[1]);
-		int fd[2] = { file, sk[0] };
-		assert_int_equal(harness_run(file_body, fd), 0);
-		pthread_join(r.th, NULL);
-		assert_int_equal(r.got, TOTAL);
-		assert_true(r.ok);
-		close(sk[1]);
-		unsetenv("RINGO_COPY");
-		assert_int_equal(harness_count_fds(), fds);
-	}
-	close(file);
+	run_rounds(END_FILE, END_TCP, TOTAL, file_body);
 }
 
 static intptr_t to_fd_body(void *arg)
@@ -443,8 +467,7 @@ static intptr_t to_fd_body(void *arg)
 static void test_stream_to_fd(void **state)
 {
 	(void)state;
-	run_pair("rw", to_fd_body, TOTAL);
-	run_pair("splice", to_fd_body, TOTAL);
+	run_rounds(END_TCP, END_TCP, TOTAL, to_fd_body);
 }
 
 /* ---- pipes: spliced straight, with a deadline and a cancel mid-copy ---- */
@@ -453,30 +476,21 @@ static void test_stream_to_fd(void **state)
  * the deadline, then a cancellation, end the copy while it waits to
  * write; the counts say what reached the pipe, and the copies after them
  * bring the rest. Then a pipe to a stream. */
-struct pipe_test {
-	int sk[2];                /* sk[0]: the stream's; sk[1]: written */
-	int p[2];                 /* the pipe the copy writes to */
-	struct writer w;
-	struct reader r;
-	uint64_t moved;
-	ringo_stream *src;
-};
-
 static intptr_t to_pipe_task(void *arg)
 {
-	struct pipe_test *t = arg;
-	return ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->p[1]), 0, RINGO_NO_DEADLINE,
+	struct pair_test *t = arg;
+	return ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->b[0]), 0, RINGO_NO_DEADLINE,
 			  &t->moved);
 }
 
 static intptr_t to_pipe_body(void *arg)
 {
-	struct pipe_test *t = arg;
+	struct pair_test *t = arg;
 	uint64_t bytes0, ops0;
 	loop_counts(&bytes0, &ops0);
-	assert_int_equal(ringo_stream_open(t->sk[0], NULL, &t->src), 0);
+	assert_int_equal(ringo_stream_open(t->a[0], NULL, &t->src), 0);
 	uint64_t moved = 0, total = 0;
-	ssize_t n = ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->p[1]), 0,
+	ssize_t n = ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->b[0]), 0,
 			       ringo_deadline_in(RINGO_MSEC(500)), &moved);
 	assert_int_equal(n, -ETIMEDOUT);
 	assert_true(moved >= 3 * MIB && moved < TOTAL);
@@ -490,12 +504,12 @@ static intptr_t to_pipe_body(void *arg)
 	ringo_task_unref(task);
 	total += t->moved; /* what reached the pipe (the pipe was full: 0 likely) */
 	atomic_store(&t->r.go, true);
-	n = ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->p[1]), 0, RINGO_NO_DEADLINE,
+	n = ringo_copy(ringo_copy_stream(t->src), ringo_copy_fd(t->b[0]), 0, RINGO_NO_DEADLINE,
 		       &moved);
 	assert_int_equal(n, (ssize_t)moved);
 	total += moved;
 	assert_int_equal(total, TOTAL);
-	close(t->p[1]);
+	close(t->b[0]);
 	ringo_stream_destroy(t->src);
 	assert_settled(bytes0, ops0);
 	return 0;
@@ -504,30 +518,16 @@ static intptr_t to_pipe_body(void *arg)
 static void test_stream_to_pipe(void **state)
 {
 	(void)state;
-	int fds = harness_count_fds();
-	struct pipe_test t = { 0 };
-	harness_tcp_pair(t.sk);
-	assert_int_equal(pipe2(t.p, O_CLOEXEC), 0);
-	t.r.pause_at = 3 * MIB;
-	writer_start(&t.w, t.sk[1], TOTAL, TOTAL);
-	reader_start(&t.r, t.p[0]);
-	assert_int_equal(harness_run(to_pipe_body, &t), 0);
-	pthread_join(t.w.th, NULL);
-	pthread_join(t.r.th, NULL);
-	assert_int_equal(t.r.got, TOTAL);
-	assert_true(t.r.ok);
-	close(t.p[0]);
-	close(t.sk[1]);
-	assert_int_equal(harness_count_fds(), fds);
+	run_round(NULL, END_TCP, END_PIPE, TOTAL, 3 * MIB, to_pipe_body);
 }
 
 static intptr_t from_pipe_body(void *arg)
 {
-	struct pipe_test *t = arg;
+	struct pair_test *t = arg;
 	ringo_stream *dst;
-	assert_int_equal(ringo_stream_open(t->sk[0], NULL, &dst), 0);
+	assert_int_equal(ringo_stream_open(t->b[0], NULL, &dst), 0);
 	uint64_t moved = 0;
-	assert_int_equal(ringo_copy(ringo_copy_fd(t->p[0]), ringo_copy_stream(dst), 0,
+	assert_int_equal(ringo_copy(ringo_copy_fd(t->a[0]), ringo_copy_stream(dst), 0,
 				    RINGO_NO_DEADLINE, &moved),
 			 (ssize_t)TOTAL);
 	assert_int_equal(moved, TOTAL);
@@ -539,26 +539,7 @@ static intptr_t from_pipe_body(void *arg)
 static void test_pipe_to_stream(void **state)
 {
 	(void)state;
-	const char *modes[] = { "rw", "splice" };
-	for (int m = 0; m < 2; m++) {
-		int fds = harness_count_fds();
-		setenv("RINGO_COPY", modes[m], 1);
-		struct pipe_test t = { 0 };
-		harness_tcp_pair(t.sk);
-		assert_int_equal(pipe2(t.p, O_CLOEXEC), 0);
-		t.w.pipe = true;
-		writer_start(&t.w, t.p[1], TOTAL, TOTAL);
-		reader_start(&t.r, t.sk[1]);
-		assert_int_equal(harness_run(from_pipe_body, &t), 0);
-		pthread_join(t.w.th, NULL);
-		pthread_join(t.r.th, NULL);
-		assert_int_equal(t.r.got, TOTAL);
-		assert_true(t.r.ok);
-		close(t.p[0]);
-		close(t.sk[1]);
-		unsetenv("RINGO_COPY");
-		assert_int_equal(harness_count_fds(), fds);
-	}
+	run_rounds(END_PIPE, END_TCP, TOTAL, from_pipe_body);
 }
 
 /* ---- a file to a file (demos/cat) ---- */
@@ -582,17 +563,10 @@ static void test_file_to_file(void **state)
 	for (int m = 0; m < 2; m++) {
 		int fds = harness_count_fds();
 		setenv("RINGO_COPY", modes[m], 1);
-		char in_path[] = "/tmp/ringo-test-copy-in-XXXXXX";
 		char out_path[] = "/tmp/ringo-test-copy-out-XXXXXX";
-		int fd[2] = { mkstemp(in_path), mkstemp(out_path) };
-		assert_true(fd[0] >= 0 && fd[1] >= 0);
-		unlink(in_path);
+		int fd[2] = { file_with_pattern(TOTAL, 0), mkstemp(out_path) };
+		assert_true(fd[1] >= 0);
 		unlink(out_path);
-		for (size_t off = 0; off < TOTAL; off += MIB) {
-			for (size_t i = 0; i < MIB; i++)
-				buf[i] = pattern(off + i);
-			assert_int_equal(write(fd[0], buf, MIB), (ssize_t)MIB);
-		}
 		assert_int_equal(lseek(fd[0], 0, SEEK_SET), 0);
 		assert_int_equal(harness_run(file_to_file_body, fd), 0);
 		/* Both positions moved by the copy; the bytes are the same. */
@@ -617,22 +591,6 @@ static void test_file_to_file(void **state)
  * cancellation at various points, after which the count is exact: the
  * output holds exactly the bytes counted (nothing past them), both
  * positions moved by that count, and no pipe is left open. */
-static int file_with_pattern(size_t size, size_t skew)
-{
-	static char buf[MIB];
-	char path[] = "/tmp/ringo-test-copy-in-XXXXXX";
-	int fd = mkstemp(path);
-	assert_true(fd >= 0);
-	unlink(path);
-	for (size_t off = 0; off < size; off += MIB) {
-		size_t n = size - off < MIB ? size - off : MIB;
-		for (size_t i = 0; i < n; i++)
-			buf[i] = pattern(off + i + skew);
-		assert_int_equal(write(fd, buf, n), (ssize_t)n);
-	}
-	return fd;
-}
-
 /* Whether fd holds the pattern (from skew) on [off, off + n). */
 static bool holds_pattern(int fd, off_t off, size_t n, size_t skew)
 {
