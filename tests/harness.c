@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -179,6 +180,25 @@ void harness_tcp_pair(int fd[2])
 	fd[0] = accept4(l, NULL, NULL, SOCK_CLOEXEC);
 	assert_true(fd[0] >= 0);
 	close(l);
+}
+
+int harness_connect(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	int one = 1;
+	assert_int_equal(setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	return fd;
+}
+
+bool harness_have_program(const char *name)
+{
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1", name);
+	return system(cmd) == 0;
 }
 
 size_t harness_tcp_wmem_max(void)

@@ -5,6 +5,7 @@
 
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,6 +37,15 @@ int harness_fork(void (*child)(void *), void *arg, char *out, size_t cap);
 /* A connected TCP pair on the loopback (fd[0] the accepted end), made with
  * plain system calls; fails the test if it cannot. */
 void harness_tcp_pair(int fd[2]);
+
+/* A TCP connection to 127.0.0.1:port (TCP_NODELAY set: each write goes
+ * out at once), made with plain system calls; fails the test if it cannot.
+ * Returns the fd. */
+int harness_connect(int port);
+
+/* Whether a program called name is on PATH (tests that drive redis-cli,
+ * curl, socat... skip without it). */
+bool harness_have_program(const char *name);
 
 /* An event log: tests append short strings in the order things happen and
  * compare the whole log at the end. */

@@ -89,16 +89,6 @@ static void test_sigint_with_a_client(void **state)
 	close(fd);
 }
 
-static int dial(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /* Issue 11 item 8: over --max-connections at once, a connection is closed
  * without an echo; once one ends there is room again. */
 static void test_max_connections(void **state)
@@ -107,12 +97,12 @@ static void test_max_connections(void **state)
 	static const char *const args[] = {"--max-connections", "1", NULL};
 	struct harness_server s;
 	assert_int_equal(harness_server_start_args(&s, server_path, args), 0);
-	int first = dial(s.port);
+	int first = harness_connect(s.port);
 	char buf[8];
 	assert_int_equal(write(first, "abc", 3), 3);
 	assert_int_equal(read(first, buf, sizeof(buf)), 3);
 	assert_memory_equal(buf, "abc", 3);
-	int extra = dial(s.port);
+	int extra = harness_connect(s.port);
 	(void)!write(extra, "xyz", 3);
 	ssize_t n = read(extra, buf, sizeof(buf));
 	assert_true(n == 0 || (n < 0 && errno == ECONNRESET));
@@ -120,7 +110,7 @@ static void test_max_connections(void **state)
 	close(first);
 	bool served = false;
 	for (int i = 0; i < 100 && !served; i++) {
-		extra = dial(s.port);
+		extra = harness_connect(s.port);
 		assert_int_equal(write(extra, "def", 3), 3);
 		n = read(extra, buf, sizeof(buf));
 		served = n == 3 && memcmp(buf, "def", 3) == 0;

@@ -82,15 +82,6 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static int dial(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /* One response on fd: its status, and its body (Content-Length bytes,
  * none for HEAD) into body (malloc'ed, *len bytes). */
 static int response(int fd, bool head, unsigned char **body, size_t *len)
@@ -153,7 +144,7 @@ static void test_files(void **state)
 	(void)state;
 	struct harness_server s;
 	start(&s);
-	int fd = dial(s.port);
+	int fd = harness_connect(s.port);
 	unsigned char *body;
 	size_t len;
 	/* all on one kept-alive connection */
@@ -219,7 +210,7 @@ static void test_traversal(void **state)
 	struct harness_server s;
 	start(&s);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int fd = dial(s.port);
+		int fd = harness_connect(s.port);
 		unsigned char *body;
 		size_t len;
 		int status = get(fd, "GET", cases[i].target, &body, &len);
@@ -230,7 +221,7 @@ static void test_traversal(void **state)
 		close(fd);
 	}
 	/* "//abs/path": an absolute path, which RESOLVE_BENEATH refuses. */
-	int fd = dial(s.port);
+	int fd = harness_connect(s.port);
 	unsigned char *body;
 	size_t len;
 	char target[256];

@@ -29,16 +29,6 @@ static void stop(struct harness_server *s, int sig)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
-static int dial(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 static void send_str(int fd, const char *s)
 {
 	size_t len = strlen(s);
@@ -87,7 +77,7 @@ static bool closed_by_server(int fd)
 static void test_curl(void **state)
 {
 	(void)state;
-	if (system("command -v curl >/dev/null 2>&1") != 0)
+	if (!harness_have_program("curl"))
 		skip();
 	struct harness_server s;
 	start(&s);
@@ -112,7 +102,7 @@ static void test_keepalive_and_pipelining(void **state)
 	(void)state;
 	struct harness_server s;
 	start(&s);
-	int fd = dial(s.port);
+	int fd = harness_connect(s.port);
 	/* Two requests on one connection, one after the other. */
 	char buf[8192];
 	for (int i = 0; i < 2; i++) {
@@ -144,7 +134,7 @@ static void test_keepalive_and_pipelining(void **state)
 	assert_non_null(strstr(buf, "Connection: close\r\n"));
 	close(fd);
 	/* HTTP/1.0 closes by default. */
-	fd = dial(s.port);
+	fd = harness_connect(s.port);
 	send_str(fd, "GET / HTTP/1.0\r\n\r\n");
 	read_some(fd, buf, sizeof(buf), 2000);
 	assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
@@ -236,7 +226,7 @@ static void test_bad_requests(void **state)
 	};
 	char buf[4096];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int fd = dial(s.port);
+		int fd = harness_connect(s.port);
 		send_str(fd, bad[i]);
 		read_some(fd, buf, sizeof(buf), 2000);
 		assert_non_null(strstr(buf, "HTTP/1.1 400 Bad Request\r\n"));
@@ -244,7 +234,7 @@ static void test_bad_requests(void **state)
 		close(fd);
 	}
 	/* A head over 8 KiB without its end: 400, then the server closes. */
-	int fd = dial(s.port);
+	int fd = harness_connect(s.port);
 	char big[9000];
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "GET / HTTP/1.1\r\nX: ", 19);
@@ -253,10 +243,10 @@ static void test_bad_requests(void **state)
 	assert_non_null(strstr(buf, "HTTP/1.1 400 Bad Request\r\n"));
 	close(fd);
 	/* A client that sends half a request and leaves: the server goes on. */
-	fd = dial(s.port);
+	fd = harness_connect(s.port);
 	send_str(fd, "GET / HT");
 	close(fd);
-	fd = dial(s.port);
+	fd = harness_connect(s.port);
 	send_str(fd, "GET / HTTP/1.1\r\n\r\n");
 	read_some(fd, buf, sizeof(buf), 300);
 	assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
@@ -288,7 +278,7 @@ static void test_ctl_in_fields(void **state)
 #undef B
 	char buf[4096];
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int fd = dial(s.port);
+		int fd = harness_connect(s.port);
 		assert_int_equal(write(fd, bad[i].req, bad[i].len), (ssize_t)bad[i].len);
 		read_some(fd, buf, sizeof(buf), 2000);
 		assert_int_equal(strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26), 0);
@@ -332,7 +322,7 @@ static void test_header_timeout(void **state)
 	assert_int_equal(harness_server_start_args(&s, server_path, timeouts), 0);
 	char buf[4096];
 	/* half a head, then nothing */
-	int fd = dial(s.port);
+	int fd = harness_connect(s.port);
 	send_str(fd, "GET / HT");
 	long ms = read_until_closed(fd, buf, sizeof(buf));
 	assert_true(ms >= 300 && ms < 5000);
@@ -340,7 +330,7 @@ static void test_header_timeout(void **state)
 	assert_non_null(strstr(buf, "Connection: close\r\n"));
 	close(fd);
 	/* a byte every 100 ms: still 408 at the header timeout */
-	fd = dial(s.port);
+	fd = harness_connect(s.port);
 	static const char head[] = "GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 	int64_t t0 = harness_now();
 	size_t i = 0;
@@ -354,7 +344,7 @@ static void test_header_timeout(void **state)
 	assert_int_equal(strncmp(buf, "HTTP/1.1 408 Request Timeout\r\n", 30), 0);
 	close(fd);
 	/* nothing at all: closed, no reply */
-	fd = dial(s.port);
+	fd = harness_connect(s.port);
 	ms = read_until_closed(fd, buf, sizeof(buf));
 	assert_true(ms >= 300 && ms < 5000);
 	assert_string_equal(buf, "");
@@ -370,7 +360,7 @@ static void test_idle_timeout(void **state)
 	struct harness_server s;
 	assert_int_equal(harness_server_start_args(&s, server_path, timeouts), 0);
 	char buf[4096];
-	int fd = dial(s.port);
+	int fd = harness_connect(s.port);
 	for (int i = 0; i < 6; i++) {  /* 6 x 300 ms: longer than the idle timeout */
 		send_str(fd, "GET / HTTP/1.1\r\n\r\n");
 		read_some(fd, buf, sizeof(buf), 300);
@@ -395,14 +385,14 @@ static void max_connections(const char *threads)
 	char buf[4096];
 	int fd[2];
 	for (int i = 0; i < 2; i++) {
-		fd[i] = dial(s.port);
+		fd[i] = harness_connect(s.port);
 		send_str(fd[i], "GET / HTTP/1.1\r\n\r\n");
 		read_some(fd[i], buf, sizeof(buf), 300);
 		assert_int_equal(count(buf, "HTTP/1.1 200 OK\r\n"), 1);
 	}
 	int extra;
 	for (int i = 0; i < 4; i++) {
-		extra = dial(s.port);
+		extra = harness_connect(s.port);
 		assert_true(read_until_closed(extra, buf, sizeof(buf)) >= 0);
 		assert_int_equal(strncmp(buf, "HTTP/1.1 503 Service Unavailable\r\n", 34), 0);
 		close(extra);
@@ -411,7 +401,7 @@ static void max_connections(const char *threads)
 	/* the server sees the close soon; then a new connection is served */
 	bool served = false;
 	for (int i = 0; i < 100 && !served; i++) {
-		extra = dial(s.port);
+		extra = harness_connect(s.port);
 		send_str(extra, "GET / HTTP/1.1\r\n\r\n");
 		read_some(extra, buf, sizeof(buf), 300);
 		served = count(buf, "HTTP/1.1 200 OK\r\n") == 1;

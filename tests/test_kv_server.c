@@ -57,21 +57,9 @@ static int group_teardown(void **state)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-static int connect_to(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 static int client(void)
 {
-	return connect_to(srv.port);
+	return harness_connect(srv.port);
 }
 
 /* Sends out[0..outlen) while receiving exactly inlen bytes into in (both
@@ -657,13 +645,6 @@ static void test_many_clients(void **state)
 		close(fds[i]);
 }
 
-static bool have_program(const char *name)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
-	return system(cmd) == 0;
-}
-
 /* Runs redis-cli with args against the server; returns its output. */
 static void redis_cli(const char *args, char *out, size_t cap)
 {
@@ -679,7 +660,7 @@ static void redis_cli(const char *args, char *out, size_t cap)
 static void test_redis_cli(void **state)
 {
 	(void)state;
-	if (!have_program("redis-cli")) {
+	if (!harness_have_program("redis-cli")) {
 		fprintf(stderr, "redis-cli is not installed (Debian: redis-tools): skipped\n");
 		skip();
 	}
@@ -713,16 +694,16 @@ static void test_max_connections(void **state)
 	static const char *const args[] = {"--max-connections", "1", NULL};
 	struct harness_server s;
 	assert_int_equal(start(&s, args), 0);
-	int first = connect_to(s.port);
+	int first = harness_connect(s.port);
 	roundtrip(first, "PING\r\n", "+PONG\r\n");
-	int extra = connect_to(s.port);
+	int extra = harness_connect(s.port);
 	roundtrip(extra, "", "-ERR max number of clients reached\r\n");
 	expect_closed(extra);
 	close(extra);
 	close(first);
 	bool served = false;
 	for (int i = 0; i < 100 && !served; i++) {
-		extra = connect_to(s.port);
+		extra = harness_connect(s.port);
 		char in[8];
 		pump(extra, "PING\r\n", 6, in, 7);
 		served = memcmp(in, "+PONG\r\n", 7) == 0;
@@ -744,7 +725,7 @@ static void stop_with(int sig)
 {
 	struct harness_server s;
 	assert_int_equal(start(&s, NULL), 0);
-	int fd = connect_to(s.port);
+	int fd = harness_connect(s.port);
 	roundtrip(fd, "SET k v\r\n", "+OK\r\n");
 	assert_int_equal(send(fd, "*2\r\n$3\r\nGET", 11, 0), 11);
 	usleep(50000);

@@ -152,18 +152,6 @@ static void test_merge(void **state)
 
 /* ---- against the servers ---- */
 
-static int connect_to(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	return fd;
-}
-
 struct buf {
 	char *p;
 	size_t len, cap;
@@ -316,7 +304,7 @@ static void run_script(const char *threads, struct buf *got)
 	args[1] = threads;
 	struct harness_server s;
 	assert_int_equal(harness_server_start_args(&s, kv_path, args), 0);
-	int fd = connect_to(s.port);
+	int fd = harness_connect(s.port);
 	struct buf chunks[16] = {0};
 	size_t n;
 	script(chunks, &n);
@@ -335,7 +323,7 @@ static void run_script(const char *threads, struct buf *got)
 	close(fd);
 	/* a protocol error after commands for other loops: those answered,
 	 * then the error, then the end */
-	fd = connect_to(s.port);
+	fd = harness_connect(s.port);
 	static const char bad[] = "MSET p1 1 p2 2 p3 3\r\nMGET p1 p2 p3 p4\r\nDEL p1 p2 p3\r\n"
 				  "*2\r\n$3\r\nGET\r\n$x\r\n";
 	exchange(fd, bad, sizeof(bad) - 1, NULL, got);
@@ -378,19 +366,12 @@ static void test_same_replies(void **state)
 	free(four.p);
 }
 
-static bool have_program(const char *name)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", name);
-	return system(cmd) == 0;
-}
-
 /* redis-benchmark's commands, keys spread over every shard, pipelined and
  * not: every test runs to its end and reports its rate. */
 static void test_redis_benchmark(void **state)
 {
 	(void)state;
-	if (!have_program("redis-benchmark")) {
+	if (!harness_have_program("redis-benchmark")) {
 		fprintf(stderr, "redis-benchmark is not installed (Debian: redis-tools): skipped\n");
 		skip();
 	}
@@ -453,7 +434,7 @@ static void test_sigint_under_load(void **state)
 		buf_printf(&req, "MSET a%d 1 b%d 2 c%d 3\r\nMGET a%d b%d c%d\r\nDBSIZE\r\n", i, i, i,
 			   i, i, i);
 	for (int i = 0; i < CLIENTS; i++) {
-		fds[i] = connect_to(s.port);
+		fds[i] = harness_connect(s.port);
 		/* as much as the socket takes, without reading the replies */
 		size_t sent = 0;
 		while (sent < req.len) {

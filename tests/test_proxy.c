@@ -27,16 +27,6 @@
 static const char *proxy_path, *echo_path;
 static struct harness_server echo;
 
-static int connect_to(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fd >= 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 /* Starts the proxy to upstream port up, with more options. */
 static void start_proxy(struct harness_server *p, int up, const char *opt, const char *val)
 {
@@ -124,7 +114,7 @@ static void test_bytes_identical(void **state)
 	start_proxy(&p, echo.port, "--idle-timeout", "30");
 	/* Counted once it waits for signals (its signalfd is made after it
 	 * says it listens) and a first connection has come and gone. */
-	int first = connect_to(p.port);
+	int first = harness_connect(p.port);
 	assert_int_equal(send(first, "x", 1, 0), 1);
 	assert_int_equal(shutdown(first, SHUT_WR), 0);
 	assert_true(wait_closed(first, 10000) >= 0);
@@ -132,7 +122,7 @@ static void test_bytes_identical(void **state)
 	usleep(200000);
 	int before = count_fds(p.pid);
 	for (int round = 0; round < 2; round++) {
-		int fd = connect_to(p.port);
+		int fd = harness_connect(p.port);
 		struct writer w = { .fd = fd };
 		assert_int_equal(pthread_create(&w.th, NULL, writer_main, &w), 0);
 		static char buf[256 * 1024];
@@ -168,7 +158,7 @@ static void test_half_close(void **state)
 	(void)state;
 	struct harness_server p;
 	start_proxy(&p, echo.port, "--idle-timeout", "30");
-	int fd = connect_to(p.port);
+	int fd = harness_connect(p.port);
 	assert_int_equal(send(fd, "hello", 5, 0), 5);
 	assert_int_equal(shutdown(fd, SHUT_WR), 0);
 	char buf[16];
@@ -193,7 +183,7 @@ static void test_idle_timeout(void **state)
 	(void)state;
 	struct harness_server p;
 	start_proxy(&p, echo.port, "--idle-timeout", "0.3");
-	int fd = connect_to(p.port);
+	int fd = harness_connect(p.port);
 	/* A byte now and then keeps it open past the timeout... */
 	for (int i = 0; i < 4; i++) {
 		usleep(150000);
@@ -214,11 +204,11 @@ static void test_max_conns(void **state)
 	(void)state;
 	struct harness_server p;
 	start_proxy(&p, echo.port, "--max-connections", "1");
-	int a = connect_to(p.port);
+	int a = harness_connect(p.port);
 	assert_int_equal(send(a, "a", 1, 0), 1);
 	char c;
 	assert_int_equal(recv(a, &c, 1, 0), 1);
-	int b = connect_to(p.port);
+	int b = harness_connect(p.port);
 	assert_true(wait_closed(b, 10000) >= 0);
 	close(b);
 	/* The first still works. */
@@ -242,7 +232,7 @@ static void test_upstream_refuses(void **state)
 	close(l);
 	struct harness_server p;
 	start_proxy(&p, ntohs(a.sin_port), "--idle-timeout", "30");
-	int fd = connect_to(p.port);
+	int fd = harness_connect(p.port);
 	assert_true(wait_closed(fd, 10000) >= 0);
 	close(fd);
 	stop_ok(&p, SIGTERM);
@@ -255,7 +245,7 @@ static void test_signal_with_connections(void **state)
 	for (int i = 0; i < 2; i++) {
 		struct harness_server p;
 		start_proxy(&p, echo.port, "--idle-timeout", "30");
-		int fd = connect_to(p.port);
+		int fd = harness_connect(p.port);
 		assert_int_equal(send(fd, "q", 1, 0), 1);
 		char c;
 		assert_int_equal(recv(fd, &c, 1, 0), 1);
@@ -317,7 +307,7 @@ static void test_threads(void **state)
 	assert_int_equal(loop_thread_times(p.pid, tids, before, 8), 2);
 	int fds[CONNS];
 	for (int i = 0; i < CONNS; i++)
-		fds[i] = connect_to(p.port);
+		fds[i] = harness_connect(p.port);
 	static char out[EACH], in[EACH];
 	for (size_t i = 0; i < EACH; i++)
 		out[i] = pattern(i);

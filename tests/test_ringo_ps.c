@@ -13,15 +13,6 @@
 
 static const char *server_path, *ps_path;
 
-static int connect_to(int port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	return fd;
-}
-
 static void run_ps(pid_t pid, const char *flags, char *out, size_t cap)
 {
 	char cmd[1024];
@@ -41,7 +32,7 @@ static void test_dump_of_a_running_server(void **state)
 	int started = harness_server_start(&s, server_path);
 	unsetenv("RINGO_DEBUG");
 	assert_int_equal(started, 0);
-	int c = connect_to(s.port);
+	int c = harness_connect(s.port);
 	/* Once the connection is served, its task waits for data. */
 	assert_int_equal(write(c, "hi\n", 3), 3);
 	char buf[16];

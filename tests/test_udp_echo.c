@@ -37,7 +37,7 @@ static int udp_client(int port)
 static void test_socat(void **state)
 {
 	(void)state;
-	if (system("command -v socat >/dev/null 2>&1") != 0)
+	if (!harness_have_program("socat"))
 		skip(); /* socat is not installed (scripts/deps.sh installs it) */
 	struct harness_server s;
 	assert_int_equal(harness_server_start(&s, server_path), 0);
