@@ -36,17 +36,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../tests/demo_server.h"
+
 #define WORKERS 24
 
 enum kind { HTTP, ECHO, KV };
 static const char *const kind_names[] = {"http", "echo", "kv"};
-
-struct server {
-	enum kind kind;
-	pid_t pid;
-	int port;
-	int out;
-};
 
 static atomic_bool stop_load;
 static atomic_long n_valid, n_garbage, n_reset, n_slow, n_flood, n_requests, n_wrong,
@@ -59,46 +54,6 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int server_start(struct server *s, const char *path)
-{
-	int fds[2];
-	if (pipe(fds) < 0)
-		return -1;
-	s->pid = fork();
-	if (s->pid < 0)
-		return -1;
-	if (s->pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(fds[1], STDOUT_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		if (s->kind == HTTP)
-			execl(path, path, "--port", "0", "--header-timeout", "2", "--idle-timeout", "4",
-			      (char *)NULL);
-		else
-			execl(path, path, "--port", "0", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	s->out = fds[0];
-	char line[128];
-	size_t len = 0;
-	struct pollfd p = {.fd = s->out, .events = POLLIN};
-	while (len < sizeof(line) - 1 && (len == 0 || line[len - 1] != '\n')) {
-		if (poll(&p, 1, 10000) <= 0 || read(s->out, line + len, 1) != 1)
-			break;
-		len++;
-	}
-	line[len] = 0;
-	if (sscanf(line, "listening on 127.0.0.1:%d", &s->port) != 1) {
-		fprintf(stderr, "soak: %s said '%s'\n", path, line);
-		kill(s->pid, SIGKILL);
-		waitpid(s->pid, NULL, 0);
-		return -1;
-	}
-	return 0;
 }
 
 static long rss_kib(pid_t pid)
@@ -349,8 +304,10 @@ static bool answers(void)
 
 static bool soak(enum kind kind, const char *path, double seconds)
 {
-	struct server s = {.kind = kind};
-	if (server_start(&s, path) < 0)
+	static const char *const http_args[] = {"--header-timeout", "2", "--idle-timeout", "4",
+						NULL};
+	struct harness_server s;
+	if (harness_server_start_args(&s, path, kind == HTTP ? http_args : NULL) < 0)
 		return false;
 	g_kind = kind;
 	g_port = s.port;
@@ -406,10 +363,7 @@ static bool soak(enum kind kind, const char *path, double seconds)
 		if (system(cmd) != 0)
 			fprintf(stderr, "soak: could not list the fds\n");
 	}
-	kill(s.pid, SIGTERM);
-	int status = -1;
-	waitpid(s.pid, &status, 0);
-	close(s.out);
+	int status = harness_server_stop(&s, SIGTERM); /* -1: killed after 10 s */
 	bool ok_exit = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	bool ok_fds = fds1 == fds0;
 	bool ok_rss = rss1 >= 0 && rss1 <= rss0 + rss0 / 2 + 8192;

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "demo_server.h"
+
 /* Runs fn(arg) as the main task of a fresh loop; fails the test unless
  * ringo_run returns 0. Returns main's result. */
 intptr_t harness_run(intptr_t (*fn)(void *), void *arg);
@@ -55,25 +57,5 @@ struct harness_log {
 };
 void harness_log(struct harness_log *l, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
-/* A demo server run for a test: started with `--port 0`, its stdout a pipe
- * kept open until it is stopped, and killed if the test process dies. */
-struct harness_server {
-	pid_t pid;
-	int port;
-	int out;   /* the server's stdout */
-};
-
-/* Starts path --port 0 and reads the port from its first line, "listening
- * on 127.0.0.1:PORT" (10 s at most). Returns 0, or -1 (the server is then
- * killed and what it said is printed). */
-int harness_server_start(struct harness_server *s, const char *path);
-/* The same with more arguments after "--port 0" (args: NULL-terminated,
- * 28 at most; NULL for none). */
-int harness_server_start_args(struct harness_server *s, const char *path,
-			      const char *const *args);
-/* Sends sig (0: none) and waits up to 10 s for the server to exit. Returns
- * its wait status, or -1 if it had to be killed. */
-int harness_server_stop(struct harness_server *s, int sig);
 
 #endif
