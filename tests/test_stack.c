@@ -594,6 +594,42 @@ static void test_frame_jumping_into_other_guard_names_both(void **state)
 				 "task 'victim'\n");
 }
 
+/* A stack that overflows as a switch away from it pushes its registers:
+ * the switch has named the next stack current already, but the stack
+ * pointer is at the bottom of the stack that overflowed, which is named
+ * alone. Here the running task moves its stack pointer to the bottom of
+ * the stack below and pushes, as the switch would on that stack. */
+static void bottom_push_entry(void *arg)
+{
+	struct ringo__stack *victim = arg;
+	char *sp = victim->lo;
+#if defined(__x86_64__)
+	__asm__ volatile("mov %0, %%rsp\n\tpushq $0" : : "r"(sp) : "memory");
+#elif defined(__aarch64__)
+	__asm__ volatile("mov sp, %0\n\tstr xzr, [sp, #-16]!" : : "r"(sp) : "memory");
+#else
+	(void)sp;
+#endif
+	_exit(CHILD_SURVIVED);
+}
+
+static void test_push_at_bottom_of_other_stack_names_it(void **state)
+{
+	(void)state;
+#if !defined(__x86_64__) && !defined(__aarch64__)
+	printf("# skipped: moves the stack pointer with x86-64 or AArch64 assembly\n");
+	skip();
+#endif
+	char out[1024];
+	other_guard_task = bottom_push_entry;
+	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
+	if (WIFEXITED(status))
+		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	assert_string_equal(out, "ringo: stack overflow in task 'victim'\n");
+}
+
 /* A fault that is not an overflow keeps its usual outcome. */
 static volatile int *volatile bad_address = (volatile int *)16;
 
@@ -754,6 +790,7 @@ int main(void)
 		cmocka_unit_test(test_wild_write_in_other_guard_is_no_overflow),
 		cmocka_unit_test(test_run_off_mapping_below_guard_is_no_overflow),
 		cmocka_unit_test(test_frame_jumping_into_other_guard_names_both),
+		cmocka_unit_test(test_push_at_bottom_of_other_stack_names_it),
 		cmocka_unit_test(test_many_stacks_default_mode),
 		cmocka_unit_test(test_mprotect_budget_falls_back_to_canary),
 	};
