@@ -49,6 +49,9 @@ struct ringo__stack_pool {
 	size_t guard_size;         /* the gap below each stack (64 KiB) */
 	size_t slab_stacks;        /* default stacks carved from one mapping */
 	struct ringo__stack_slab *slabs; /* newest first; only the first has uncarved slots */
+	size_t nslabs;
+	char *desc_chunk;          /* where slab descriptors are carved (stack.c) */
+	size_t desc_used;
 	size_t vmas;               /* mappings its mprotect guards charged to the process budget */
 	int guard_mode;            /* RINGO_STACK_GUARD, read at init */
 };
