@@ -204,9 +204,9 @@ void ringo_task_unref(ringo_task *t);
  * from anywhere), if t is already done. Cancelling the awaiting task cancels
  * t too (as asyncio does), and so does a cancellation already pending when
  * the await starts (asyncio's bpo-34872); the awaiter then resumes when t
- * is done, and gets t's result. Many tasks may await one. May suspend. Errors: -EINVAL
- * (NULL), -EDEADLK (awaiting yourself), -EPERM (t not done and not in a
- * task). */
+ * is done, and gets t's result. Many tasks may await one; the caller keeps
+ * its reference. May suspend. Errors: -EINVAL (NULL), -EDEADLK (awaiting
+ * yourself), -EPERM (t not done and not in a task). */
 intptr_t ringo_task_await(ringo_task *t);
 
 /* Requests cancellation (asyncio's Task.cancel): the task's current or next
@@ -221,12 +221,16 @@ intptr_t ringo_task_await(ringo_task *t);
  * loop that has ended. Does not suspend. */
 bool ringo_task_cancel(ringo_task *t);
 
-/* Number of pending cancellation requests (asyncio's cancelling()). */
+/* Number of pending cancellation requests (asyncio's cancelling()); 0 for
+ * NULL. Does not suspend. */
 int ringo_task_cancelling(const ringo_task *t);
 /* Withdraws one request (asyncio's uncancel()); returns the remaining count.
- * At zero, a cancellation not yet delivered is withdrawn too. */
+ * At zero, a cancellation not yet delivered is withdrawn too. Does not
+ * suspend. */
 int ringo_task_uncancel(ringo_task *t);
 
+/* True once t has ended: returned, failed or been cancelled (its result is
+ * then ringo_task_result's). */
 bool ringo_task_done(const ringo_task *t);
 /* True if t ended cancelled. */
 bool ringo_task_cancelled(const ringo_task *t);
@@ -282,7 +286,11 @@ size_t ringo_task_remove_done_callback(ringo_task *t,
  * caller's reference, released with ringo_future_unref().
  * Returns 0, -EPERM outside a running loop, -EINVAL, -ENOMEM. */
 int ringo_future_create(ringo_future **out);
+/* Takes another reference; returns f. */
 ringo_future *ringo_future_ref(ringo_future *f);
+/* Drops a reference; the last one frees f and the callbacks still
+ * registered on it (in debug mode, freeing a pending future logs a
+ * warning: nobody set it). Accepts NULL. Does not suspend. */
 void ringo_future_unref(ringo_future *f);
 
 /* Completes f with a value >= 0 (set_result) or a negative errno
@@ -302,11 +310,14 @@ bool ringo_future_cancel(ringo_future *f);
 /* Waits for f and returns its value, its error, or -ECANCELED. Returns at
  * once if f is done (a pending cancellation then stays pending).
  * Cancelling the awaiting task cancels f (as asyncio does), also when the
- * cancellation was already pending as the await started. The caller keeps its reference while it waits. May suspend.
- * Errors: -EINVAL, -EPERM (f pending and not in a task). */
+ * cancellation was already pending as the await started. The caller keeps
+ * its reference while it waits. May suspend. Errors: -EINVAL, -EPERM (f
+ * pending and not in a task). */
 intptr_t ringo_future_await(ringo_future *f);
 
+/* True once f is completed (a result, an error or cancelled). */
 bool ringo_future_done(const ringo_future *f);
+/* True if f completed cancelled (ringo_future_cancel, or -ECANCELED set). */
 bool ringo_future_cancelled(const ringo_future *f);
 /* The result of a done future; -EAGAIN while pending; -EINVAL for NULL. */
 intptr_t ringo_future_result(const ringo_future *f);

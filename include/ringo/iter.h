@@ -124,8 +124,9 @@ int ringo_agen_destroy(ringo_agen *gen);
  * -ENOMEM (starting its task). May suspend.
  * Cancelling the waiting task (or a cancellation already pending when
  * asend starts) cancels the generator's task, as awaiting a task does (a
- * generator not started yet then never runs): the -ECANCELED lands in the generator's current await, and the
- * consumer waits for its next hand-off: if the generator lets it through,
+ * generator not started yet then never runs): the -ECANCELED lands in the
+ * generator's current await, and the consumer waits for its next
+ * hand-off: if the generator lets it through,
  * asend returns -ECANCELED and the generator is finished; if it handles it
  * and yields, asend returns 1 with that item. */
 int ringo_agen_asend(ringo_agen *gen, intptr_t value, intptr_t *item);

@@ -43,10 +43,11 @@ extern "C" {
 
 /* Waits until one of the signals in set arrives, and consumes it (sigwait
  * as an await). Returns its number; -ETIMEDOUT at deadline (a
- * ringo_deadline; RINGO_NO_DEADLINE: none); -ECANCELED; -EINVAL (NULL or empty set, or a signal not
- * accepted); -EPERM (not in a task); -EMFILE and the like when no signalfd
- * could be made. The signals are blocked on the loop's thread only while
- * some task waits for them (or a handler has them). May suspend. */
+ * ringo_deadline; RINGO_NO_DEADLINE: none); -ECANCELED; -EINVAL (NULL or
+ * empty set, or a signal not accepted); -EPERM (not in a task); -EMFILE
+ * and the like when no signalfd could be made. The signals are blocked on
+ * the loop's thread only while some task waits for them (or a handler has
+ * them). May suspend. */
 int ringo_signal_wait(const sigset_t *set, ringo_deadline deadline);
 
 /* Installs fn(arg) as the handler of signo in the running loop, replacing
