@@ -94,7 +94,7 @@ static intptr_t channel_main(void *arg)
 	return 0;
 }
 
-static double best(ringo_task_fn fn)
+static double best(ringo_task_fn fn, const ringo_run_opts *opts)
 {
 	double best_ns = 0;
 	for (int run = 0; run < 3; run++) {
@@ -102,7 +102,7 @@ static double best(ringo_task_fn fn)
 		ringo_channel_create(1, &ping);
 		ringo_channel_create(1, &pong);
 		intptr_t results[2];
-		if (ringo_run_threads(2, fn, &ns, NULL, results) < 0 || results[0] < 0) {
+		if (ringo_run_threads(2, fn, &ns, opts, results) < 0 || results[0] < 0) {
 			fprintf(stderr, "crossloop: run failed\n");
 			exit(1);
 		}
@@ -114,20 +114,66 @@ static double best(ringo_task_fn fn)
 	return best_ns / ROUNDS;
 }
 
+/* One row: time per round trip, round trips and messages (two per round
+ * trip) per second. */
+static void row(const char *what, double ns)
+{
+	printf("  %-44s %8.2f us/round trip  %9.0f round trips/s  %9.0f msgs/s\n", what,
+	       ns / 1e3, 1e9 / ns, 2e9 / ns);
+}
+
+/* Loop 0's side of the best channel run, per round trip. */
+static void where(void)
+{
+	double spin = (double)(st1.poll_ns - st0.poll_ns) / ROUNDS / 1e3;
+	printf("    loop 0 per round trip: %.2f io_uring_enter, %.2f us blocked in it",
+	       (double)(st1.enters - st0.enters) / ROUNDS,
+	       (double)(st1.wait_ns - st0.wait_ns) / ROUNDS / 1e3 - spin);
+	if (st1.poll_hits + st1.poll_misses > st0.poll_hits + st0.poll_misses)
+		printf(", %.2f us spinning (%.0f%% of spins saw work come)", spin,
+		       100.0 * (double)(st1.poll_hits - st0.poll_hits) /
+			       (double)(st1.poll_hits + st1.poll_misses - st0.poll_hits -
+					st0.poll_misses));
+	printf(", %.2f voluntary context switches\n", (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) / ROUNDS);
+	st0.enters = 0;  /* the next mode's best run */
+}
+
 int main(void)
 {
-	double x = best(xfuture_main), c = best(channel_main);
+	/* The poll rows' budget: RINGO_POLL_US, else 50 us; the other rows
+	 * run without it. */
+	const char *env = getenv("RINGO_POLL_US");
+	unsigned poll_us = env && atoi(env) > 0 ? (unsigned)atoi(env) : 50;
+	unsetenv("RINGO_POLL_US");
 	printf("crossloop: %d round trips between 2 loops, best of 3 (measured while other "
 	       "builds ran)\n", ROUNDS);
-	printf("  %-38s %8.2f us/round trip  %9.0f round trips/s\n",
-	       "run_coroutine_threadsafe + await:", x / 1e3, 1e9 / x);
-	printf("  %-38s %8.2f us/round trip  %9.0f round trips/s\n", "channel ping-pong:",
-	       c / 1e3, 1e9 / c);
-	printf("  loop 0 per channel round trip: %.2f io_uring_enter, %.2f us blocked in it, "
-	       "%.2f voluntary context switches\n",
-	       (double)(st1.enters - st0.enters) / ROUNDS,
-	       (double)(st1.wait_ns - st0.wait_ns) / ROUNDS / 1e3,
-	       (double)(ru1.ru_nvcsw - ru0.ru_nvcsw) / ROUNDS);
+	double c = 0;
+	ringo_run_opts pinned = { .flags = RINGO_RUN_PIN_CPUS };
+	ringo_run_opts polled = { .flags = RINGO_RUN_PIN_CPUS, .poll_us = poll_us };
+	struct {
+		const char *name;
+		const ringo_run_opts *opts;
+	} modes[] = {
+		{ "", NULL },
+		{ ", pinned", &pinned },
+		{ ", pinned, poll_us", &polled },
+	};
+	for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		char name[64];
+		if (modes[m].opts && modes[m].opts->poll_us)
+			snprintf(name, sizeof(name), "%s=%u", modes[m].name, poll_us);
+		else
+			snprintf(name, sizeof(name), "%s", modes[m].name);
+		char what[128];
+		snprintf(what, sizeof(what), "run_coroutine_threadsafe + await%s:", name);
+		row(what, best(xfuture_main, modes[m].opts));
+		snprintf(what, sizeof(what), "channel ping-pong%s:", name);
+		double ns = best(channel_main, modes[m].opts);
+		row(what, ns);
+		where();
+		if (m == 0 || ns < c)
+			c = ns;
+	}
 	/* Go's second figure: each goroutine locked to a thread of its own. */
 	double go_locked, us[3];
 	us[0] = bench_peer("go", "crossloop", &go_locked);
@@ -137,11 +183,11 @@ int main(void)
 			       "tokio mpsc, multi-thread, 2 workers:" };
 	for (int i = 0; i < 3; i++) {
 		if (us[i] != us[i]) {
-			printf("  %-38s not run\n", what[i]);
+			printf("  %-44s not run\n", what[i]);
 			continue;
 		}
-		printf("  %-38s %8.2f us/round trip  %9.0f round trips/s  (ringo's channel takes "
-		       "%.2fx its time)\n", what[i], us[i], 1e6 / us[i], c / 1e3 / us[i]);
+		row(what[i], us[i] * 1e3);
+		printf("    ringo's best channel row takes %.2fx its time\n", c / 1e3 / us[i]);
 	}
 	return 0;
 }

@@ -129,7 +129,20 @@ typedef struct ringo_run_opts {
 				   none; -1: none */
 	int64_t slow_task_ns;   /* debug mode: report a task that runs longer
 				   than this between two awaits; 0: 100 ms */
+	unsigned poll_us;       /* busy-poll: before blocking for completions,
+				   spin up to this many microseconds watching
+				   the ring (no system call), backing off
+				   while spins find nothing; 0: the
+				   RINGO_POLL_US environment variable, else
+				   off. It cuts the wake-up of a sleeping
+				   thread out of a cross-loop round trip, but
+				   burns the CPU while it spins: for loops
+				   that each own a CPU (docs/threads.md).
+				   At most RINGO_POLL_US_MAX. */
 } ringo_run_opts;
+
+/* The largest ringo_run_opts.poll_us (larger values are lowered to it). */
+#define RINGO_POLL_US_MAX 10000u
 
 /* Do not use IORING_SETUP_SINGLE_ISSUER/DEFER_TASKRUN/COOP_TASKRUN even
  * where the kernel has them (the portable ring setup). */

@@ -57,7 +57,8 @@ struct ringo_loop_stats {
 	uint64_t cq_overflows;       /* completions the kernel had to hold in its
 					overflow list (the CQ was full) */
 	uint64_t ops_in_flight;      /* SQEs whose completion has not come yet */
-	int64_t wait_ns;             /* time blocked waiting for completions */
+	int64_t wait_ns;             /* time waiting for completions (blocked,
+					or spinning with poll_us) */
 	int64_t run_ns;              /* the rest of the loop's life: running */
 	uint64_t stacks_live;        /* task stacks in use */
 	uint64_t stacks_cached;      /* free stacks kept committed for reuse */
@@ -65,6 +66,10 @@ struct ringo_loop_stats {
 	uint64_t stack_size;         /* usable bytes of a default stack */
 	uint64_t stream_buffer_bytes;/* capacity of the loop's stream buffers */
 	uint64_t executor_queued;    /* executor jobs waiting for a thread */
+	/* Busy-poll (ringo_run_opts.poll_us): */
+	uint64_t poll_hits;          /* spins that saw work come */
+	uint64_t poll_misses;        /* spins that ran out and blocked */
+	int64_t poll_ns;             /* time spinning (part of wait_ns) */
 };
 
 /* Fills *out with the running loop's statistics. Returns 0, -EINVAL (NULL),

@@ -66,6 +66,10 @@ struct ringo__op {
 
 struct ringo__ring;
 
+/* Internal run flag for ringo__ring_create: the loop busy-polls (see
+ * ringo__ring_set_poll), so prefer a ring without DEFER_TASKRUN. */
+#define RINGO__RUN_POLL_RING 0x80000000u
+
 /* Creates a ring with at least entries SQEs. On failure returns a negative
  * errno and points *why at a one-line explanation with the fix. */
 int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_flags,
@@ -90,6 +94,9 @@ void ringo__ring_cancel(struct ringo__ring *r, struct ringo__op *op);
  * order the kernel posted them. Returns how many ops completed, or a
  * negative errno for an unrecoverable ring failure. */
 int ringo__ring_run(struct ringo__ring *r, bool wait);
+/* Busy-poll: before each wait that would block, spin up to us microseconds
+ * watching the ring for completions (0: never; see ringo_run_opts.poll_us). */
+void ringo__ring_set_poll(struct ringo__ring *r, unsigned us);
 /* Whether the kernel has io_uring opcode (an IORING_OP_* value), as probed
  * when the ring was created. */
 bool ringo__ring_supports(const struct ringo__ring *r, unsigned opcode);

@@ -5,6 +5,7 @@
  * (lib/core/ring.c dispatches, lib/core/task.c switches). */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -120,12 +121,21 @@ int ringo_run_with(ringo_task_fn main, void *arg, intptr_t *result, const ringo_
 						     : RINGO_DEFAULT_RING_ENTRIES;
 	size_t stack_size = opts && opts->stack_size ? opts->stack_size
 						      : RINGO_DEFAULT_STACK_SIZE;
+	/* Busy-poll: the option, else RINGO_POLL_US. */
+	unsigned poll_us = opts ? opts->poll_us : 0;
+	const char *poll_env = getenv("RINGO_POLL_US");
+	if (!poll_us && poll_env)
+		poll_us = (unsigned)strtoul(poll_env, NULL, 10);
+	if (poll_us > RINGO_POLL_US_MAX)
+		poll_us = RINGO_POLL_US_MAX;
+	unsigned ring_flags = (opts ? opts->flags : 0) | (poll_us ? RINGO__RUN_POLL_RING : 0);
 	const char *why = "";
-	int ret = ringo__ring_create(&loop.ring, entries, opts ? opts->flags : 0, &why);
+	int ret = ringo__ring_create(&loop.ring, entries, ring_flags, &why);
 	if (ret < 0) {
 		ringo__log(RINGO_LOG_ERROR, "cannot start the loop: %s", why);
 		return ret;
 	}
+	ringo__ring_set_poll(loop.ring, poll_us);
 	ret = ringo__stack_pool_init(&loop.stacks, stack_size);
 	if (ret < 0)
 		goto err_ring;

@@ -8,6 +8,7 @@
  * that finds the SQ full, say) moves what is in the CQ to a FIFO queue,
  * which is drained before the CQ, so nothing is reordered or seen twice. */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,22 @@ int ringo__ring_create(struct ringo__ring **out, unsigned entries, unsigned run_
 	int ret = -EINVAL;
 	size_t nmodes = sizeof(modes) / sizeof(modes[0]);
 	size_t first = (run_flags & RINGO_RUN_PLAIN_RING) ? nmodes - 1 : 0;
+	if (first == 0 && (run_flags & RINGO__RUN_POLL_RING)) {
+		/* A busy-polling loop: without DEFER_TASKRUN, another ring's
+		 * MSG_RING posts its CQE straight into this CQ, where the spin
+		 * sees it and takes it without entering the kernel (with
+		 * DEFER_TASKRUN it waits as task work for the next enter).
+		 * TASKRUN_FLAG still shows the spin this ring's own task
+		 * work. */
+		ret = setup(r, entries, IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+						IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG);
+		if (ret != -EINVAL) {
+			r->setup_flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER |
+					 IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
+			r->mode = "single-issuer, coop-taskrun (busy-poll)";
+			first = nmodes;
+		}
+	}
 	for (size_t i = first; i < nmodes; i++) {
 		ret = setup(r, entries, modes[i].flags);
 		/* EINVAL: this kernel lacks a flag; try the next, simpler set. */
@@ -448,6 +465,123 @@ static void flush_deferred(struct ringo__ring *r)
 		get_events_upto(r, room);
 }
 
+/* ---- busy-poll ----
+ *
+ * A loop that owns a CPU can spin a while before it blocks: when the next
+ * completion comes within the spin, the thread never sleeps and the kernel
+ * never has to wake it (for a message from another loop that wake-up is
+ * most of the round trip). The spin reads only the ring's shared memory:
+ * the CQ tail, and with TASKRUN_FLAG the SQ flag the kernel sets when work
+ * for this ring waits to run (on a DEFER_TASKRUN ring a MSG_RING from
+ * another ring, an expired timeout or a socket ready is such work until
+ * the ring enters the kernel). It never consumes a completion itself: every
+ * resumption is still a CQE collected as before; the spin only decides
+ * when to enter.
+ *
+ * Spins that find nothing burn the CPU for nothing, and on a busy machine
+ * take it from the thread that would have sent the work: after POLL_EMPTY
+ * empty spins in a row the loop blocks without spinning for a while
+ * (POLL_SKIP_MIN waits, doubling up to POLL_SKIP_MAX while spins keep
+ * failing); a spin that finds work ends the backoff. */
+#define POLL_EMPTY 4u
+#define POLL_SKIP_MIN 16u
+#define POLL_SKIP_MAX 1024u
+#define POLL_GAP_NS 30000
+#define POLL_YIELD_NS 20000
+
+void ringo__ring_set_poll(struct ringo__ring *r, unsigned us)
+{
+	r->poll_ns = (int64_t)us * 1000;
+	const char *b = getenv("RINGO_POLL_BACKOFF");
+	r->poll_no_backoff = b && strcmp(b, "0") == 0;
+
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
+/* Whether an enter would find something: a posted CQE, deferred work for
+ * the ring, or (eventfd-way mailbox) a message whose wake is coming. */
+static inline bool poll_ready(const struct ringo__ring *r)
+{
+	if (io_uring_cq_ready(&r->uring))
+		return true;
+	if ((r->setup_flags & IORING_SETUP_TASKRUN_FLAG) &&
+	    (IO_URING_READ_ONCE(*r->uring.sq.kflags) & IORING_SQ_TASKRUN))
+		return true;
+	return r->poll_mail && __atomic_load_n(r->poll_mail, __ATOMIC_ACQUIRE);
+}
+
+/* Spins from start (ringo_time()) until poll_ready or poll_ns have passed;
+ * returns whether work came. */
+static bool poll_spin(struct ringo__ring *r, int64_t start)
+{
+	if (r->poll_skip) {
+		r->poll_skip--;
+		return false;
+	}
+	int64_t end = start + r->poll_ns, now = start, last = start, yielded = start;
+	bool hit = false, lost = false;
+	for (unsigned i = 1;; i++) {
+		if (poll_ready(r)) {
+			hit = true;
+			now = ringo_time();
+			break;
+		}
+		cpu_relax();
+		/* The clock every 16 pauses: a microsecond or so. */
+		if ((i & 15) != 0)
+			continue;
+		now = ringo_time();
+		/* A gap between two readings: the thread lost its CPU to
+		 * another (the yield below let one run). */
+		if (now - last > POLL_GAP_NS) {
+			lost = true;
+			break;
+		}
+		if (now >= end)
+			break;
+		last = now;
+		/* Now and then, let a thread that waits for this CPU have it
+		 * (the other loop, on a machine with fewer CPUs than loops):
+		 * it returns at once when none waits. */
+		if (now - yielded >= POLL_YIELD_NS) {
+			sched_yield();
+			yielded = now;
+		}
+	}
+	r->poll_spin_ns += now - start;
+	if (hit && !lost) {
+		r->poll_hits++;
+		r->poll_run = 0;
+		r->poll_backoff = 0;
+		return true;
+	}
+	if (hit)
+		r->poll_hits++;
+	else
+		r->poll_misses++;
+	/* Back off after a run of empty spins, or at once when the CPU is
+	 * contended: spinning then only takes turns from the thread that
+	 * would send the work. */
+	if ((lost || ++r->poll_run >= POLL_EMPTY) && !r->poll_no_backoff) {
+		r->poll_run = 0;
+		r->poll_backoff = r->poll_backoff ? r->poll_backoff * 2 : POLL_SKIP_MIN;
+		if (r->poll_backoff > POLL_SKIP_MAX)
+			r->poll_backoff = POLL_SKIP_MAX;
+		r->poll_skip = r->poll_backoff;
+	}
+	return hit;
+}
+
 int ringo__ring_run(struct ringo__ring *r, bool wait)
 {
 	if (r->qlen == 0) {
@@ -461,10 +595,22 @@ int ringo__ring_run(struct ringo__ring *r, bool wait)
 				__atomic_store_n(&r->marked_at, before, __ATOMIC_RELAXED);
 				__atomic_store_n(&r->mark, false, __ATOMIC_RELEASE);
 			}
+			/* Spinning is waiting too, for the watchdog. */
 			__atomic_store_n(&r->blocked, true, __ATOMIC_RELAXED);
+			if (r->poll_ns > 0) {
+				/* What is queued goes out first (a message for
+				 * another loop, whose answer the spin waits for). */
+				int ret = submit(r, false);
+				/* Completions posted: take them without blocking.
+				 * Deferred work or a mailbox message: the blocking
+				 * enter runs it, or waits the little it takes. */
+				if (ret >= 0 && (r->qlen || (poll_spin(r, before) &&
+							     io_uring_cq_ready(&r->uring))))
+					block = false;
+			}
 		}
 		int ret = submit(r, block);
-		if (block) {
+		if (before) {
 			__atomic_store_n(&r->blocked, false, __ATOMIC_RELAXED);
 			r->now = ringo_time();
 			r->wait_ns += r->now - before;

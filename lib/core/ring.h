@@ -58,6 +58,19 @@ struct ringo__ring {
 	bool timeout_update;      /* IORING_TIMEOUT_UPDATE works (lib/compose/timer.c) */
 	bool cqe_skip;            /* IOSQE_CQE_SKIP_SUCCESS works (5.17+) */
 	bool reg_ring;            /* the ring fd is registered (5.18+) */
+	/* Busy-poll (ringo_run_opts.poll_us, lib/core/ring.c's poll_spin): before
+	 * blocking, spin up to poll_ns watching the ring's shared memory. */
+	int64_t poll_ns;          /* 0: off */
+	unsigned poll_run;        /* empty spins in a row */
+	unsigned poll_skip;       /* waits left that block without spinning */
+	unsigned poll_backoff;    /* the skip after the next run of empty spins */
+	bool poll_no_backoff;     /* RINGO_POLL_BACKOFF=0 (benchmarks) */
+	/* The eventfd-way mailbox's "messages queued" word (read with
+	 * __atomic_load_n), or NULL: its wake CQE needs an enter to appear on
+	 * a ring without TASKRUN_FLAG. */
+	const unsigned *poll_mail;
+	uint64_t poll_hits, poll_misses;
+	int64_t poll_spin_ns;     /* time spent spinning */
 };
 
 /* The full-SQ path of ringo__ring_sqe: submits, reaps if the CQ fills,

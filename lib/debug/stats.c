@@ -34,5 +34,8 @@ int ringo_loop_stats(struct ringo_loop_stats *out)
 	out->stack_size = loop->stacks.default_size;
 	out->stream_buffer_bytes = loop->stream_bytes;
 	out->executor_queued = ringo__executor_queued(loop->id);
+	out->poll_hits = r->poll_hits;
+	out->poll_misses = r->poll_misses;
+	out->poll_ns = r->poll_spin_ns;
 	return 0;
 }

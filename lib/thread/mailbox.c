@@ -65,6 +65,8 @@ struct ringo_mailbox {
 				       accepted until its ring is closed */
 	bool wake_pending;          /* a wake is on its way, not yet dispatched */
 	struct ringo__msg *head, **tail;
+	unsigned queued;            /* head != NULL, also read without the
+				       lock by a busy-polling loop (atomics) */
 	/* Written under lock, read by the loop without it. */
 	_Atomic unsigned holders;   /* ringo_loop_ref's references */
 	/* Set by open, then read-only. */
@@ -337,6 +339,7 @@ static int post(struct ringo_mailbox *to, struct ringo__msg *m, bool reply)
 	m->next = NULL;
 	*to->tail = m;
 	to->tail = &m->next;
+	__atomic_store_n(&to->queued, 1, __ATOMIC_RELEASE);
 	bool wake = wake_needed(to);
 	pthread_mutex_unlock(&to->lock);
 	if (wake)
@@ -365,6 +368,7 @@ static void drain(struct ringo_mailbox *mb, bool closing)
 	mb->head = NULL;
 	mb->tail = &mb->head;
 	mb->wake_pending = false;
+	__atomic_store_n(&mb->queued, 0, __ATOMIC_RELAXED);
 	if (closing)
 		mb->open = false;
 	pthread_mutex_unlock(&mb->lock);
@@ -445,6 +449,10 @@ int ringo__mailbox_open(struct ringo_loop *loop)
 			return err;
 		}
 		efd_arm(mb);
+		/* A busy-polling loop stops spinning when a message is
+		 * queued: the eventfd read's CQE may need an enter to be
+		 * posted. (A MSG_RING shows in the ring itself.) */
+		loop->ring->poll_mail = &mb->queued;
 		return 0;
 	}
 	ringo__op_arm(loop, &mb->wake_op, wake_complete);
