@@ -3,7 +3,10 @@
  * loop 0 runs a task on loop 1 and awaits it (ringo_run_coroutine_threadsafe
  * + ringo_xfuture_await), and a ping-pong over two channels of capacity 1.
  * Every hop is a MSG_RING CQE in the other loop's ring. Prints round trips
- * per second and microseconds per round trip, best of 3 runs. Beside them,
+ * and messages (two a round trip) per second and microseconds per round
+ * trip, best of 3 runs, three ways: loops unpinned, pinned to CPUs 0 and 1
+ * (RINGO_RUN_PIN_CPUS), and pinned with busy-poll (ringo_run_opts.poll_us:
+ * RINGO_POLL_US, else 50). Beside them,
  * when installed (bench/peers.sh): Go's twin, two goroutines and unbuffered
  * channels with GOMAXPROCS=2 (bench/go/core crossloop; again with each
  * goroutine locked to an OS thread of its own), and tokio's, two
