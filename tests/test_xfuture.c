@@ -123,15 +123,23 @@ static void test_other_loops_objects(void **state)
 	assert_int_equal(results[0], -EXDEV);
 }
 
-/* Loop 0's event, lock, queue and stream, used by a task on loop 1: each
- * call is -EXDEV and changes nothing. */
+/* Loop 0's event, lock, queue, stream, semaphore, condition and barrier,
+ * used by a task on loop 1: each call is -EXDEV and changes nothing. */
 struct mine {
 	ringo_event *ev;
 	ringo_lock *lock;
 	ringo_queue *q;
 	ringo_stream *s;
 	ringo_semaphore *sem;
+	ringo_condition *cond;
+	ringo_barrier *bar;
 };
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
 
 static intptr_t use_foreign(void *arg)
 {
@@ -158,7 +166,21 @@ static intptr_t use_foreign(void *arg)
 	bad += ringo_semaphore_acquire(m->sem) != -EXDEV;
 	bad += ringo_semaphore_try_acquire(m->sem) != -EXDEV;
 	bad += ringo_semaphore_release(m->sem) != -EXDEV;
+	bad += ringo_condition_wait(m->cond) != -EXDEV;
+	bad += ringo_condition_wait_for(m->cond, never, NULL) != -EXDEV;
+	bad += ringo_condition_notify(m->cond, 1) != -EXDEV;
+	bad += ringo_condition_notify_all(m->cond) != -EXDEV;
+	bad += ringo_condition_acquire(m->cond) != -EXDEV;
+	bad += ringo_condition_release(m->cond) != -EXDEV;
+	bad += ringo_barrier_wait(m->bar) != -EXDEV;
+	bad += ringo_barrier_abort(m->bar) != -EXDEV;
+	bad += ringo_barrier_reset(m->bar) != -EXDEV;
 	return bad;
+}
+
+static intptr_t barrier_waiter(void *arg)
+{
+	return ringo_barrier_wait(arg);
 }
 
 static intptr_t exdev_objects_main(void *arg)
@@ -174,6 +196,16 @@ static intptr_t exdev_objects_main(void *arg)
 	assert_int_equal(ringo_queue_create(RINGO_QUEUE_FIFO, 0, &m.q), 0);
 	assert_int_equal(ringo_stream_open(sv[0], NULL, &m.s), 0);
 	assert_int_equal(ringo_semaphore_create(&m.sem, 1), 0);
+	assert_int_equal(ringo_condition_create(&m.cond, NULL), 0);
+	assert_int_equal(ringo_barrier_create(&m.bar, 2), 0);
+	/* A task of this loop waits in the barrier: a foreign abort or reset
+	 * would wake it with -EPIPE. */
+	ringo_task *waiter;
+	assert_int_equal(ringo_task_create(barrier_waiter, m.bar, NULL, &waiter), 0);
+	assert_int_equal(ringo_sleep(0), 0);
+	assert_int_equal(ringo_barrier_n_waiting(m.bar), 1);
+	/* Held here: a foreign wait or notify would find it locked. */
+	assert_int_equal(ringo_condition_acquire(m.cond), 0);
 	/* Used here first: this loop's thread owns them. */
 	assert_int_equal(ringo_lock_acquire(m.lock), 0);
 	assert_int_equal(ringo_queue_put(m.q, 7), 0);
@@ -190,6 +222,15 @@ static intptr_t exdev_objects_main(void *arg)
 	assert_int_equal(v, 7);
 	assert_int_equal(ringo_queue_get_nowait(m.q, &v), -EAGAIN);
 	assert_int_equal(ringo_semaphore_value(m.sem), 1);
+	assert_true(ringo_condition_locked(m.cond));
+	assert_int_equal(ringo_condition_release(m.cond), 0);
+	assert_int_equal(ringo_condition_destroy(m.cond), 0);
+	assert_false(ringo_barrier_broken(m.bar));
+	assert_int_equal(ringo_barrier_n_waiting(m.bar), 1);
+	assert_int_equal(ringo_barrier_wait(m.bar), 1);  /* the last to arrive */
+	assert_int_equal(ringo_task_await(waiter), 0);    /* the first's index */
+	ringo_task_unref(waiter);
+	assert_int_equal(ringo_barrier_destroy(m.bar), 0);
 	ringo_semaphore_destroy(m.sem);
 	ringo_stream_destroy(m.s);
 	close(sv[1]);

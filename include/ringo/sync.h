@@ -15,7 +15,8 @@
  *    that uses it); its calls on another loop's thread return -EXDEV and
  *    change nothing (ringo_lock_acquire/_try_acquire/_release,
  *    ringo_event_wait/_set/_clear, ringo_semaphore_acquire/_try_acquire/
- *    _release; conditions and barriers are not checked). Between loops use a ringo_channel, or
+ *    _release, ringo_condition_wait/_wait_for/_notify/_notify_all,
+ *    ringo_barrier_wait/_abort/_reset). Between loops use a ringo_channel, or
  *    ringo_call_soon_threadsafe to run the call on the owner's loop.
  *  - Waiters are served in FIFO order, and without barging: a release hands
  *    the lock (or permit) directly to the first queued task, which owns it

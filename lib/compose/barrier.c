@@ -15,6 +15,7 @@ struct ringo_barrier {
 	int parties;
 	int count;                  /* tasks in waiters */
 	bool broken;
+	uintptr_t owner;            /* ringo__thread_check */
 };
 
 int ringo_barrier_create(ringo_barrier **out, int parties)
@@ -28,6 +29,8 @@ int ringo_barrier_create(ringo_barrier **out, int parties)
 	b->parties = parties;
 	b->count = 0;
 	b->broken = false;
+	b->owner = 0;
+	(void)ringo__thread_check(&b->owner);  /* this loop's thread, if any */
 	*out = b;
 	return 0;
 }
@@ -78,6 +81,9 @@ int ringo_barrier_wait(ringo_barrier *b)
 {
 	if (!b)
 		return -EINVAL;
+	int own = ringo__thread_check(&b->owner);
+	if (own < 0)
+		return own;
 	struct ringo_loop *loop = ringo__loop_get();
 	if (!loop || !loop->current)
 		return -EPERM;
@@ -100,6 +106,9 @@ int ringo_barrier_abort(ringo_barrier *b)
 {
 	if (!b)
 		return -EINVAL;
+	int own = ringo__thread_check(&b->owner);
+	if (own < 0)
+		return own;
 	b->broken = true;
 	wake_all(b, -EPIPE);
 	return 0;
@@ -109,6 +118,9 @@ int ringo_barrier_reset(ringo_barrier *b)
 {
 	if (!b)
 		return -EINVAL;
+	int own = ringo__thread_check(&b->owner);
+	if (own < 0)
+		return own;
 	wake_all(b, -EPIPE);
 	b->broken = false;
 	return 0;

@@ -16,6 +16,7 @@ struct ringo_condition {
 	ringo_lock *lock;
 	int inside;                 /* tasks in wait(), queued or woken */
 	bool own_lock;
+	uintptr_t owner;            /* ringo__thread_check */
 };
 
 int ringo_condition_create(ringo_condition **out, ringo_lock *lock)
@@ -36,6 +37,8 @@ int ringo_condition_create(ringo_condition **out, ringo_lock *lock)
 	ringo__list_init(&c->waiters);
 	c->lock = lock;
 	c->inside = 0;
+	c->owner = 0;
+	(void)ringo__thread_check(&c->owner);  /* this loop's thread, if any */
 	*out = c;
 	return 0;
 }
@@ -85,6 +88,9 @@ int ringo_condition_wait(ringo_condition *c)
 {
 	if (!c)
 		return -EINVAL;
+	int own = ringo__thread_check(&c->owner);
+	if (own < 0)
+		return own;
 	struct ringo_loop *loop = ringo__loop_get();
 	if (!loop || !loop->current || !ringo_lock_locked(c->lock))
 		return -EPERM;
@@ -113,6 +119,9 @@ int ringo_condition_wait_for(ringo_condition *c, bool (*pred)(void *arg), void *
 {
 	if (!c || !pred)
 		return -EINVAL;
+	int own = ringo__thread_check(&c->owner);
+	if (own < 0)
+		return own;
 	if (!ringo_lock_locked(c->lock))
 		return -EPERM;
 	while (!pred(arg)) {
@@ -127,6 +136,9 @@ int ringo_condition_notify(ringo_condition *c, int n)
 {
 	if (!c || n < 0)
 		return -EINVAL;
+	int own = ringo__thread_check(&c->owner);
+	if (own < 0)
+		return own;
 	if (!ringo_lock_locked(c->lock))
 		return -EPERM;
 	int woken = 0;
