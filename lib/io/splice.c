@@ -185,9 +185,6 @@ static intptr_t chunk_main(void *arg)
 {
 	struct file_chunk *ch = arg;
 	struct ringo__splice *sp = ch->sp;
-	ch->written = 0;
-	ch->err = 0;
-	ch->out_err = false;
 	while (ch->written < ch->len) {
 		ssize_t got = splice_once(sp->in, ch->in_off + (int64_t)ch->written, ch->pipe[1], -1,
 					  ch->len - ch->written);
@@ -278,6 +275,12 @@ static ssize_t run_files(struct ringo__splice *sp, bool *ran)
 			ch->in_off = in_start + (int64_t)next;
 			ch->out_off = out_start + (int64_t)next;
 			ch->len = len;
+			/* Reset when the chunk is started, not when it runs: a
+			 * chunk cancelled before it ran must not count what the
+			 * slot's last chunk wrote. */
+			ch->written = 0;
+			ch->err = 0;
+			ch->out_err = false;
 			int ret = ringo_task_create(chunk_main, ch, NULL, &ch->task);
 			if (ret < 0) {
 				err = ret;
