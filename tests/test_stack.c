@@ -215,6 +215,18 @@ enum {
 static struct ringo__fiber child_main, child_fiber;
 static volatile int depth_limit = INT_MAX;
 
+/* Runs child in a forked process, which must die of sig; out gets what it
+ * printed. */
+static void expect_child_killed(void (*child)(void *), void *arg, int sig, char *out,
+				size_t cap)
+{
+	int status = harness_fork(child, arg, out, cap);
+	if (WIFEXITED(status))
+		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), sig);
+}
+
 /* Not instrumented: with ASan's detect_stack_use_after_return the frames'
  * arrays would live on its heap "fake stack", not on the task stack. */
 #define REAL_FRAMES __attribute__((noinline, no_sanitize("address")))
@@ -284,11 +296,7 @@ static void overflow_child(void *arg)
 static void expect_overflow_abort(const struct overflow_case *c)
 {
 	char out[1024];
-	int status = harness_fork(overflow_child, (void *)c, out, sizeof(out));
-	if (WIFEXITED(status))
-		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
+	expect_child_killed(overflow_child, (void *)c, SIGABRT, out, sizeof(out));
 	assert_string_equal(out, OVERFLOW_DEEP);
 }
 
@@ -363,11 +371,7 @@ static void test_canary_check(void **state)
 {
 	(void)state;
 	char out[1024];
-	int status = harness_fork(canary_check_child, NULL, out, sizeof(out));
-	if (WIFEXITED(status))
-		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
+	expect_child_killed(canary_check_child, NULL, SIGABRT, out, sizeof(out));
 	assert_string_equal(out, "intact\n" OVERFLOW_DEEP);
 }
 
@@ -442,11 +446,7 @@ static void big_frame_child(void *arg)
 static void expect_big_frame_caught(const char *mode)
 {
 	char out[1024];
-	int status = harness_fork(big_frame_child, (void *)mode, out, sizeof(out));
-	if (WIFEXITED(status))
-		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
+	expect_child_killed(big_frame_child, (void *)mode, SIGABRT, out, sizeof(out));
 	assert_string_equal(out, "ringo: stack overflow in task 'big'\n");
 }
 
@@ -509,11 +509,7 @@ static void expect_stray_fault(void (*entry)(void *), int sig)
 {
 	char out[1024];
 	other_guard_task = entry;
-	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
-	if (WIFEXITED(status))
-		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), sig);
+	expect_child_killed(other_guard_child, NULL, sig, out, sizeof(out));
 	void *at = NULL;
 	assert_int_equal(sscanf(out, "expect %p\n", &at), 1);
 	char want[512];
@@ -562,10 +558,10 @@ static void test_run_off_mapping_below_guard_is_no_overflow(void **state)
 /* A frame that jumps a whole stack (its stack pointer lands in the middle
  * of the gap below the next stack down, as a huge frame built without
  * -fstack-clash-protection would) is an overflow into that guard. */
-static void jump_entry(void *arg)
+/* Moves the stack pointer to sp and pushes a word there, as a frame or a
+ * switch would (x86-64 and AArch64 only; the callers' tests skip others). */
+static void push_at(char *sp)
 {
-	struct ringo__stack *victim = arg;
-	char *sp = (char *)victim->guard + victim->guard_size / 2;
 #if defined(__x86_64__)
 	__asm__ volatile("mov %0, %%rsp\n\tpushq $0" : : "r"(sp) : "memory");
 #elif defined(__aarch64__)
@@ -576,22 +572,30 @@ static void jump_entry(void *arg)
 	_exit(CHILD_SURVIVED);
 }
 
-static void test_frame_jumping_into_other_guard_names_both(void **state)
+/* other_guard_child running entry must abort, printing want. */
+static void expect_other_guard_abort(void (*entry)(void *), const char *want)
 {
-	(void)state;
 #if !defined(__x86_64__) && !defined(__aarch64__)
 	printf("# skipped: moves the stack pointer with x86-64 or AArch64 assembly\n");
 	skip();
 #endif
 	char out[1024];
-	other_guard_task = jump_entry;
-	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
-	if (WIFEXITED(status))
-		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	assert_string_equal(out, "ringo: stack overflow in task 'wild' into the guard of "
-				 "task 'victim'\n");
+	other_guard_task = entry;
+	expect_child_killed(other_guard_child, NULL, SIGABRT, out, sizeof(out));
+	assert_string_equal(out, want);
+}
+
+static void jump_entry(void *arg)
+{
+	struct ringo__stack *victim = arg;
+	push_at((char *)victim->guard + victim->guard_size / 2);
+}
+
+static void test_frame_jumping_into_other_guard_names_both(void **state)
+{
+	(void)state;
+	expect_other_guard_abort(jump_entry, "ringo: stack overflow in task 'wild' into the "
+					     "guard of task 'victim'\n");
 }
 
 /* A stack that overflows as a switch away from it pushes its registers:
@@ -602,32 +606,13 @@ static void test_frame_jumping_into_other_guard_names_both(void **state)
 static void bottom_push_entry(void *arg)
 {
 	struct ringo__stack *victim = arg;
-	char *sp = victim->lo;
-#if defined(__x86_64__)
-	__asm__ volatile("mov %0, %%rsp\n\tpushq $0" : : "r"(sp) : "memory");
-#elif defined(__aarch64__)
-	__asm__ volatile("mov sp, %0\n\tstr xzr, [sp, #-16]!" : : "r"(sp) : "memory");
-#else
-	(void)sp;
-#endif
-	_exit(CHILD_SURVIVED);
+	push_at(victim->lo);
 }
 
 static void test_push_at_bottom_of_other_stack_names_it(void **state)
 {
 	(void)state;
-#if !defined(__x86_64__) && !defined(__aarch64__)
-	printf("# skipped: moves the stack pointer with x86-64 or AArch64 assembly\n");
-	skip();
-#endif
-	char out[1024];
-	other_guard_task = bottom_push_entry;
-	int status = harness_fork(other_guard_child, NULL, out, sizeof(out));
-	if (WIFEXITED(status))
-		fail_msg("child exited %d, output: %s", WEXITSTATUS(status), out);
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGABRT);
-	assert_string_equal(out, "ringo: stack overflow in task 'victim'\n");
+	expect_other_guard_abort(bottom_push_entry, "ringo: stack overflow in task 'victim'\n");
 }
 
 /* A fault that is not an overflow keeps its usual outcome. */
@@ -649,9 +634,7 @@ static void test_other_faults_pass_through(void **state)
 {
 	(void)state;
 	char out[1024];
-	int status = harness_fork(other_fault_child, NULL, out, sizeof(out));
-	assert_true(WIFSIGNALED(status));
-	assert_int_equal(WTERMSIG(status), SIGSEGV);
+	expect_child_killed(other_fault_child, NULL, SIGSEGV, out, sizeof(out));
 	assert_null(strstr(out, "overflow"));
 }
 
