@@ -84,6 +84,16 @@ void ringo__stack_put(struct ringo__stack_pool *p, struct ringo__stack *s);
  * this thread) whose guard gap holds addr, or NULL. Async-signal-safe: for
  * the fault handler. */
 const struct ringo__stack *ringo__stack_guard_of(const void *addr);
+
+/* The size of a transparent huge page (x86-64, and AArch64 with 4 KiB
+ * pages). */
+#define RINGO__HUGE_CHUNK ((size_t)2 << 20)
+/* Maps a fresh RINGO__HUGE_CHUNK-aligned chunk of that size, advised as a
+ * transparent huge page (best effort: without THP it is ordinary pages), so
+ * its first touch is one fault for 2 MiB; NULL when mmap fails. The caller
+ * munmaps it (RINGO__HUGE_CHUNK bytes). */
+void *ringo__huge_chunk_map(void);
+
 /* Aborts with "ringo: stack overflow in task '<owner>'" if a canary-mode
  * stack's canary was overwritten. Cheap; called on every switch away. */
 void ringo__stack_check(const struct ringo__stack *s);

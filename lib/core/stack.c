@@ -292,13 +292,31 @@ static void release_guard(struct ringo__stack_pool *p, const struct ringo__stack
 	}
 }
 
+void *ringo__huge_chunk_map(void)
+{
+	/* Twice the size, then the aligned chunk kept and the rest given
+	 * back. */
+	size_t len = 2 * (size_t)RINGO__HUGE_CHUNK;
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	char *b = (char *)(((uintptr_t)p + RINGO__HUGE_CHUNK - 1) &
+			   ~(uintptr_t)(RINGO__HUGE_CHUNK - 1));
+	if (b > p)
+		munmap(p, (size_t)(b - p));
+	if (b + RINGO__HUGE_CHUNK < p + len)
+		munmap(b + RINGO__HUGE_CHUNK, (size_t)(p + len - (b + RINGO__HUGE_CHUNK)));
+	madvise(b, RINGO__HUGE_CHUNK, MADV_HUGEPAGE);
+	return b;
+}
+
 /* Slab descriptors (a slab's struct ringo__stack array, 3.6 KiB for 64
  * stacks): the first DESC_MALLOC_SLABS from malloc, then carved from 2 MiB
  * chunks advised as transparent huge pages, one fault for 500 slabs (32,000
  * stacks) instead of one a slab; a first touch costs tens of microseconds
  * on some VMs. A chunk begins with a link to the previous one; all are
  * unmapped with the pool. */
-enum { DESC_CHUNK = 2 << 20, DESC_MALLOC_SLABS = 16, DESC_HEAD = 64 };
+enum { DESC_CHUNK = RINGO__HUGE_CHUNK, DESC_MALLOC_SLABS = 16, DESC_HEAD = 64 };
 
 static struct ringo__stack_slab *slab_alloc(struct ringo__stack_pool *p, size_t bytes)
 {
@@ -310,16 +328,9 @@ static struct ringo__stack_slab *slab_alloc(struct ringo__stack_pool *p, size_t 
 		return slab;
 	}
 	if (!p->desc_chunk || p->desc_used + bytes > DESC_CHUNK) {
-		size_t len = 2 * (size_t)DESC_CHUNK;
-		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (m == MAP_FAILED)
+		char *b = ringo__huge_chunk_map();
+		if (!b)
 			return NULL;
-		char *b = (char *)(((uintptr_t)m + DESC_CHUNK - 1) & ~(uintptr_t)(DESC_CHUNK - 1));
-		if (b > m)
-			munmap(m, (size_t)(b - m));
-		if (b + DESC_CHUNK < m + len)
-			munmap(b + DESC_CHUNK, (size_t)(m + len - (b + DESC_CHUNK)));
-		madvise(b, DESC_CHUNK, MADV_HUGEPAGE); /* best effort */
 		*(char **)b = p->desc_chunk;
 		p->desc_chunk = b;
 		p->desc_used = DESC_HEAD;

@@ -94,7 +94,7 @@ static void next_auto_name(struct ringo_loop *loop, char buf[24])
  * the last to let go unmaps it, so a record may outlive its loop. ---- */
 
 enum {
-	ARENA_BYTES = 2 << 20,
+	ARENA_BYTES = RINGO__HUGE_CHUNK,
 	ARENA_AFTER = 4096,
 	ARENA_HEAD = 64, /* struct arena, padded: records start on a cache line */
 	RECORD_BYTES = (sizeof(ringo_task) + 15) & ~(size_t)15,
@@ -119,20 +119,9 @@ static void arena_unref(struct arena *a)
 /* A fresh chunk, ARENA_BYTES aligned, or NULL. */
 static struct arena *arena_map(void)
 {
-	size_t len = 2 * (size_t)ARENA_BYTES;
-	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	uintptr_t base = ((uintptr_t)p + ARENA_BYTES - 1) & ~(uintptr_t)(ARENA_BYTES - 1);
-	char *b = (char *)base;
-	if (b > p)
-		munmap(p, (size_t)(b - p));
-	if (b + ARENA_BYTES < p + len)
-		munmap(b + ARENA_BYTES, (size_t)(p + len - (b + ARENA_BYTES)));
-	/* Best effort: without THP the chunk is ordinary pages. */
-	madvise(b, ARENA_BYTES, MADV_HUGEPAGE);
-	struct arena *a = (struct arena *)b;
-	atomic_init(&a->refs, 1);
+	struct arena *a = ringo__huge_chunk_map();
+	if (a)
+		atomic_init(&a->refs, 1);
 	return a;
 }
 
