@@ -216,10 +216,14 @@ static intptr_t cancelled_consumer(void *arg)
 static intptr_t loop_cancelled(void *arg)
 {
 	(void)arg;
-	struct counter c = counter(100, 0, 20);
+	struct counter c = counter(100, 0, 50);
 	ringo_task *t;
 	assert_int_equal(ringo_task_create(cancelled_consumer, &c, NULL, &t), 0);
-	assert_int_equal(ringo_sleep(RINGO_MSEC(50)), 0); /* items 1, 2 */
+	/* Cancelled once items 1 and 2 are in (the consumer logs an item
+	 * before it next suspends), 50 ms before item 3 is due: a fixed
+	 * sleep left 10 ms, which a loaded machine overran. */
+	while (c.count < 2)
+		assert_int_equal(ringo_sleep(RINGO_MSEC(1)), 0);
 	assert_true(ringo_task_cancel(t));
 	assert_int_equal(ringo_task_await(t), -ECANCELED);
 	assert_true(ringo_task_cancelled(t));
